@@ -1,0 +1,49 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+  name: "git-orchestrate",
+  platforms: [.macOS("13.0")],
+  products: [
+    .executable(name: "git-orchestrate", targets: ["git-orchestrate"]),
+    .library(name: "OrchestrateKit", targets: ["OrchestrateKit"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CGit2",
+      pkgConfig: "libgit2",
+      providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
+    ),
+    .target(name: "GitKit", dependencies: ["CGit2"]),
+    .target(
+      name: "OrchestrateKit",
+      dependencies: ["GitKit", .product(name: "Yams", package: "Yams")]
+    ),
+    .target(
+      name: "OrchestrateMCP",
+      dependencies: [
+        "OrchestrateKit",
+        .product(name: "MCP", package: "swift-sdk"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    .executableTarget(
+      name: "git-orchestrate",
+      dependencies: [
+        "OrchestrateKit", "OrchestrateMCP",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(name: "GitKitTests", dependencies: ["GitKit"]),
+    .testTarget(name: "OrchestrateKitTests", dependencies: ["OrchestrateKit", "GitKit"]),
+    .testTarget(name: "OrchestrateMCPTests", dependencies: ["OrchestrateMCP", "OrchestrateKit", "GitKit"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["GitKit"]),
+  ],
+  swiftLanguageModes: [.v6]
+)
