@@ -1,12 +1,13 @@
+import Foundation
+import Testing
+
+@testable import OrchestrateKit
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import Foundation
-import Testing
-
-@testable import OrchestrateKit
 
 /// Makes a fresh temporary directory, runs `body` in it, and removes it afterwards.
 func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
@@ -149,7 +150,9 @@ struct ProcessTests {
   @Test("the command runs in its own process group with default signal handling")
   func ownProcessGroup() throws {
     let result = try runner.run(spec("ps -o pgid= -p $$; echo $$; trap"))
-    let lines = result.outputTail.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+    let lines = result.outputTail.split(separator: "\n").map {
+      $0.trimmingCharacters(in: .whitespaces)
+    }
     try #require(lines.count == 2)
     #expect(lines[0] == lines[1])
     #expect(Int32(lines[0]) != getpgrp())
@@ -216,7 +219,9 @@ struct ProcessTests {
   func cancelAllInterrupts() throws {
     try withTemporaryDirectory { directory in
       let started = directory + "/grandchild.pid"
-      var command = spec("sleep 1000 & echo $! > grandchild.tmp; mv grandchild.tmp grandchild.pid; wait", in: directory)
+      var command = spec(
+        "sleep 1000 & echo $! > grandchild.tmp; mv grandchild.tmp grandchild.pid; wait",
+        in: directory)
       command.killGrace = 1
       let runner = self.runner
       let cancelled = Thread {

@@ -1,10 +1,11 @@
+import Dispatch
+import Foundation
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import Dispatch
-import Foundation
 
 /// Process-wide interruption: SIGINT/SIGTERM end the running child group; `InterruptMonitor.shared.signal` tells which arrived.
 ///

@@ -74,7 +74,8 @@ struct PipeSet: Sendable {
   }
 }
 
-private typealias PipeWithFlagsFunction = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
+private typealias PipeWithFlagsFunction =
+  @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
 
 /// pipe2, looked up at run time because Glibc only declares it under _GNU_SOURCE (and macOS lacks it).
 private let pipeWithFlags: PipeWithFlagsFunction? = {

@@ -1,10 +1,11 @@
+import Dispatch
+import Foundation
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import Dispatch
-import Foundation
 
 /// Runs shell commands, each in its own process group, under a timeout, with bounded output capture.
 ///
@@ -21,7 +22,9 @@ public final class ProcessRunner: Sendable {
   /// the command wrote them. If an interrupt was already received by `InterruptMonitor`, nothing
   /// is started and the result is `.interrupted`.
   /// - Throws: `ProcessRunnerError` only when the command cannot be started.
-  public func run(_ spec: CommandSpec, output: (@Sendable (Data) -> Void)? = nil) throws -> CommandResult {
+  public func run(_ spec: CommandSpec, output: (@Sendable (Data) -> Void)? = nil) throws
+    -> CommandResult
+  {
     _ = ignoreBrokenPipe
     let running = RunningCommand(owner: ObjectIdentifier(self))
     CommandRegistry.shared.add(running)
@@ -168,11 +171,15 @@ public final class ProcessRunner: Sendable {
     if let addChdir = spawnAddChdir {
       let code = addChdir(&actions, spec.directory)
       guard code == 0 else {
-        throw ProcessRunnerError.spawnFailed(command: spec.command, reason: String(cString: strerror(code)))
+        throw ProcessRunnerError.spawnFailed(
+          command: spec.command, reason: String(cString: strerror(code)))
       }
     } else {
       // A C library without posix_spawn_file_actions_addchdir_np: let the shell change directory.
-      arguments = ["/bin/sh", "-c", "cd -- \"$1\" && exec /bin/sh -c \"$2\"", "sh", spec.directory, spec.command]
+      arguments = [
+        "/bin/sh", "-c", "cd -- \"$1\" && exec /bin/sh -c \"$2\"", "sh", spec.directory,
+        spec.command,
+      ]
     }
 
     var attributes = posix_spawnattr_t()
@@ -192,13 +199,13 @@ public final class ProcessRunner: Sendable {
     let argv = arguments.map { strdup($0) } + [nil]
     let envp = spec.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer {
-      argv.forEach { free($0) }
-      envp.forEach { free($0) }
+      for string in argv + envp { free(string) }
     }
     var pid: pid_t = 0
     let code = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, envp)
     guard code == 0 else {
-      throw ProcessRunnerError.spawnFailed(command: spec.command, reason: String(cString: strerror(code)))
+      throw ProcessRunnerError.spawnFailed(
+        command: spec.command, reason: String(cString: strerror(code)))
     }
     return pid
   }
