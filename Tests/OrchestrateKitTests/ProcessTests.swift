@@ -9,32 +9,35 @@ import Testing
   import Darwin
 #endif
 
-/// Makes a fresh temporary directory, runs `body` in it, and removes it afterwards.
-func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
-  let path = FileManager.default.temporaryDirectory
-    .appendingPathComponent("orchestrate-process-\(UUID().uuidString)").path
-  try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-  defer { try? FileManager.default.removeItem(atPath: path) }
-  // Resolve symlinks (/tmp may be one) so that paths printed by `pwd -P` compare equal.
-  return try body(URL(fileURLWithPath: path).resolvingSymlinksInPath().path)
-}
-
-/// True when `pid` no longer runs: it does not exist, or it is a zombie waiting for a parent that never reaps.
-func processIsGone(_ pid: pid_t) -> Bool {
-  if kill(pid, 0) != 0 { return errno == ESRCH }
-  guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-    let close = stat.lastIndex(of: ")")
-  else { return false }
-  return stat[stat.index(close, offsetBy: 2)] == "Z"
-}
-
-/// Waits (without a time assertion) up to a few seconds for `condition` to hold.
-func eventually(_ condition: () -> Bool) -> Bool {
-  for _ in 0..<500 {
-    if condition() { return true }
-    usleep(10_000)
+/// Helpers shared by the process and change-watcher tests, namespaced so other suites' helpers cannot clash.
+enum ProcessTestSupport {
+  /// Makes a fresh temporary directory, runs `body` in it, and removes it afterwards.
+  static func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
+    let path = FileManager.default.temporaryDirectory
+      .appendingPathComponent("orchestrate-process-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    // Resolve symlinks (/tmp may be one) so that paths printed by `pwd -P` compare equal.
+    return try body(URL(fileURLWithPath: path).resolvingSymlinksInPath().path)
   }
-  return condition()
+
+  /// True when `pid` no longer runs: it does not exist, or it is a zombie waiting for a parent that never reaps.
+  static func processIsGone(_ pid: pid_t) -> Bool {
+    if kill(pid, 0) != 0 { return errno == ESRCH }
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+      let close = stat.lastIndex(of: ")")
+    else { return false }
+    return stat[stat.index(close, offsetBy: 2)] == "Z"
+  }
+
+  /// Waits (without a time assertion) up to a few seconds for `condition` to hold.
+  static func eventually(_ condition: () -> Bool) -> Bool {
+    for _ in 0..<500 {
+      if condition() { return true }
+      usleep(10_000)
+    }
+    return condition()
+  }
 }
 
 private let baseEnvironment = ["PATH": "/usr/bin:/bin", "LC_ALL": "C"]
@@ -94,7 +97,7 @@ struct ProcessTests {
 
   @Test("the full output is appended to the log file")
   func logFile() throws {
-    try withTemporaryDirectory { directory in
+    try ProcessTestSupport.withTemporaryDirectory { directory in
       let log = directory + "/agent.log"
       try "before\n".write(toFile: log, atomically: true, encoding: .utf8)
       var command = spec("seq 1 5000", in: directory)
@@ -141,7 +144,7 @@ struct ProcessTests {
 
   @Test("the command runs in the directory given")
   func workingDirectory() throws {
-    try withTemporaryDirectory { directory in
+    try ProcessTestSupport.withTemporaryDirectory { directory in
       let result = try runner.run(spec("pwd -P", in: directory))
       #expect(result.outputTail == directory + "\n")
     }
@@ -170,7 +173,7 @@ struct ProcessTests {
 
   @Test("a timeout ends the whole process group, grandchildren included")
   func timeoutEndsGroup() throws {
-    try withTemporaryDirectory { directory in
+    try ProcessTestSupport.withTemporaryDirectory { directory in
       var command = spec("sleep 1000 & echo $! > grandchild.pid; sleep 1000", in: directory)
       command.timeout = 0.5
       command.killGrace = 1
@@ -180,13 +183,13 @@ struct ProcessTests {
       #expect(result.summary == "timed out after 0.5 s")
       let text = try String(contentsOfFile: directory + "/grandchild.pid", encoding: .utf8)
       let grandchild = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
-      #expect(eventually { processIsGone(grandchild) })
+      #expect(ProcessTestSupport.eventually { ProcessTestSupport.processIsGone(grandchild) })
     }
   }
 
   @Test("a group member ignoring SIGTERM is killed after the grace period")
   func sigkillAfterGrace() throws {
-    try withTemporaryDirectory { directory in
+    try ProcessTestSupport.withTemporaryDirectory { directory in
       // The ignored SIGTERM is inherited by the inner sleep as well.
       var command = spec(
         "sh -c 'trap \"\" TERM; sleep 1000 & echo $! > stubborn.tmp; mv stubborn.tmp stubborn.pid; wait'",
@@ -197,13 +200,13 @@ struct ProcessTests {
       #expect(result.termination == .timedOut)
       let text = try String(contentsOfFile: directory + "/stubborn.pid", encoding: .utf8)
       let stubborn = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
-      #expect(eventually { processIsGone(stubborn) })
+      #expect(ProcessTestSupport.eventually { ProcessTestSupport.processIsGone(stubborn) })
     }
   }
 
   @Test("background jobs left by a finished command are ended and do not hold the run open")
   func leftoverJobsEnded() throws {
-    try withTemporaryDirectory { directory in
+    try ProcessTestSupport.withTemporaryDirectory { directory in
       var command = spec("sleep 1000 & echo $! > left.pid; echo finished", in: directory)
       command.killGrace = 1
       let result = try runner.run(command)
@@ -211,13 +214,13 @@ struct ProcessTests {
       #expect(result.outputTail == "finished\n")
       let text = try String(contentsOfFile: directory + "/left.pid", encoding: .utf8)
       let left = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
-      #expect(eventually { processIsGone(left) })
+      #expect(ProcessTestSupport.eventually { ProcessTestSupport.processIsGone(left) })
     }
   }
 
   @Test("cancelAll ends the running group and the result says interrupted")
   func cancelAllInterrupts() throws {
-    try withTemporaryDirectory { directory in
+    try ProcessTestSupport.withTemporaryDirectory { directory in
       let started = directory + "/grandchild.pid"
       var command = spec(
         "sleep 1000 & echo $! > grandchild.tmp; mv grandchild.tmp grandchild.pid; wait",
@@ -235,7 +238,7 @@ struct ProcessTests {
       #expect(result.summary == "interrupted")
       let text = try String(contentsOfFile: started, encoding: .utf8)
       let grandchild = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
-      #expect(eventually { processIsGone(grandchild) })
+      #expect(ProcessTestSupport.eventually { ProcessTestSupport.processIsGone(grandchild) })
     }
   }
 
@@ -258,7 +261,7 @@ struct ProcessTests {
 }
 
 /// Collects handler chunks from the reader thread.
-final class ChunkRecorder: @unchecked Sendable {
+private final class ChunkRecorder: @unchecked Sendable {
   private let lock = NSLock()
   private var data = Data()
   var record: @Sendable (Data) -> Void { { [self] chunk in lock.withLock { data.append(chunk) } } }
@@ -266,7 +269,7 @@ final class ChunkRecorder: @unchecked Sendable {
 }
 
 /// Counts handler bytes without keeping them.
-final class ByteCounter: @unchecked Sendable {
+private final class ByteCounter: @unchecked Sendable {
   private let lock = NSLock()
   private var bytes = 0
   var count: @Sendable (Data) -> Void { { [self] chunk in lock.withLock { bytes += chunk.count } } }
