@@ -1,0 +1,47 @@
+internal import CGit2
+import Foundation
+
+/// Initialises libgit2 once per process, on first use.
+///
+/// A global `let` is initialised lazily and atomically by Swift, so every entry point that needs libgit2
+/// touches it (`_ = libgit2`) and the library is set up exactly once, on any thread.
+let libgit2: Void = {
+  git_libgit2_init()
+}()
+
+/// Throws a `GitError` when `code` is a libgit2 failure code.
+///
+/// Must run right after the failing call, on the same thread: libgit2 keeps its last error per thread.
+func check(_ code: Int32, _ function: StaticString) throws {
+  guard code < 0 else { return }
+  throw lastError(code, "\(function)")
+}
+
+/// The thread's last libgit2 error as a `GitError`, for a failure code that needs handling before it is thrown.
+func lastError(_ code: Int32, _ function: String) -> GitError {
+  let last = git_error_last()
+  let message = last.flatMap { $0.pointee.message.map { String(cString: $0) } } ?? "unknown error"
+  let errorClass = last.map { $0.pointee.klass } ?? 0
+  return GitError(code: code, errorClass: errorClass, function: function, message: message)
+}
+
+/// Calls `body` with a `git_strarray` holding copies of `strings`.
+func withStringArray<R>(_ strings: [String], _ body: (inout git_strarray) throws -> R) rethrows -> R {
+  var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+  defer { for pointer in pointers { free(pointer) } }
+  return try pointers.withUnsafeMutableBufferPointer { buffer in
+    var array = git_strarray(strings: buffer.baseAddress, count: buffer.count)
+    return try body(&array)
+  }
+}
+
+/// Copies a `git_buf`'s contents out as a string.
+func string(from buffer: git_buf) -> String {
+  guard let pointer = buffer.ptr, buffer.size > 0 else { return "" }
+  return String(decoding: UnsafeRawBufferPointer(start: pointer, count: buffer.size), as: UTF8.self)
+}
+
+/// Removes one trailing slash, the way libgit2 reports directories.
+func trimmingTrailingSlash(_ path: String) -> String {
+  path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+}

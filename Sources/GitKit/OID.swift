@@ -1,0 +1,126 @@
+internal import CGit2
+import Foundation
+
+/// A git object id (SHA-1), as a value.
+///
+/// Stored as plain integers rather than libgit2's `git_oid`, so it is cheap to hash and compare and
+/// keeps libgit2 out of the public interface.
+public struct OID: Hashable, Sendable, CustomStringConvertible, Codable {
+  private var head: UInt64
+  private var middle: UInt64
+  private var tail: UInt32
+
+  /// The all-zero id git uses for "no object".
+  public static let zero = OID(head: 0, middle: 0, tail: 0)
+
+  private init(head: UInt64, middle: UInt64, tail: UInt32) {
+    self.head = head
+    self.middle = middle
+    self.tail = tail
+  }
+
+  /// Parses a full 40-character hexadecimal id; abbreviations are refused.
+  public init?(hex: String) {
+    let utf8 = Array(hex.utf8)
+    guard utf8.count == 40 else { return nil }
+    var bytes = [UInt8](repeating: 0, count: 20)
+    for index in 0..<20 {
+      guard let high = OID.nibble(utf8[2 * index]), let low = OID.nibble(utf8[2 * index + 1]) else {
+        return nil
+      }
+      bytes[index] = high << 4 | low
+    }
+    self = bytes.withUnsafeBytes { OID(bytes: $0) }
+  }
+
+  init(_ raw: git_oid) {
+    var raw = raw
+    self = withUnsafeBytes(of: &raw.id) { OID(bytes: $0) }
+  }
+
+  init(_ pointer: UnsafePointer<git_oid>) {
+    self.init(pointer.pointee)
+  }
+
+  private init(bytes: UnsafeRawBufferPointer) {
+    self.init(
+      head: bytes.loadUnaligned(as: UInt64.self),
+      middle: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+      tail: bytes.loadUnaligned(fromByteOffset: 16, as: UInt32.self))
+  }
+
+  /// The libgit2 form of this id.
+  var raw: git_oid {
+    var oid = git_oid()
+    withUnsafeMutableBytes(of: &oid.id) { bytes in
+      bytes.storeBytes(of: head, as: UInt64.self)
+      bytes.storeBytes(of: middle, toByteOffset: 8, as: UInt64.self)
+      bytes.storeBytes(of: tail, toByteOffset: 16, as: UInt32.self)
+    }
+    return oid
+  }
+
+  /// The 40-character lowercase hexadecimal form.
+  public var hex: String {
+    var oid = raw
+    return withUnsafeBytes(of: &oid.id) { bytes in
+      let digits = Array("0123456789abcdef".utf8)
+      var out = [UInt8]()
+      out.reserveCapacity(40)
+      for byte in bytes {
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0x0f)])
+      }
+      return String(decoding: out, as: UTF8.self)
+    }
+  }
+
+  public var description: String { hex }
+
+  /// Whether this is the all-zero id.
+  public var isZero: Bool { self == .zero }
+
+  /// Git blob id of `data` (what `git hash-object --stdin` prints), computed without a repository.
+  public static func hashBlob(_ data: Data) -> OID {
+    _ = libgit2
+    var oid = git_oid()
+    let code = data.withUnsafeBytes { bytes in
+      git_odb_hash(&oid, bytes.baseAddress, bytes.count, GIT_OBJECT_BLOB)
+    }
+    // Hashing in memory cannot fail for a blob; a failure here would be a libgit2 bug.
+    precondition(code == 0, "git_odb_hash failed")
+    return OID(oid)
+  }
+
+  private static func nibble(_ character: UInt8) -> UInt8? {
+    switch character {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): character - UInt8(ascii: "A") + 10
+    default: nil
+    }
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.singleValueContainer()
+    let text = try container.decode(String.self)
+    guard let oid = OID(hex: text) else {
+      throw DecodingError.dataCorruptedError(
+        in: container, debugDescription: "not a 40-character hexadecimal object id: \(text)")
+    }
+    self = oid
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encode(hex)
+  }
+}
+
+extension Optional where Wrapped == OID {
+  /// A non-zero id, or nil: libgit2 reports "no object" as the zero id.
+  init(nonZero raw: git_oid) {
+    let oid = OID(raw)
+    self = oid.isZero ? nil : oid
+  }
+}

@@ -1,0 +1,54 @@
+internal import CGit2
+
+extension Repository {
+  /// The repository's index, shared with libgit2's own use of it (checkout, status).
+  public func index() throws -> Index {
+    var index: OpaquePointer?
+    try check(git_repository_index(&index, pointer), "git_repository_index")
+    return Index(pointer: index!, repository: self)
+  }
+
+  /// The changed paths of the working directory against the index and HEAD, sorted by path.
+  ///
+  /// Untracked files are listed one by one (not as their folder) when `includeUntracked`; ignored files never.
+  public func status(includeUntracked: Bool) throws -> [StatusEntry] {
+    _ = try requireWorkingDirectory()
+    var options = git_status_options()
+    try check(git_status_options_init(&options, UInt32(GIT_STATUS_OPTIONS_VERSION)), "git_status_options_init")
+    options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR
+    var flags = GIT_STATUS_OPT_SORT_CASE_SENSITIVELY.rawValue
+    if includeUntracked {
+      flags |= GIT_STATUS_OPT_INCLUDE_UNTRACKED.rawValue | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS.rawValue
+    }
+    options.flags = flags
+    var list: OpaquePointer?
+    try check(git_status_list_new(&list, pointer, &options), "git_status_list_new")
+    defer { git_status_list_free(list) }
+
+    let staged =
+      GIT_STATUS_INDEX_NEW.rawValue | GIT_STATUS_INDEX_MODIFIED.rawValue | GIT_STATUS_INDEX_DELETED.rawValue
+      | GIT_STATUS_INDEX_RENAMED.rawValue | GIT_STATUS_INDEX_TYPECHANGE.rawValue
+    let unstaged =
+      GIT_STATUS_WT_MODIFIED.rawValue | GIT_STATUS_WT_DELETED.rawValue
+      | GIT_STATUS_WT_TYPECHANGE.rawValue | GIT_STATUS_WT_RENAMED.rawValue | GIT_STATUS_WT_UNREADABLE.rawValue
+    return (0..<git_status_list_entrycount(list)).compactMap { index -> StatusEntry? in
+      guard let entry = git_status_byindex(list, index)?.pointee else { return nil }
+      let delta = entry.index_to_workdir ?? entry.head_to_index
+      guard let file = delta?.pointee, let path = file.new_file.path ?? file.old_file.path else { return nil }
+      let status = entry.status.rawValue
+      return StatusEntry(
+        path: String(cString: path),
+        indexChanged: status & staged != 0,
+        workdirChanged: status & unstaged != 0,
+        isUntracked: status & GIT_STATUS_WT_NEW.rawValue != 0,
+        isConflicted: status & GIT_STATUS_CONFLICTED.rawValue != 0)
+    }.sorted { $0.path < $1.path }
+  }
+
+  /// Whether `path` (relative to the working directory) is ignored by .gitignore, info/exclude or core.excludesFile.
+  public func isIgnored(_ path: String) throws -> Bool {
+    var ignored: Int32 = 0
+    try check(git_ignore_path_is_ignored(&ignored, pointer, path), "git_ignore_path_is_ignored")
+    return ignored == 1
+  }
+}

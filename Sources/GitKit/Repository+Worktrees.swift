@@ -1,0 +1,72 @@
+internal import CGit2
+import Foundation
+
+extension Repository {
+  /// The linked worktrees registered in the repository (not the main work tree).
+  public func worktrees() throws -> [WorktreeInfo] {
+    var names = git_strarray()
+    try check(git_worktree_list(&names, pointer), "git_worktree_list")
+    defer { git_strarray_dispose(&names) }
+    return try (0..<names.count).compactMap { index -> WorktreeInfo? in
+      guard let cName = names.strings[index] else { return nil }
+      var worktree: OpaquePointer?
+      try check(git_worktree_lookup(&worktree, pointer, cName), "git_worktree_lookup")
+      defer { git_worktree_free(worktree) }
+      let isValid = git_worktree_validate(worktree) == 0
+      if !isValid { git_error_clear() }
+      let locked = git_worktree_is_locked(nil, worktree)
+      try check(locked, "git_worktree_is_locked")
+      return WorktreeInfo(
+        name: String(cString: cName),
+        path: trimmingTrailingSlash(git_worktree_path(worktree).map { String(cString: $0) } ?? ""),
+        isValid: isValid, isLocked: locked > 0)
+    }.sorted { $0.name < $1.name }
+  }
+
+  /// git_worktree_add with opts.ref set to the existing branch `branch` (full ref name). Fails if name/path exist (libgit2 limit).
+  ///
+  /// libgit2 1.5 cannot add into an existing directory (even an empty one) nor reuse a registered
+  /// name, so both are refused up front with a message that says so. The branch must not be checked
+  /// out in another worktree.
+  /// - Throws: `GitError` with `isExists` when the path or name is taken, else libgit2's error.
+  public func addWorktree(name: String, path: String, branch: String) throws {
+    if FileManager.default.fileExists(atPath: path) {
+      throw GitError(
+        code: GIT_EEXISTS.rawValue, errorClass: Int32(GIT_ERROR_WORKTREE.rawValue), function: "git_worktree_add",
+        message: "cannot add worktree '\(name)': path \(path) already exists; remove it or choose a new path "
+          + "(libgit2 1.5 only creates worktrees in new directories)")
+    }
+    if FileManager.default.fileExists(atPath: commonDirectory + "/worktrees/" + name) {
+      throw GitError(
+        code: GIT_EEXISTS.rawValue, errorClass: Int32(GIT_ERROR_WORKTREE.rawValue), function: "git_worktree_add",
+        message: "cannot add worktree '\(name)': a worktree of that name is already registered; "
+          + "prune it ('git worktree prune') or choose another name")
+    }
+    var reference: OpaquePointer?
+    try check(git_reference_lookup(&reference, pointer, branch), "git_reference_lookup")
+    defer { git_reference_free(reference) }
+    var options = git_worktree_add_options()
+    try check(
+      git_worktree_add_options_init(&options, UInt32(GIT_WORKTREE_ADD_OPTIONS_VERSION)),
+      "git_worktree_add_options_init")
+    options.ref = reference
+    var worktree: OpaquePointer?
+    try check(git_worktree_add(&worktree, pointer, name, path, &options), "git_worktree_add")
+    git_worktree_free(worktree)
+  }
+
+  /// Removes the registration of worktree `name` (its gitdir under `<commondir>/worktrees`), never its files.
+  ///
+  /// Works on a worktree whose directory still exists; a locked worktree is refused by libgit2.
+  public func pruneWorktree(name: String) throws {
+    var worktree: OpaquePointer?
+    try check(git_worktree_lookup(&worktree, pointer, name), "git_worktree_lookup")
+    defer { git_worktree_free(worktree) }
+    var options = git_worktree_prune_options()
+    try check(
+      git_worktree_prune_options_init(&options, UInt32(GIT_WORKTREE_PRUNE_OPTIONS_VERSION)),
+      "git_worktree_prune_options_init")
+    options.flags = GIT_WORKTREE_PRUNE_VALID.rawValue
+    try check(git_worktree_prune(worktree, &options), "git_worktree_prune")
+  }
+}

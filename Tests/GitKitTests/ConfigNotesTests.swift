@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+
+@testable import GitKit
+
+@Suite("Config and notes")
+struct ConfigNotesTests {
+  @Test("config values read typed and setConfig writes the local file")
+  func config() throws {
+    try withTemporaryRepository { root in
+      try git(["config", "orchestrate.agent", "claude"], in: root)
+      try git(["config", "orchestrate.maxAttempts", "3"], in: root)
+      try git(["config", "orchestrate.timeout", "2k"], in: root)
+      try git(["config", "orchestrate.verbose", "yes"], in: root)
+      let repository = try Repository(path: root.path)
+      #expect(try repository.configString("orchestrate.agent") == "claude")
+      #expect(try repository.configInt("orchestrate.maxAttempts") == 3)
+      #expect(try repository.configInt("orchestrate.timeout") == 2048)
+      #expect(try repository.configBool("orchestrate.verbose") == true)
+      #expect(try repository.configString("orchestrate.missing") == nil)
+      #expect(try repository.configBool("orchestrate.missing") == nil)
+      #expect(try repository.configInt("orchestrate.missing") == nil)
+      #expect(throws: GitError.self) { try repository.configInt("orchestrate.agent") }
+
+      try repository.setConfig("orchestrate.fixAgent", "aider")
+      #expect(try git(["config", "--local", "--get", "orchestrate.fixagent"], in: root).trimmed == "aider")
+      #expect(try repository.configString("orchestrate.fixAgent") == "aider")
+
+      let entries = try repository.localConfigEntries()
+      let orchestrate = entries.filter { $0.name.hasPrefix("orchestrate.") }
+      #expect(
+        orchestrate.map(\.name) == [
+          "orchestrate.agent", "orchestrate.maxattempts", "orchestrate.timeout", "orchestrate.verbose",
+          "orchestrate.fixagent",
+        ])
+      #expect(orchestrate.map(\.value) == ["claude", "3", "2k", "yes", "aider"])
+      #expect(entries.first?.name == "core.repositoryformatversion")
+    }
+  }
+
+  @Test("defaultSignature uses user.name and user.email, else the tool's identity")
+  func defaultSignature() throws {
+    try withTemporaryRepository { root in
+      try git(["config", "user.name", "Local User"], in: root)
+      try git(["config", "user.email", "local@example.com"], in: root)
+      let configured = try Repository(path: root.path).defaultSignature()
+      #expect(configured.name == "Local User" && configured.email == "local@example.com")
+
+      // Empty local values hide whatever the machine's global config holds.
+      try git(["config", "user.name", ""], in: root)
+      try git(["config", "user.email", ""], in: root)
+      let fallback = try Repository(path: root.path).defaultSignature()
+      #expect(fallback.name == "git-orchestrate" && fallback.email == "git-orchestrate@localhost")
+    }
+  }
+
+  @Test("notes are written, overwritten and read back as git notes shows them")
+  func notes() throws {
+    try withTemporaryRepository { root in
+      try write("x\n", to: "file.txt", in: root)
+      let commit = try #require(OID(hex: try commitAll("one", in: root)))
+      let repository = try Repository(path: root.path)
+      let tree = try repository.commit(commit).tree
+      let author = Signature(name: "Bot", email: "bot@example.com", date: Date(timeIntervalSince1970: 1_700_000_000))
+      #expect(try repository.note(on: tree, notesRef: "refs/notes/orchestrate") == nil)
+
+      try repository.setNote(on: tree, notesRef: "refs/notes/orchestrate", "passed 3 commands\n", author: author)
+      #expect(try repository.note(on: tree, notesRef: "refs/notes/orchestrate") == "passed 3 commands\n")
+      #expect(try git(["notes", "--ref", "orchestrate", "show", tree.hex], in: root) == "passed 3 commands\n")
+
+      try repository.setNote(on: tree, notesRef: "refs/notes/orchestrate", "failed\n", author: author)
+      #expect(try git(["notes", "--ref", "refs/notes/orchestrate", "show", tree.hex], in: root) == "failed\n")
+      #expect(try repository.note(on: commit, notesRef: "refs/notes/orchestrate") == nil)
+      #expect(
+        try git(["log", "-1", "--format=%an %at", "refs/notes/orchestrate"], in: root).trimmed == "Bot 1700000000")
+    }
+  }
+}

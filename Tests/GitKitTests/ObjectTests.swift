@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+
+@testable import GitKit
+
+@Suite("Objects")
+struct ObjectTests {
+  @Test("createCommit writes a commit that reads back, with trailers as git parses them")
+  func createAndReadCommit() throws {
+    try withTemporaryRepository { root in
+      let parent = try #require(OID(hex: try commitAll("base", in: root)))
+      let repository = try Repository(path: root.path)
+      let tree = try repository.commit(parent).tree
+      let message = """
+        Add models
+
+        Body text.
+
+        Orchestrate-Plan: ecommerce
+        Orchestrate-Subtask: 2/5 auth
+        orchestrate-attempts: 2
+
+        """
+      let author = Signature(name: "A U Thor", email: "a@example.com", date: Date(timeIntervalSince1970: 1_700_000_000))
+      let committer = Signature(
+        name: "C O Mitter", email: "c@example.com", date: Date(timeIntervalSince1970: 1_700_000_100))
+      let oid = try repository.createCommit(
+        tree: tree, parents: [parent], message: message, author: author, committer: committer)
+      #expect(try repository.resolve("HEAD") == parent)  // no ref moved
+
+      let commit = try repository.commit(oid)
+      #expect(commit.oid == oid)
+      #expect(commit.tree == tree)
+      #expect(commit.parents == [parent])
+      #expect(commit.message == message)
+      #expect(commit.summary == "Add models")
+      #expect(commit.author == author)
+      #expect(commit.committer == committer)
+      #expect(commit.trailer("orchestrate-plan") == "ecommerce")
+      #expect(commit.trailer("Orchestrate-Attempts") == "2")
+      #expect(commit.trailer("Missing") == nil)
+
+      let parsed = try git(["interpret-trailers", "--parse"], in: root, input: message)
+      let fromGit = parsed.split(separator: "\n").map { line -> Trailer in
+        let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        return Trailer(key: parts[0], value: parts[1])
+      }
+      #expect(commit.trailers == fromGit)
+      #expect(fromGit.count == 3)
+      #expect(try git(["cat-file", "-t", oid.hex], in: root).trimmed == "commit")
+      #expect(
+        try git(["log", "-1", "--format=%an <%ae> %at|%cn %ct", oid.hex], in: root).trimmed
+          == "A U Thor <a@example.com> 1700000000|C O Mitter 1700000100")
+    }
+  }
+
+  @Test("a commit made by git reads back with fixed dates and no trailers")
+  func readGitCommit() throws {
+    try withTemporaryRepository { root in
+      try write("x\n", to: "file.txt", in: root)
+      let oid = try #require(OID(hex: try commitAll("Subject line\n\nbody", in: root)))
+      let commit = try Repository(path: root.path).commit(oid)
+      #expect(commit.summary == "Subject line")
+      #expect(commit.parents.isEmpty)
+      #expect(commit.trailers.isEmpty)
+      #expect(
+        commit.author
+          == Signature(
+            name: "Test Author", email: "author@example.com", date: Date(timeIntervalSince1970: fixedDateSeconds)))
+      #expect(commit.committer.name == "Test Committer")
+      #expect(commit.tree.hex == (try git(["rev-parse", "HEAD^{tree}"], in: root).trimmed))
+    }
+  }
+
+  @Test("writeTree(files:) builds nested folders that git ls-tree reads back")
+  func writeTreeFiles() throws {
+    try withTemporaryRepository { root in
+      let repository = try Repository(path: root.path)
+      let files = [
+        "plan.json": Data("{}\n".utf8),
+        "meta/base": Data("abc\n".utf8),
+        "meta/deep/er/file.txt": Data("deep\n".utf8),
+        "empty": Data(),
+      ]
+      let tree = try repository.writeTree(files: files)
+      let listing = try git(["ls-tree", "-r", tree.hex], in: root)
+      var expected: [String] = []
+      for path in files.keys.sorted() {
+        expected.append("100644 blob \(OID.hashBlob(files[path]!).hex)\t\(path)")
+      }
+      #expect(listing == expected.joined(separator: "\n") + "\n")
+      #expect(
+        try repository.blob(try #require(try repository.treeEntry(in: tree, path: "meta/base")).oid)
+          == Data("abc\n".utf8))
+      #expect(try repository.treeEntry(in: tree, path: "meta/nope") == nil)
+      #expect(try repository.treeEntry(in: tree, path: "meta")?.mode == .tree)
+      #expect(try repository.treeEntries(tree).map(\.name) == ["empty", "meta", "plan.json"])
+      #expect(try repository.blob(try repository.treeEntries(tree)[0].oid) == Data())
+    }
+  }
+
+  @Test("writeTree(files:) refuses a path that is both a file and a folder, and invalid names")
+  func writeTreeClash() throws {
+    try withTemporaryRepository { root in
+      let repository = try Repository(path: root.path)
+      let error = #expect(throws: GitError.self) {
+        try repository.writeTree(files: ["a": Data(), "a/b": Data()])
+      }
+      #expect(error?.isExists == true)
+      #expect(throws: GitError.self) { try repository.writeTree(files: ["a//b": Data()]) }
+      #expect(throws: GitError.self) { try repository.writeTree(files: [".git/config": Data()]) }
+    }
+  }
+
+  @Test("writeBlob and blob round-trip binary data")
+  func blobs() throws {
+    try withTemporaryRepository { root in
+      let repository = try Repository(path: root.path)
+      let data = Data((0..<300).map { UInt8($0 % 256) })
+      let oid = try repository.writeBlob(data)
+      #expect(oid == OID.hashBlob(data))
+      #expect(try repository.blob(oid) == data)
+      let error = #expect(throws: GitError.self) { try repository.blob(OID.hashBlob(Data("absent".utf8))) }
+      #expect(error?.isNotFound == true)
+    }
+  }
+}
