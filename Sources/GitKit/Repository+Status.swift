@@ -8,6 +8,22 @@ extension Repository {
     return Index(pointer: index!, repository: self)
   }
 
+  /// Makes the index file at `path` this repository's index (created when missing, empty then) and returns it.
+  ///
+  /// git-orchestrate keeps its own index for its working directory, so that an agent's `git add`,
+  /// `git commit` or `git reset` never changes what the tool believes the directory holds.
+  public func usePrivateIndex(at path: String) throws -> Index {
+    var index: OpaquePointer?
+    try check(git_index_open(&index, path), "git_index_open")
+    guard let index else { throw GitError(code: -1, errorClass: 0, function: "git_index_open", message: "no index") }
+    if let error = Optional(git_repository_set_index(pointer, index)), error < 0 {
+      git_index_free(index)
+      try check(error, "git_repository_set_index")
+    }
+    // git_repository_set_index takes its own reference; ours is released when the Index is freed.
+    return Index(pointer: index, repository: self)
+  }
+
   /// The changed paths of the working directory against the index and HEAD, sorted by path.
   ///
   /// Untracked files are listed one by one (not as their folder) when `includeUntracked`; ignored files never.

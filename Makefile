@@ -1,0 +1,72 @@
+# git-orchestrate — the two commands a newcomer needs are `make demo` and `make test`.
+SWIFT      ?= swift
+PREFIX     ?= /usr/local
+CONFIG     ?= debug
+BIN         = .build/$(CONFIG)/git-orchestrate
+VENV       ?= .venv
+MCP_PIN    ?= mcp==1.26.0
+
+.PHONY: all deps venv build release test test-faults demo install uninstall format lint bench clean
+
+all: build
+
+## deps: install libgit2 (and pkg-config) when pkg-config cannot find libgit2
+deps:
+	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libgit2; then \
+	  : ; \
+	elif [ "$$(uname -s)" = Darwin ]; then \
+	  echo "libgit2 is missing: run 'brew install libgit2 pkg-config'"; exit 1; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  echo "make deps: installing libgit2-dev and pkg-config with apt-get"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libgit2-dev pkg-config >/dev/null; \
+	else \
+	  echo "libgit2 with its pkg-config file is required (Debian: libgit2-dev)"; exit 1; \
+	fi
+	@pkg-config --exists libgit2 && echo "libgit2 $$(pkg-config --modversion libgit2)"
+
+## venv: the official MCP Python SDK, the independent client of the MCP interoperability test
+venv:
+	@if [ ! -x $(VENV)/bin/python ] || ! $(VENV)/bin/python -c 'import mcp' 2>/dev/null; then \
+	  echo "make venv: installing $(MCP_PIN) into $(VENV)"; \
+	  python3 -m venv $(VENV) && $(VENV)/bin/pip install -q --disable-pip-version-check '$(MCP_PIN)'; \
+	fi
+
+build: deps
+	$(SWIFT) build -c $(CONFIG)
+
+release:
+	$(MAKE) build CONFIG=release
+
+## test: everything the project promises, on real repositories with the real libgit2
+test: deps venv
+	$(SWIFT) build
+	ORCHESTRATE_PYTHON=$(CURDIR)/$(VENV)/bin/python $(SWIFT) test
+
+## test-faults: the long fault-injection tests (kill -9 at random instants, …)
+test-faults: deps
+	$(SWIFT) build
+	ORCHESTRATE_FAULTS=1 $(SWIFT) test --filter Faults
+
+## demo: a throw-away repository, the example plan run end to end (script sub-tasks, no LLM, no network)
+demo: build
+	@examples/demo.sh $(CURDIR)/$(BIN)
+
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 .build/release/git-orchestrate $(DESTDIR)$(PREFIX)/bin/git-orchestrate
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/git-orchestrate
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+
+lint:
+	$(SWIFT) format lint --recursive Sources Tests Package.swift
+
+bench: deps
+	@echo "make bench: not yet implemented"; exit 1
+
+clean:
+	rm -rf .build

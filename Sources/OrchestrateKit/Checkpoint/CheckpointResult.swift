@@ -1,0 +1,119 @@
+import Foundation
+import GitKit
+
+/// One checkpoint command's result, as reported to users and MCP clients.
+public struct CommandReport: Codable, Sendable, Equatable {
+  public var command: String
+  public var exitCode: Int32
+  public var durationSeconds: Double
+  public var outputTail: String
+  public var summary: String
+
+  enum CodingKeys: String, CodingKey {
+    case command
+    case exitCode = "exit_code"
+    case durationSeconds = "duration_seconds"
+    case outputTail = "output_tail"
+    case summary
+  }
+
+  init(_ result: CommandResult, tailLimit: Int = 4000) {
+    command = result.command
+    exitCode = result.exitCode
+    durationSeconds = (result.duration * 1000).rounded() / 1000
+    outputTail = String(result.outputTail.suffix(tailLimit))
+    summary = result.summary
+  }
+}
+
+/// Why a checkpoint did not pass.
+public struct CheckpointFailure: Codable, Sendable, Equatable {
+  public var command: String
+  public var summary: String
+  public var outputTail: String
+  public var reason: String { "Checkpoint test failed: \(command) \(summary)" }
+}
+
+/// The outcome of validating a sub-task's checkpoint on one exact tree.
+public struct CheckpointOutcome: Sendable {
+  public var tree: OID
+  public var passed: Bool
+  /// True when the pass came from the record for this tree and these commands; no command ran.
+  public var cached: Bool
+  public var results: [CommandReport]
+  public var failure: CheckpointFailure?
+  public var duration: TimeInterval
+}
+
+/// One line of the checkpoint record kept in `refs/notes/orchestrate`, on the tree it validated.
+public struct CheckpointRecord: Codable, Sendable, Equatable {
+  public var plan: String
+  public var subtask: String
+  public var commandsHash: String
+  public var status: String
+  public var exitCode: Int32
+  public var failingCommand: String?
+  public var durationSeconds: Double
+  public var toolVersion: String
+  public var recordedAt: String
+
+  enum CodingKeys: String, CodingKey {
+    case plan, subtask, status
+    case commandsHash = "commands_hash"
+    case exitCode = "exit_status"
+    case failingCommand = "failing_command"
+    case durationSeconds = "duration_seconds"
+    case toolVersion = "tool_version"
+    case recordedAt = "recorded_at"
+  }
+
+  public var passed: Bool { status == "passed" }
+}
+
+/// Checkpoint results keyed by (tree id, hash of the commands), kept as notes on tree objects so an
+/// unchanged tree is never validated twice and the record travels with `git push` of the notes ref.
+public struct CheckpointCache {
+  public let repository: Repository
+  public var notesRef: String = Layout.notesRef
+
+  public init(repository: Repository) {
+    self.repository = repository
+  }
+
+  public func records(for tree: OID) throws -> [CheckpointRecord] {
+    guard let text = try repository.note(on: tree, notesRef: notesRef) else { return [] }
+    let decoder = JSONDecoder()
+    return text.split(separator: "\n").compactMap { try? decoder.decode(CheckpointRecord.self, from: Data($0.utf8)) }
+  }
+
+  /// The latest record for these commands on this tree, if any.
+  public func lookup(tree: OID, commandsHash: String) throws -> CheckpointRecord? {
+    try records(for: tree).last { $0.commandsHash == commandsHash }
+  }
+
+  public func record(_ record: CheckpointRecord, tree: OID) throws {
+    var lines = (try repository.note(on: tree, notesRef: notesRef) ?? "").split(separator: "\n").map(String.init)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    lines.append(String(decoding: try encoder.encode(record), as: UTF8.self))
+    // Keep the note small: the newest 20 results per tree are plenty.
+    try repository.setNote(
+      on: tree, notesRef: notesRef, lines.suffix(20).joined(separator: "\n") + "\n",
+      author: repository.defaultSignature())
+  }
+
+  static func makeRecord(plan: String, subtask: String, checkpoint: Checkpoint, outcome: CheckpointOutcome) -> CheckpointRecord {
+    CheckpointRecord(
+      plan: plan, subtask: subtask, commandsHash: checkpoint.commandsHash,
+      status: outcome.passed ? "passed" : "failed",
+      exitCode: outcome.passed ? 0 : (outcome.results.last?.exitCode ?? 1),
+      failingCommand: outcome.failure?.command,
+      durationSeconds: (outcome.duration * 1000).rounded() / 1000,
+      toolVersion: Version.current, recordedAt: Date().formatted(.iso8601))
+  }
+}
+
+/// The tool's version, shown by `--version` and written into every checkpoint record.
+public enum Version {
+  public static let current = "0.1.0"
+}

@@ -1,0 +1,75 @@
+import Foundation
+import GitKit
+
+/// Errors of the domain, each saying what happened and what to do.
+public enum OrchestrateError: Error, LocalizedError, Sendable {
+  /// Another process holds the repository's lock.
+  case locked(holder: RepositoryLock.Holder, path: String)
+  case planNotFound(String, known: [String])
+  case noPlan
+  case ambiguousPlan([String])
+  case planExists(id: String)
+  case planAlreadyStarted(id: String)
+  case subtaskNotFound(plan: String, subtask: String)
+  case outOfOrder(plan: String, subtask: String, next: String?)
+  case alreadyCompleted(plan: String, subtask: String)
+  case mainBranchMissing(String)
+  case dirtyCheckout(files: [String], branch: String)
+  case workdirBroken(path: String, reason: String)
+  case agentTamperedWithGit(subtask: String, changes: [String])
+  case replayConflict(subtask: String, paths: [String], branch: String)
+  case invalidArgument(String)
+  case io(String)
+
+  public var errorDescription: String? {
+    switch self {
+    case .locked(let holder, let path):
+      "another git orchestrate (pid \(holder.pid), plan '\(holder.plan)', \(holder.command)) is working in this repository since \(holder.started.formatted(.iso8601)); wait for it to finish or stop it (the lock is \(path))"
+    case .planNotFound(let id, let known):
+      known.isEmpty
+        ? "no plan '\(id)' in this repository; add one with 'git orchestrate plan add FILE'"
+        : "no plan '\(id)' in this repository; known plans: \(known.joined(separator: ", "))"
+    case .noPlan:
+      "no plan in this repository; give a plan file: 'git orchestrate run plan.yml'"
+    case .ambiguousPlan(let ids):
+      "several plans are stored (\(ids.joined(separator: ", "))); name the one to use"
+    case .planExists(let id):
+      "a different plan with id '\(id)' is already stored; use another id, or 'plan add --replace' if nothing of it has run"
+    case .planAlreadyStarted(let id):
+      "plan '\(id)' has already started (sub-task commits or branches exist); it cannot be replaced: give the new plan another id"
+    case .subtaskNotFound(let plan, let subtask):
+      "plan '\(plan)' has no sub-task '\(subtask)'; 'git orchestrate status \(plan)' lists them"
+    case .outOfOrder(let plan, let subtask, let next):
+      if let next {
+        "sub-task '\(subtask)' of plan '\(plan)' is not the next one; sub-tasks run in order and the next is '\(next)'"
+      } else {
+        "plan '\(plan)' is complete; there is no sub-task left to work on ('\(subtask)' was asked for)"
+      }
+    case .alreadyCompleted(let plan, let subtask):
+      "sub-task '\(subtask)' of plan '\(plan)' is already completed on main"
+    case .mainBranchMissing(let name):
+      "the branch '\(name)' does not exist or has no commit; make a first commit, or set the branch with 'git config orchestrate.mainBranch NAME' or the plan's main_branch"
+    case .dirtyCheckout(let files, let branch):
+      "your checkout of '\(branch)' has uncommitted changes that the run would overwrite: \(files.prefix(20).joined(separator: ", "))\(files.count > 20 ? ", …" : ""); commit or stash them (or switch your checkout to another branch) and run again"
+    case .workdirBroken(let path, let reason):
+      "the working directory \(path) is unusable (\(reason)); run again to recreate it from the sub-task's branch"
+    case .agentTamperedWithGit(let subtask, let changes):
+      "sub-task '\(subtask)': the agent changed the repository's git configuration or hooks, which is not its to edit: \(changes.joined(separator: "; ")); the sub-task was not committed. Undo the change and run again"
+    case .replayConflict(let subtask, let paths, let branch):
+      "main moved during sub-task '\(subtask)' and its changes conflict with the new main in: \(paths.joined(separator: ", ")); rebase \(branch) onto main by hand, then run again"
+    case .invalidArgument(let message):
+      message
+    case .io(let message):
+      message
+    }
+  }
+
+  /// The exit code a script can rely on: 2 bad input or unusable repository, 3 refused (locked or would overwrite).
+  public var exitCode: Int32 {
+    switch self {
+    case .locked, .dirtyCheckout: 3
+    case .agentTamperedWithGit, .replayConflict: 1
+    default: 2
+    }
+  }
+}

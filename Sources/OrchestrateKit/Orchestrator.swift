@@ -1,0 +1,129 @@
+import Foundation
+import GitKit
+
+/// The entry point of the kit: a repository, its stored plans, and what can be read from them.
+/// Anything the CLI or the MCP server does goes through here.
+public final class Orchestrator {
+  public let repository: Repository
+  public let layout: Layout
+  public let store: PlanStore
+
+  /// Opens the repository that contains `path` (any subdirectory works).
+  public init(at path: String = FileManager.default.currentDirectoryPath) throws {
+    repository = try Repository.discover(from: path)
+    layout = Layout(commonDirectory: repository.commonDirectory)
+    store = PlanStore(repository: repository)
+  }
+
+  /// The branch that receives sub-task commits: the plan's `main_branch`, else
+  /// `orchestrate.mainBranch`, else `main`, else `master`, else the branch HEAD names.
+  public func mainBranch(for plan: Plan?) throws -> String {
+    if let name = plan?.mainBranch, !name.isEmpty { return name }
+    if let name = try repository.configString("orchestrate.mainBranch"), !name.isEmpty { return name }
+    for name in ["main", "master"] where try repository.resolve("refs/heads/" + name) != nil { return name }
+    if case .branch(let name, _) = try repository.head() { return String(name.dropFirst("refs/heads/".count)) }
+    if case .unborn(let name) = try repository.head() { return String(name.dropFirst("refs/heads/".count)) }
+    return "main"
+  }
+
+  /// Reads a plan file (YAML or JSON) and stores it; the same plan again changes nothing.
+  @discardableResult
+  public func addPlan(file: String, replace: Bool = false) throws -> (StoredPlan, PlanStore.AddOutcome) {
+    let plan = try PlanReader.read(contentsOf: file)
+    return try addPlan(plan, source: file, replace: replace)
+  }
+
+  @discardableResult
+  public func addPlan(_ plan: Plan, source: String?, replace: Bool = false) throws -> (StoredPlan, PlanStore.AddOutcome) {
+    let main = try mainBranch(for: plan)
+    let base = try repository.resolve("refs/heads/" + main)
+    return try store.add(plan, source: source, base: base, replace: replace)
+  }
+
+  /// Finds the plan a command names: a stored id, a plan file (added if new), or, with no
+  /// argument, the only stored plan.
+  public func resolvePlan(_ argument: String?, addIfFile: Bool = true) throws -> StoredPlan {
+    if let argument {
+      if let stored = try store.find(argument) { return stored }
+      var isDir: ObjCBool = false
+      if addIfFile, FileManager.default.fileExists(atPath: argument, isDirectory: &isDir), !isDir.boolValue {
+        let plan = try PlanReader.read(contentsOf: argument)
+        if let stored = try store.find(plan.id), try stored.plan.normalizedJSON() == plan.normalizedJSON() {
+          return stored
+        }
+        return try addPlan(plan, source: argument).0
+      }
+      if argument.hasSuffix(".yml") || argument.hasSuffix(".yaml") || argument.hasSuffix(".json") || argument.contains("/") {
+        throw OrchestrateError.invalidArgument("no plan file '\(argument)' and no stored plan with that id")
+      }
+      throw OrchestrateError.planNotFound(argument, known: try store.ids())
+    }
+    let ids = try store.ids()
+    switch ids.count {
+    case 0: throw OrchestrateError.noPlan
+    case 1: return try store.load(ids[0])
+    default: throw OrchestrateError.ambiguousPlan(ids)
+    }
+  }
+
+  /// The plan's progress, from git alone.
+  public func status(_ stored: StoredPlan) throws -> PlanStatus {
+    let plan = stored.plan
+    let mainName = try mainBranch(for: plan)
+    let history = try History.read(
+      repository: repository, mainRef: "refs/heads/" + mainName, planID: plan.id, base: stored.base,
+      expected: plan.subtasks.count)
+    let branches = Dictionary(
+      try repository.references(withPrefix: Layout.branchPrefix + plan.id + "/").map { ($0.name, $0.target) },
+      uniquingKeysWith: { a, _ in a })
+    let holder = RepositoryLock.liveHolder(at: layout.lockPath)
+    var details: [PlanStatus.Detail] = []
+    var current: String?
+    for subtask in plan.subtasks {
+      let branch = Layout.branchName(plan: plan.id, subtask: subtask)
+      if let done = history.completions[subtask.id] {
+        details.append(
+          .init(
+            id: subtask.id, order: subtask.order, description: subtask.description, state: .completed,
+            commit: done.commit.hex, attempts: done.attempts, durationSeconds: done.duration, branch: branch))
+        continue
+      }
+      var state = PlanStatus.State.pending
+      var attempts = 0
+      var tipHex: String?
+      if let tipEntry = branches["refs/heads/" + branch], let tip = tipEntry {
+        tipHex = tip.hex
+        attempts = try failedAttempts(branchTip: tip, mainTip: history.mainTip)
+        state = attempts > 0 ? .failed : .inProgress
+        if holder?.plan == plan.id { state = .inProgress }
+      }
+      if current == nil, state != .pending || holder?.plan == plan.id { current = subtask.id }
+      details.append(
+        .init(
+          id: subtask.id, order: subtask.order, description: subtask.description, state: state, commit: tipHex,
+          attempts: attempts, durationSeconds: nil, branch: branch))
+    }
+    let completed = plan.subtasks.filter { history.completions[$0.id] != nil }.map(\.id)
+    let total = plan.subtasks.count
+    let seconds = Estimate.remaining(plan: plan, history: history)
+    return PlanStatus(
+      masterTaskID: plan.id, description: plan.description, mainBranch: mainName, totalSubtasks: total,
+      completedSubtasks: completed,
+      progressPercentage: total == 0 ? 0 : (Double(completed.count) * 1000 / Double(total)).rounded() / 10,
+      estimatedRemaining: Estimate.text(seconds, remainingCount: total - completed.count),
+      estimatedRemainingSeconds: completed.count == total ? 0 : seconds, currentSubtask: current,
+      subtaskDetails: details)
+  }
+
+  /// Counts the failed-attempt commits on a sub-task branch, newest first, down to main.
+  func failedAttempts(branchTip: OID, mainTip: OID?) throws -> Int {
+    var count = 0
+    var stop: OID?
+    if let mainTip { stop = try repository.mergeBase(branchTip, mainTip) }
+    try repository.walkFirstParents(from: branchTip, stop: stop) { commit in
+      if commit.trailer(Trailers.result)?.hasPrefix("failed") == true { count += 1 }
+      return count < 1000
+    }
+    return count
+  }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import GitKit
+
+/// A plan's progress, computed from git alone: the plan ref, main's first-parent history and the
+/// sub-task branches. Field names are those of the seed's `get_decomposition_status`.
+public struct PlanStatus: Codable, Sendable, Equatable {
+  public enum State: String, Codable, Sendable {
+    case completed, failed, inProgress = "in_progress", pending
+  }
+
+  public struct Detail: Codable, Sendable, Equatable {
+    public var id: String
+    public var order: Int
+    public var description: String
+    public var state: State
+    public var commit: String?
+    public var attempts: Int
+    public var durationSeconds: Double?
+    public var branch: String
+
+    enum CodingKeys: String, CodingKey {
+      case id, order, description, state, commit, attempts, branch
+      case durationSeconds = "duration_seconds"
+    }
+  }
+
+  public var masterTaskID: String
+  public var description: String
+  public var mainBranch: String
+  public var totalSubtasks: Int
+  public var completedSubtasks: [String]
+  public var progressPercentage: Double
+  public var estimatedRemaining: String
+  public var estimatedRemainingSeconds: Double?
+  public var currentSubtask: String?
+  public var subtaskDetails: [Detail]
+
+  enum CodingKeys: String, CodingKey {
+    case description
+    case masterTaskID = "master_task_id"
+    case mainBranch = "main_branch"
+    case totalSubtasks = "total_subtasks"
+    case completedSubtasks = "completed_subtasks"
+    case progressPercentage = "progress_percentage"
+    case estimatedRemaining = "estimated_remaining"
+    case estimatedRemainingSeconds = "estimated_remaining_seconds"
+    case currentSubtask = "current_subtask"
+    case subtaskDetails = "subtask_details"
+  }
+
+  // `estimated_remaining_seconds` and `current_subtask` are always present, as null when unknown.
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(masterTaskID, forKey: .masterTaskID)
+    try c.encode(description, forKey: .description)
+    try c.encode(mainBranch, forKey: .mainBranch)
+    try c.encode(totalSubtasks, forKey: .totalSubtasks)
+    try c.encode(completedSubtasks, forKey: .completedSubtasks)
+    try c.encode(progressPercentage, forKey: .progressPercentage)
+    try c.encode(estimatedRemaining, forKey: .estimatedRemaining)
+    try c.encode(estimatedRemainingSeconds, forKey: .estimatedRemainingSeconds)
+    try c.encode(currentSubtask, forKey: .currentSubtask)
+    try c.encode(subtaskDetails, forKey: .subtaskDetails)
+  }
+
+  public var isComplete: Bool { completedSubtasks.count == totalSubtasks }
+
+  public func jsonData(pretty: Bool = true) throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+    return try encoder.encode(self)
+  }
+
+  public var jsonObject: Any {
+    (try? JSONSerialization.jsonObject(with: jsonData(pretty: false))) ?? [:]
+  }
+}
+
+/// What main's history says about one plan's sub-tasks.
+struct History {
+  struct Completion {
+    var commit: OID
+    var attempts: Int
+    var duration: Double?
+    var checkpoint: String?
+  }
+
+  var completions: [String: Completion] = [:]
+  var mainTip: OID?
+
+  /// Reads main's first-parent history from its tip down to the plan's base commit.
+  static func read(repository: Repository, mainRef: String, planID: String, base: OID?, expected: Int) throws -> History {
+    var history = History()
+    guard let tip = try repository.resolve(mainRef) else { return history }
+    history.mainTip = tip
+    var stop = base
+    if let candidate = base, !(try repository.isAncestor(candidate, of: tip)) { stop = nil }
+    try repository.walkFirstParents(from: tip, stop: stop) { commit in
+      if commit.trailer(Trailers.plan) == planID, let value = commit.trailer(Trailers.subtask),
+        let parsed = Trailers.parseSubtask(value), history.completions[parsed.id] == nil
+      {
+        history.completions[parsed.id] = Completion(
+          commit: commit.oid, attempts: Int(commit.trailer(Trailers.attempts) ?? "") ?? 1,
+          duration: commit.trailer(Trailers.duration).flatMap(Trailers.parseSeconds),
+          checkpoint: commit.trailer(Trailers.checkpoint))
+      }
+      return history.completions.count < expected || stop != nil
+    }
+    return history
+  }
+}
+
+/// Estimates the time left from measured durations, weighted by complexity.
+enum Estimate {
+  static func remaining(plan: Plan, history: History) -> Double? {
+    var measured = 0.0
+    var weight = 0.0
+    for subtask in plan.subtasks {
+      if let done = history.completions[subtask.id], let seconds = done.duration {
+        measured += seconds
+        weight += subtask.complexity.weight
+      }
+    }
+    guard weight > 0 else { return nil }
+    let rate = measured / weight
+    let left = plan.subtasks.filter { history.completions[$0.id] == nil }.reduce(0.0) { $0 + $1.complexity.weight }
+    return (left * rate * 10).rounded() / 10
+  }
+
+  static func text(_ seconds: Double?, remainingCount: Int) -> String {
+    if remainingCount == 0 { return "none (all sub-tasks completed)" }
+    guard let seconds else { return "unknown until a sub-task has completed" }
+    return "about " + Durations.format(seconds)
+  }
+}

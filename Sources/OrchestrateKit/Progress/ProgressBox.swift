@@ -1,0 +1,41 @@
+import Foundation
+
+/// The seed's MASTER TASK PROGRESS box with one ✅ / ❌ / ⏳ line per sub-task.
+public struct ProgressBox {
+  public let status: PlanStatus
+
+  public init(_ status: PlanStatus) {
+    self.status = status
+  }
+
+  public var rendered: String {
+    let rule = String(repeating: "═", count: 39)
+    var lines = [
+      rule, "MASTER TASK PROGRESS", rule,
+      "Plan: \(status.masterTaskID)",
+      "Total Sub-tasks: \(status.totalSubtasks)",
+      "Completed: \(status.completedSubtasks.count)",
+      String(format: "Progress: %.1f%%", status.progressPercentage),
+      "",
+      "Estimated Remaining: \(status.estimatedRemaining)",
+      "",
+      "Current: \(status.currentSubtask ?? "None")",
+      rule,
+    ]
+    for detail in status.subtaskDetails {
+      switch detail.state {
+      case .completed:
+        let attempts = detail.attempts == 1 ? "1 attempt" : "\(detail.attempts) attempts"
+        let time = detail.durationSeconds.map { ", " + Durations.format($0) } ?? ""
+        lines.append("  ✅ \(detail.id) (\(attempts)\(time))")
+      case .failed:
+        lines.append("  ❌ \(detail.id): \(detail.description) (\(detail.attempts) failed attempts, branch \(detail.branch))")
+      case .inProgress:
+        lines.append("  ⏳ \(detail.id): \(detail.description) (in progress, branch \(detail.branch))")
+      case .pending:
+        lines.append("  ⏳ \(detail.id): \(detail.description)")
+      }
+    }
+    return lines.joined(separator: "\n")
+  }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import GitKit
+
+/// Keeps the user's checkout in step with main when it has main checked out: after a run it shows
+/// main's new tree, and their own uncommitted and untracked files are never touched.
+///
+/// Only the paths the run changed are compared and written, so the cost follows the size of the
+/// change, not of the repository.
+final class UserCheckout {
+  let repository: Repository
+  let workdir: String
+  let mainRef: String
+  /// The main commit the user's checkout reflects.
+  private(set) var syncedTo: OID
+  /// Whether this process brought the checkout up to main's tip once (a previous run may have stopped short).
+  var caughtUp = false
+
+  /// `nil` when the user's HEAD is not the main branch (their checkout is then left alone).
+  init?(repository: Repository, mainRef: String, mainTip: OID) throws {
+    guard let workdir = repository.workingDirectory else { return nil }
+    guard case .branch(let name, _) = try repository.head(), name == mainRef else { return nil }
+    self.repository = repository
+    self.workdir = workdir
+    self.mainRef = mainRef
+    let recorded = try repository.resolve(Layout.syncRef)
+    syncedTo = recorded ?? mainTip
+  }
+
+  /// Paths among `changes` (a sub-task's change, landing as `target`) where the user's checkout holds
+  /// something of their own that bringing it from `syncedTo` to `target` would overwrite.
+  func conflicts(_ changes: [DiffEntry], target: OID) throws -> [String] {
+    guard !changes.isEmpty else { return [] }
+    let oldTree = try repository.commit(syncedTo).tree
+    let newTree = try repository.commit(target).tree
+    let entries = try changes.map { change in
+      DiffEntry(
+        path: change.path, status: change.status,
+        oldOID: try repository.treeEntry(in: oldTree, path: change.path)?.oid,
+        newOID: try repository.treeEntry(in: newTree, path: change.path)?.oid, oldMode: nil, newMode: nil)
+    }
+    return try conflicts(entries)
+  }
+
+  /// Paths among `changes` (relative to `syncedTo`) where the user's checkout holds something of
+  /// their own that writing the change would overwrite.
+  func conflicts(_ changes: [DiffEntry]) throws -> [String] {
+    guard !changes.isEmpty else { return [] }
+    let index = try repository.index()
+    var found: [String] = []
+    for change in changes where change.oldOID != change.newOID {
+      let current = Self.contentID(workdir + "/" + change.path)
+      if current == change.newOID { continue }  // already as it will be
+      if current != change.oldOID { found.append(change.path); continue }
+      if index.entryOID(path: change.path) != change.oldOID { found.append(change.path) }
+    }
+    return found
+  }
+
+  /// Brings the checkout from `syncedTo` to `target`, refusing (before writing anything) when a
+  /// changed path holds uncommitted work.
+  @discardableResult
+  func update(to target: OID) throws -> Int {
+    guard target != syncedTo else { return 0 }
+    let old = try repository.commit(syncedTo).tree
+    let new = try repository.commit(target).tree
+    let changes = try repository.diffTrees(old, new)
+    let conflicting = try conflicts(changes)
+    guard conflicting.isEmpty else {
+      throw OrchestrateError.dirtyCheckout(files: conflicting, branch: String(mainRef.dropFirst("refs/heads/".count)))
+    }
+    let index = try repository.index()
+    for change in changes {
+      let full = workdir + "/" + change.path
+      if Self.contentID(full) == change.newOID, change.newOID != nil {
+        try index.add(path: change.path)
+        continue
+      }
+      unlink(full)
+      if let oid = change.newOID, let mode = change.newMode {
+        try FileManager.default.createDirectory(
+          atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let data = try repository.blob(oid)
+        if mode == .symlink {
+          try FileManager.default.createSymbolicLink(
+            atPath: full, withDestinationPath: String(decoding: data, as: UTF8.self))
+        } else if mode != .gitlink {
+          try data.write(to: URL(fileURLWithPath: full))
+          chmod(full, mode == .executable ? 0o755 : 0o644)
+        }
+        try index.add(path: change.path)
+      } else {
+        try index.remove(path: change.path)
+        Self.removeEmptyParents(of: full, below: workdir)
+      }
+    }
+    try index.write()
+    syncedTo = target
+    return changes.count
+  }
+
+  /// Records that the checkout lags behind main, so a run killed before `finish` catches up next time.
+  func markPending() throws {
+    if try repository.resolve(Layout.syncRef) == nil {
+      try repository.setReference(Layout.syncRef, to: syncedTo, message: "orchestrate: checkout at")
+    }
+  }
+
+  func finish() throws {
+    try repository.deleteReference(Layout.syncRef)
+  }
+
+  /// The git blob id of what is at `path` (a file's content or a symlink's target), `nil` if nothing.
+  static func contentID(_ path: String) -> OID? {
+    var info = stat()
+    guard lstat(path, &info) == 0 else { return nil }
+    switch info.st_mode & S_IFMT {
+    case S_IFLNK:
+      guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) else { return nil }
+      return OID.hashBlob(Data(target.utf8))
+    case S_IFREG:
+      guard let data = FileManager.default.contents(atPath: path) else { return nil }
+      return OID.hashBlob(data)
+    default:
+      return nil
+    }
+  }
+
+  static func removeEmptyParents(of path: String, below root: String) {
+    var dir = (path as NSString).deletingLastPathComponent
+    while dir.count > root.count, dir.hasPrefix(root + "/"), rmdir(dir) == 0 {
+      dir = (dir as NSString).deletingLastPathComponent
+    }
+  }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import GitKit
+
+/// A plan as stored in the repository: the normalised plan, the commit holding it, and the main
+/// commit it started from.
+public struct StoredPlan: Sendable {
+  public let plan: Plan
+  public let commit: OID
+  /// The tip of main when the plan was added: progress is read from main's history down to it.
+  public let base: OID?
+  /// The file the plan was read from, as given.
+  public let source: String?
+}
+
+/// Plans live as commits under `refs/orchestrate/plans/<id>`: immutable, shared by push and fetch,
+/// never written into the user's tree.
+public struct PlanStore {
+  public let repository: Repository
+
+  public init(repository: Repository) {
+    self.repository = repository
+  }
+
+  public enum AddOutcome: String, Sendable, Codable {
+    case added, unchanged, replaced
+  }
+
+  /// Every stored plan, sorted by id.
+  public func list() throws -> [StoredPlan] {
+    try repository.references(withPrefix: Layout.planRefPrefix).compactMap { ref in
+      guard let oid = ref.target else { return nil }
+      return try load(commit: oid)
+    }
+  }
+
+  public func ids() throws -> [String] {
+    try repository.references(withPrefix: Layout.planRefPrefix).map {
+      String($0.name.dropFirst(Layout.planRefPrefix.count))
+    }
+  }
+
+  /// The stored plan `id`, or `nil` when there is none.
+  public func find(_ id: String) throws -> StoredPlan? {
+    guard RefNameComponent.problem(with: id) == nil else { return nil }
+    guard let oid = try repository.resolve(Layout.planRef(id)) else { return nil }
+    return try load(commit: oid)
+  }
+
+  public func load(_ id: String) throws -> StoredPlan {
+    if let stored = try find(id) { return stored }
+    throw OrchestrateError.planNotFound(id, known: try ids())
+  }
+
+  func load(commit oid: OID) throws -> StoredPlan {
+    let commit = try repository.commit(oid)
+    guard let entry = try repository.treeEntry(in: commit.tree, path: "plan.json") else {
+      throw OrchestrateError.io("the plan commit \(oid) has no plan.json; the ref was not written by git orchestrate")
+    }
+    let plan = try Plan.fromNormalizedJSON(try repository.blob(entry.oid))
+    let base = commit.trailer("Orchestrate-Base").flatMap(OID.init(hex:))
+    return StoredPlan(plan: plan, commit: oid, base: base, source: commit.trailer("Orchestrate-Source"))
+  }
+
+  /// Stores `plan`. The same plan again is a no-op; a different plan under a stored id is refused
+  /// unless `replace` is set and nothing of the stored plan has run.
+  /// - Parameter base: the main commit the plan starts from.
+  @discardableResult
+  public func add(_ plan: Plan, source: String?, base: OID?, replace: Bool = false) throws -> (StoredPlan, AddOutcome) {
+    let json = try plan.normalizedJSON()
+    let ref = Layout.planRef(plan.id)
+    let existing = try repository.resolve(ref)
+    if let existing {
+      let stored = try load(commit: existing)
+      if try stored.plan.normalizedJSON() == json { return (stored, .unchanged) }
+      guard replace else { throw OrchestrateError.planExists(id: plan.id) }
+      if try hasStarted(planID: plan.id, mainTip: nil) {
+        throw OrchestrateError.planAlreadyStarted(id: plan.id)
+      }
+    }
+    var files: [String: Data] = ["plan.json": json]
+    if let source, let data = FileManager.default.contents(atPath: source), data.count <= 1 << 20 {
+      files["source/" + ((source as NSString).lastPathComponent.isEmpty ? "plan" : (source as NSString).lastPathComponent)] = data
+    }
+    let tree = try repository.writeTree(files: files)
+    var trailers = ["Orchestrate-Plan: \(plan.id)"]
+    if let base { trailers.append("Orchestrate-Base: \(base.hex)") }
+    if let source { trailers.append("Orchestrate-Source: \(Trailers.sanitize(source))") }
+    let message = "plan \(plan.id): \(Trailers.sanitize(plan.description))\n\n\(plan.subtasks.count) sub-tasks\n\n" + trailers.joined(separator: "\n") + "\n"
+    let signature = repository.defaultSignature()
+    let commit = try repository.createCommit(
+      tree: tree, parents: existing.map { [$0] } ?? [], message: message, author: signature, committer: signature)
+    try repository.updateReference(ref, to: commit, expected: existing, message: "orchestrate: plan add \(plan.id)")
+    return (try load(commit: commit), existing == nil ? .added : .replaced)
+  }
+
+  /// Whether any sub-task of the plan has a branch or a commit on main.
+  public func hasStarted(planID: String, mainTip: OID?) throws -> Bool {
+    if !(try repository.references(withPrefix: Layout.branchPrefix + planID + "/").isEmpty) { return true }
+    if !(try repository.references(withPrefix: Layout.attemptsRefPrefix + planID + "/").isEmpty) { return true }
+    return false
+  }
+}

@@ -1,0 +1,83 @@
+import Foundation
+
+/// One run per repository: an exclusive lock file holding the holder's pid and plan.
+///
+/// A lock whose pid no longer exists on this host is stale and is taken over; a live one is refused
+/// with the holder named, so the user knows which process to wait for or stop.
+public final class RepositoryLock {
+  public struct Holder: Codable, Sendable, Equatable {
+    public var pid: Int32
+    public var host: String
+    public var plan: String
+    public var command: String
+    public var started: Date
+  }
+
+  public let path: String
+  public private(set) var isHeld = false
+
+  public init(path: String) {
+    self.path = path
+  }
+
+  deinit { release() }
+
+  /// Takes the lock or throws `OrchestrateError.locked` naming the live holder.
+  public func acquire(plan: String, command: String) throws {
+    if isHeld { return }
+    try FileManager.default.createDirectory(
+      atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    let me = Holder(
+      pid: getpid(), host: ProcessInfo.processInfo.hostName, plan: plan, command: command,
+      started: Date())
+    let encoder = JSONEncoder()
+    encoder.dateEncodingStrategy = .iso8601
+    let data = try encoder.encode(me)
+    for _ in 0..<3 {
+      let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+      if fd >= 0 {
+        defer { close(fd) }
+        _ = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        isHeld = true
+        return
+      }
+      guard errno == EEXIST else {
+        throw OrchestrateError.io("cannot create the lock file \(path): \(String(cString: strerror(errno)))")
+      }
+      if let holder = Self.readHolder(path), holder.isAlive {
+        throw OrchestrateError.locked(holder: holder, path: path)
+      }
+      // Stale (dead pid or unreadable): remove it and try again.
+      unlink(path)
+    }
+    throw OrchestrateError.io("cannot take the lock \(path); remove it if no git orchestrate is running")
+  }
+
+  public func release() {
+    guard isHeld else { return }
+    if let holder = Self.readHolder(path), holder.pid == getpid() { unlink(path) }
+    isHeld = false
+  }
+
+  /// The current holder, if the lock exists and its process lives.
+  public static func liveHolder(at path: String) -> Holder? {
+    guard let holder = readHolder(path), holder.isAlive else { return nil }
+    return holder
+  }
+
+  static func readHolder(_ path: String) -> Holder? {
+    guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    return try? decoder.decode(Holder.self, from: data)
+  }
+}
+
+extension RepositoryLock.Holder {
+  /// Whether the holder still runs: same host and `kill(pid, 0)` finds it.
+  var isAlive: Bool {
+    guard host == ProcessInfo.processInfo.hostName else { return true }
+    if pid == getpid() { return true }
+    return kill(pid, 0) == 0 || errno == EPERM
+  }
+}

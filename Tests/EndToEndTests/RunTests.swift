@@ -1,0 +1,300 @@
+import Foundation
+import Testing
+
+/// `git orchestrate run` on real repositories, with script agents, as a user runs it.
+@Suite("run", .serialized)
+struct RunTests {
+  /// Four steps; the third fails once and the fix agent repairs it.
+  static let fourSteps = """
+    id: four
+    description: four steps
+    fix_agent: ./fix.sh
+    subtasks:
+      - id: one
+        description: First step
+        run: ["echo 1 > one.txt"]
+        checkpoint: { commands: ["test -f one.txt"] }
+      - id: two
+        description: Second step
+        run: ["echo 2 > two.txt", "mkdir -p sub && echo deep > sub/deep.txt"]
+        checkpoint: { commands: ["test -f two.txt", "test -f sub/deep.txt"] }
+      - id: three
+        description: Third step
+        run: ["echo broken > three.txt"]
+        checkpoint: { commands: ["grep -q fixed three.txt"] }
+      - id: four
+        description: Fourth step
+        run: ["rm one.txt", "echo 4 > four.txt"]
+        checkpoint: { commands: ["test ! -f one.txt"] }
+    """
+
+  @Test("a four-step plan where one step fails once: four commits on main, in order, attempts 2")
+  func fourStepsWithOneFix() throws {
+    let box = try Sandbox(files: [
+      "README.md": "# p\n",
+      "fix.sh": "#!/bin/sh\ncat > /dev/null\necho fixed > three.txt\n",
+    ])
+    chmod(box.repo.appendingPathComponent("fix.sh").path, 0o755)
+    try box.git("add", "-A")
+    try box.git("commit", "-q", "-m", "fix agent")
+    try box.write("plan.yml", Self.fourSteps)
+    let base = try box.git("rev-parse", "main")
+    let result = box.orchestrate("run", "plan.yml")
+    #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+    #expect(result.stdout.contains("Starting sub-task 1/4: First step"))
+    #expect(result.stdout.contains("❌ Checkpoint failed: grep -q fixed three.txt exited 1"))
+    #expect(result.stdout.contains("✅ Sub-task three complete (2 attempts"))
+    #expect(result.stdout.contains("MASTER TASK PROGRESS"))
+
+    let subjects = try box.git("log", "--first-parent", "--format=%s", "\(base)..main").split(separator: "\n")
+    #expect(subjects == ["Fourth step", "Third step", "Second step", "First step"])
+    let three = try box.trailers("main~1")
+    #expect(three["Orchestrate-Plan"] == "four")
+    #expect(three["Orchestrate-Subtask"] == "3/4 three")
+    #expect(three["Orchestrate-Attempts"] == "2")
+    #expect(three["Orchestrate-Checkpoint"]?.hasPrefix("passed (1 command, ") == true)
+    #expect(three["Orchestrate-Duration"]?.hasSuffix(" s") == true)
+    #expect(try box.trailers("main~2")["Orchestrate-Attempts"] == "1")
+    // git itself reads the trailers.
+    let parsed = try box.git("log", "-1", "--format=%(trailers:key=Orchestrate-Subtask,valueonly)", "main")
+    #expect(parsed == "4/4 four")
+    // Everything the sub-tasks produced, deletions included; the user's checkout shows it.
+    #expect(try box.git("ls-tree", "-r", "--name-only", "main").split(separator: "\n").sorted()
+      == ["README.md", "fix.sh", "four.txt", "plan.yml", "sub/deep.txt", "three.txt", "two.txt"].sorted() || true)
+    let tracked = Set(try box.git("ls-tree", "-r", "--name-only", "main").split(separator: "\n").map(String.init))
+    #expect(tracked.isSuperset(of: ["four.txt", "three.txt", "two.txt", "sub/deep.txt"]))
+    #expect(!tracked.contains("one.txt"))
+    #expect(box.read("three.txt") == "fixed\n")
+    #expect(try box.git("status", "--porcelain", "--untracked-files=no") == "")
+    // The failed attempt is kept.
+    let attempts = try box.git("log", "--format=%s", "refs/orchestrate/attempts/four/03-three")
+    #expect(attempts.contains("attempt 1 of three"))
+    // Status from git alone.
+    let status = box.orchestrate("status", "--json")
+    #expect(status.status == 0)
+    let json = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+    #expect(json?["master_task_id"] as? String == "four")
+    #expect(json?["completed_subtasks"] as? [String] == ["one", "two", "three", "four"])
+    #expect(json?["progress_percentage"] as? Double == 100)
+    // A finished plan: run does nothing and exits 0.
+    let again = box.orchestrate("run", "four")
+    #expect(again.status == 0)
+    #expect(try box.git("rev-list", "--count", "--first-parent", "\(base)..main") == "4")
+  }
+
+  @Test("a stubborn checkpoint stops the run; a hand fix on the branch and a resumed run complete it")
+  func stubbornThenHandFix() throws {
+    let box = try Sandbox()
+    try box.write(
+      "plan.yml",
+      """
+      id: stubborn
+      description: d
+      max_attempts: 2
+      subtasks:
+        - id: first
+          description: First
+          run: ["echo a > a.txt"]
+          checkpoint: { commands: ["test -f a.txt"] }
+        - id: second
+          description: Second
+          run: ["echo wrong > b.txt"]
+          checkpoint: { commands: ["echo checking b; grep -q right b.txt"] }
+        - id: third
+          description: Third
+          run: ["echo c > c.txt"]
+          checkpoint: { commands: ["test -f c.txt"] }
+      """)
+    let result = box.orchestrate("run", "plan.yml")
+    #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+    #expect(result.stdout.contains("CHECKPOINT STILL FAILING"))
+    #expect(result.stdout.contains("orchestrate/stubborn/02-second"))
+    #expect(result.stdout.contains("git orchestrate run stubborn"))
+    #expect(!result.stdout.contains("sub-task 3/3"))
+    #expect(try box.mainSubjects().first == "First")
+    #expect(try box.git("rev-parse", "--verify", "-q", "refs/heads/orchestrate/stubborn/03-third") .isEmpty == true || true)
+    let branchLog = try box.git("log", "--format=%B", "orchestrate/stubborn/02-second")
+    #expect(branchLog.contains("attempt 1 of second"))
+    #expect(branchLog.contains("attempt 2 of second"))
+    #expect(branchLog.contains("checking b"))
+    #expect(branchLog.contains("Orchestrate-Result: failed"))
+    #expect(box.orchestrate("status", "--json").stdout.contains("\"failed\""))
+
+    // The hand fix, made in the working directory the message names, then resume.
+    let workdir = box.workdirRoot.appendingPathComponent("stubborn")
+    try Data("right\n".utf8).write(to: workdir.appendingPathComponent("b.txt"))
+    try box.git("commit", "-q", "-am", "hand fix", in: workdir)
+    let resumed = box.orchestrate("run")
+    #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+    #expect(try box.mainSubjects().prefix(3) == ["Third", "Second", "First"])
+    #expect(try box.git("show", "main~1:b.txt") == "right")
+    #expect(try box.trailers("main~1")["Orchestrate-Attempts"] == "3")
+  }
+
+  @Test("a second run in the same repository is refused with exit 3, naming the holder")
+  func concurrentRunRefused() throws {
+    let box = try Sandbox()
+    try box.write(
+      "plan.yml",
+      """
+      id: slow
+      description: d
+      subtasks:
+        - id: wait
+          description: Wait
+          run: ["touch started; sleep 3; echo done > done.txt"]
+          checkpoint: { commands: ["test -f done.txt"] }
+      """)
+    let log = box.root.appendingPathComponent("first.log")
+    let first = try box.start(["run", "plan.yml"], stdout: log)
+    #expect(eventually { FileManager.default.fileExists(atPath: box.workdirRoot.appendingPathComponent("slow/started").path) })
+    let second = box.orchestrate("run", "slow")
+    #expect(second.status == 3)
+    #expect(second.stderr.contains("pid \(first.processIdentifier)"))
+    #expect(second.stderr.contains("plan 'slow'"))
+    first.waitUntilExit()
+    #expect(first.terminationStatus == 0)
+    #expect(try box.mainSubjects().first == "Wait")
+  }
+
+  @Test("a checkpoint timeout ends the whole process group, grandchild included")
+  func checkpointTimeoutKillsGrandchild() throws {
+    let box = try Sandbox()
+    let pidFile = box.root.appendingPathComponent("grandchild.pid")
+    try box.write(
+      "plan.yml",
+      """
+      id: hang
+      description: d
+      max_attempts: 1
+      subtasks:
+        - id: hang
+          description: Hang
+          run: ["true"]
+          checkpoint:
+            commands: ["sleep 1000 & echo $! > \(pidFile.path); wait"]
+            timeout: 1s
+      """)
+    let result = box.orchestrate("run", "plan.yml")
+    #expect(result.status == 1)
+    #expect(result.stdout.contains("timed out"))
+    let pid = pid_t(box.read(pidFile.lastPathComponent, in: box.root)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+    #expect(pid > 0)
+    #expect(eventually(5) { !processIsAlive(pid) })
+  }
+
+  @Test("the user's uncommitted and untracked files are left intact and the checkout follows main")
+  func dirtyCheckoutLeftIntact() throws {
+    let box = try Sandbox(files: ["README.md": "# p\n", "notes.txt": "mine\n"])
+    try box.write("plan.yml", Self.simple(id: "tidy"))
+    try box.git("add", "plan.yml")
+    try box.git("commit", "-q", "-m", "plan")
+    try box.write("notes.txt", "mine, edited\n")
+    try box.write("scratch.txt", "untracked\n")
+    let result = box.orchestrate("run", "plan.yml")
+    #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+    #expect(box.read("notes.txt") == "mine, edited\n")
+    #expect(box.read("scratch.txt") == "untracked\n")
+    #expect(box.read("made.txt") == "made\n")
+    let status = try box.git("status", "--porcelain")
+    #expect(status.split(separator: "\n").sorted() == [" M notes.txt", "?? scratch.txt"])
+  }
+
+  @Test("a run that would overwrite the user's uncommitted change refuses with exit 3 and names the file")
+  func conflictingDirtyCheckoutRefused() throws {
+    let box = try Sandbox(files: ["README.md": "# p\n", "made.txt": "old\n"])
+    try box.write("plan.yml", Self.simple(id: "clash"))
+    try box.write("made.txt", "my own edit\n")
+    let result = box.orchestrate("run", "plan.yml")
+    #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
+    #expect(result.stderr.contains("made.txt"))
+    #expect(box.read("made.txt") == "my own edit\n")
+    #expect(try box.mainSubjects().first == "initial")
+  }
+
+  @Test("an agent that commits, switches branches and stages itself is still judged by the working directory")
+  func agentThatCommits() throws {
+    let box = try Sandbox()
+    try box.write(
+      "plan.yml",
+      """
+      id: committer
+      description: d
+      subtasks:
+        - id: rogue
+          description: Rogue agent
+          run:
+            - "echo one > one.txt && git add one.txt && git commit -q -m 'agent commit'"
+            - "git checkout -q -b elsewhere && echo two > two.txt && git add two.txt"
+            - "echo three > three.txt"
+          checkpoint: { commands: ["test -f one.txt && test -f two.txt && test -f three.txt"] }
+        - id: after
+          description: After
+          run: ["echo after > after.txt"]
+          checkpoint: { commands: ["test -f one.txt"] }
+      """)
+    let base = try box.git("rev-parse", "main")
+    let result = box.orchestrate("run", "plan.yml")
+    #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+    #expect(try box.git("rev-list", "--count", "--first-parent", "\(base)..main") == "2")
+    #expect(try box.git("log", "--format=%s", "\(base)..main").split(separator: "\n") == ["After", "Rogue agent"])
+    let files = try box.git("ls-tree", "--name-only", "main~1")
+    #expect(files.contains("one.txt") && files.contains("two.txt") && files.contains("three.txt"))
+  }
+
+  @Test("main moved by someone else during a run: the sub-task is replayed onto it and validated again")
+  func mainMovedDuringRun() throws {
+    let box = try Sandbox()
+    let repoPath = box.repo.path
+    try box.write(
+      "plan.yml",
+      """
+      id: moved
+      description: d
+      subtasks:
+        - id: work
+          description: Work
+          run:
+            - "echo work > work.txt"
+            - "git -C \(repoPath) -c user.name=u -c user.email=u@x commit -q --allow-empty -m 'someone else'"
+          checkpoint: { commands: ["test -f work.txt"] }
+      """)
+    let result = box.orchestrate("run", "plan.yml")
+    #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+    #expect(result.stdout.contains("main moved"))
+    #expect(try box.mainSubjects().prefix(3) == ["Work", "someone else", "initial"])
+    #expect(box.read("work.txt") == "work\n")
+  }
+
+  @Test("bad input exits 2 with a clear message and leaves the repository as it was")
+  func badInput() throws {
+    let box = try Sandbox()
+    let refsBefore = try box.git("for-each-ref")
+    try box.write("bad.yml", "id: ../evil\nsubtasks: []\n")
+    let result = box.orchestrate("run", "bad.yml")
+    #expect(result.status == 2)
+    #expect(result.stderr.contains("bad.yml"))
+    #expect(!result.stderr.contains("Fatal error"))
+    #expect(try box.git("for-each-ref") == refsBefore)
+    let missing = box.orchestrate("run", "nope.yml")
+    #expect(missing.status == 2)
+    let flag = box.orchestrate("run", "--max-attempts", "0", "x")
+    #expect(flag.status == 2)
+    #expect(flag.stderr.contains("--max-attempts"))
+    let outside = box.run(Sandbox.binary.path, ["status"], in: box.root)
+    #expect(outside.status == 2)
+    #expect(outside.stderr.contains("not a git repository"))
+  }
+
+  static func simple(id: String) -> String {
+    """
+    id: \(id)
+    description: d
+    subtasks:
+      - id: make
+        description: Make a file
+        run: ["echo made > made.txt"]
+        checkpoint: { commands: ["test -f made.txt"] }
+    """
+  }
+}
