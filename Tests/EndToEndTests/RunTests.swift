@@ -59,8 +59,6 @@ struct RunTests {
     let parsed = try box.git("log", "-1", "--format=%(trailers:key=Orchestrate-Subtask,valueonly)", "main")
     #expect(parsed == "4/4 four")
     // Everything the sub-tasks produced, deletions included; the user's checkout shows it.
-    #expect(try box.git("ls-tree", "-r", "--name-only", "main").split(separator: "\n").sorted()
-      == ["README.md", "fix.sh", "four.txt", "plan.yml", "sub/deep.txt", "three.txt", "two.txt"].sorted() || true)
     let tracked = Set(try box.git("ls-tree", "-r", "--name-only", "main").split(separator: "\n").map(String.init))
     #expect(tracked.isSuperset(of: ["four.txt", "three.txt", "two.txt", "sub/deep.txt"]))
     #expect(!tracked.contains("one.txt"))
@@ -112,7 +110,7 @@ struct RunTests {
     #expect(result.stdout.contains("git orchestrate run stubborn"))
     #expect(!result.stdout.contains("sub-task 3/3"))
     #expect(try box.mainSubjects().first == "First")
-    #expect(try box.git("rev-parse", "--verify", "-q", "refs/heads/orchestrate/stubborn/03-third") .isEmpty == true || true)
+    #expect((try? box.git("rev-parse", "--verify", "-q", "refs/heads/orchestrate/stubborn/03-third")) == nil)
     let branchLog = try box.git("log", "--format=%B", "orchestrate/stubborn/02-second")
     #expect(branchLog.contains("attempt 1 of second"))
     #expect(branchLog.contains("attempt 2 of second"))
@@ -196,7 +194,7 @@ struct RunTests {
     #expect(box.read("notes.txt") == "mine, edited\n")
     #expect(box.read("scratch.txt") == "untracked\n")
     #expect(box.read("made.txt") == "made\n")
-    let status = try box.git("status", "--porcelain")
+    let status = box.run("/usr/bin/env", ["git", "status", "--porcelain"], in: box.repo).stdout
     #expect(status.split(separator: "\n").sorted() == [" M notes.txt", "?? scratch.txt"])
   }
 
@@ -236,7 +234,7 @@ struct RunTests {
     let base = try box.git("rev-parse", "main")
     let result = box.orchestrate("run", "plan.yml")
     #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
-    #expect(try box.git("rev-list", "--count", "--first-parent", "\(base)..main") == "2")
+    #expect(try box.git("rev-list", "--count", "--first-parent", "\(base)..main") == "2", "\(result.stdout)")
     #expect(try box.git("log", "--format=%s", "\(base)..main").split(separator: "\n") == ["After", "Rogue agent"])
     let files = try box.git("ls-tree", "--name-only", "main~1")
     #expect(files.contains("one.txt") && files.contains("two.txt") && files.contains("three.txt"))

@@ -225,9 +225,21 @@ public final class PlanSession {
     return nil
   }
 
-  func environment(_ prepared: PreparedSubtask, attempt: Int, promptFile: String, kind: RunEvent.AgentKind) -> [String: String] {
+  /// This process's environment less the variables that would point git at another repository
+  /// (set, for example, when git runs us from a hook), so git in the working directory finds it.
+  static func childEnvironment() -> [String: String] {
     var env = ProcessInfo.processInfo.environment
-    for key in env.keys where key.hasPrefix("GIT_") { env[key] = nil }
+    for key in [
+      "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+      "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_PREFIX", "GIT_QUARANTINE_PATH",
+    ] {
+      env[key] = nil
+    }
+    return env
+  }
+
+  func environment(_ prepared: PreparedSubtask, attempt: Int, promptFile: String, kind: RunEvent.AgentKind) -> [String: String] {
+    var env = Self.childEnvironment()
     env["ORCHESTRATE_PLAN_ID"] = plan.id
     env["ORCHESTRATE_SUBTASK_ID"] = prepared.subtask.id
     env["ORCHESTRATE_SUBTASK_ORDER"] = String(prepared.subtask.order)
@@ -338,8 +350,7 @@ public final class PlanSession {
   func runCheckpoint(_ checkpoint: Checkpoint, workdir: String, tree: OID) throws -> CheckpointOutcome {
     var results: [CommandReport] = []
     let started = Date()
-    var env = ProcessInfo.processInfo.environment
-    for key in env.keys where key.hasPrefix("GIT_") { env[key] = nil }
+    var env = Self.childEnvironment()
     env["ORCHESTRATE_PLAN_ID"] = plan.id
     env["ORCHESTRATE_WORKDIR"] = workdir
     let timeout = try timeout(checkpoint: checkpoint)
