@@ -7,13 +7,17 @@ import Testing
 @Suite("Plan reader, fuzzed")
 struct PlanFuzzTests {
   static let tokens = [
-    "[", "]", "{", "}", ":", ": ", "- ", ",", "\n", "\t", "\"", "'", "#", "|", ">", "&a ", "*a", "!!str ", "~", "null",
-    "true", "0", "-1", "1e999", "..", "@{", "/", "\\", "\u{0}", "\u{7F}", "é", "\u{FEFF}", "---\n", "...", "%YAML 1.1\n",
-    "? ", "<<: ", "  ", "subtasks:", "checkpoint:", "commands:", "id: HEAD", "order: 1", "dependencies: [a]",
+    "[", "]", "{", "}", ":", ": ", "- ", ",", "\n", "\t", "\"", "'", "#", "|", ">", "&a ", "*a",
+    "!!str ", "~", "null",
+    "true", "0", "-1", "1e999", "..", "@{", "/", "\\", "\u{0}", "\u{7F}", "é", "\u{FEFF}", "---\n",
+    "...", "%YAML 1.1\n",
+    "? ", "<<: ", "  ", "subtasks:", "checkpoint:", "commands:", "id: HEAD", "order: 1",
+    "dependencies: [a]",
   ]
 
   static func seeds() throws -> [String] {
-    let fixture = try String(contentsOf: planFixtures.appendingPathComponent("TASK_DECOMPOSITION.json"), encoding: .utf8)
+    let fixture = try String(
+      contentsOf: planFixtures.appendingPathComponent("TASK_DECOMPOSITION.json"), encoding: .utf8)
     return [PlanReaderTests.nativeYAML, PlanReaderTests.nativeJSON, validPlanYAML(), fixture]
   }
 
@@ -54,17 +58,25 @@ struct PlanFuzzTests {
         let position = Int.random(in: 0...bytes.count, using: &generator)
         switch Int.random(in: 0..<5, using: &generator) {
         case 0:
-          bytes.insert(contentsOf: Array(Self.tokens.randomElement(using: &generator)!.utf8), at: position)
+          bytes.insert(
+            contentsOf: Array(Self.tokens.randomElement(using: &generator)!.utf8), at: position)
         case 1:
           let end = min(bytes.count, position + Int.random(in: 1...40, using: &generator))
           bytes.removeSubrange(position..<end)
         case 2:
           let end = min(bytes.count, position + Int.random(in: 1...200, using: &generator))
-          bytes.insert(contentsOf: Array(bytes[position..<end]), at: Int.random(in: 0...bytes.count, using: &generator))
+          bytes.insert(
+            contentsOf: Array(bytes[position..<end]),
+            at: Int.random(in: 0...bytes.count, using: &generator))
         case 3:
-          if position < bytes.count { bytes[position] = UInt8.random(in: 0...255, using: &generator) }
+          if position < bytes.count {
+            bytes[position] = UInt8.random(in: 0...255, using: &generator)
+          }
         default:
-          bytes.insert(contentsOf: Array(repeating: UInt8(ascii: "["), count: Int.random(in: 1...200, using: &generator)), at: position)
+          bytes.insert(
+            contentsOf: Array(
+              repeating: UInt8(ascii: "["), count: Int.random(in: 1...200, using: &generator)),
+            at: position)
         }
       }
       checkOutcome { try PlanReader.parse(Data(bytes), fileName: "fuzz.yml") }
@@ -75,11 +87,19 @@ struct PlanFuzzTests {
   func objectMutations() throws {
     var generator = SplitMix64(seed: 99)
     let base = try #require(
-      try JSONSerialization.jsonObject(with: Data(PlanReaderTests.nativeJSON.utf8)) as? [String: Any])
-    let replacements: [Any] = [NSNull(), 0, -1, 101, 1.5, true, false, "", "HEAD", "a/b", "cursor", "1h", [], [1], ["x"], [:], ["commands": []]]
+      try JSONSerialization.jsonObject(with: Data(PlanReaderTests.nativeJSON.utf8))
+        as? [String: Any])
+    let replacements: [Any] = [
+      NSNull(), 0, -1, 101, 1.5, true, false, "", "HEAD", "a/b", "cursor", "1h", [], [1], ["x"],
+      [:], ["commands": []],
+    ]
     func mutate(_ value: Any, depth: Int) -> Any {
-      if Int.random(in: 0..<6, using: &generator) == 0 || depth > 4 { return replacements.randomElement(using: &generator)! }
-      if var dictionary = value as? [String: Any], let key = dictionary.keys.sorted().randomElement(using: &generator) {
+      if Int.random(in: 0..<6, using: &generator) == 0 || depth > 4 {
+        return replacements.randomElement(using: &generator)!
+      }
+      if var dictionary = value as? [String: Any],
+        let key = dictionary.keys.sorted().randomElement(using: &generator)
+      {
         dictionary[key] = mutate(dictionary[key]!, depth: depth + 1)
         return dictionary
       }

@@ -137,7 +137,8 @@ struct PlanReaderTests {
 
   @Test("a tampered normalized plan is refused")
   func tamperedNormalized() throws {
-    var text = try #require(String(data: try parsePlan(Self.nativeYAML).normalizedJSON(), encoding: .utf8))
+    var text = try #require(
+      String(data: try parsePlan(Self.nativeYAML).normalizedJSON(), encoding: .utf8))
     text = text.replacingOccurrences(of: "\"id\" : \"auth\"", with: "\"id\" : \"../auth\"")
     let error = planError { try Plan.fromNormalizedJSON(Data(text.utf8)) }
     #expect(error?.diagnostics.first?.message.contains("'../auth'") == true)
@@ -148,15 +149,21 @@ struct PlanReaderTests {
     let path = planFixtures.appendingPathComponent("TASK_DECOMPOSITION.json").path
     let error = try #require(planError { try PlanReader.read(contentsOf: path) })
     let ids = [
-      "checkpoint_foundation", "prism_integration_core", "hook_implementation", "pattern_detection_storage",
+      "checkpoint_foundation", "prism_integration_core", "hook_implementation",
+      "pattern_detection_storage",
       "comprehensive_testing",
     ]
     #expect(error.diagnostics.count == 5)
     #expect(error.diagnostics.map(\.subtask) == ids)
-    #expect(error.diagnostics.allSatisfy { $0.field == "checkpoint.commands" && $0.line != nil && $0.file == path })
+    #expect(
+      error.diagnostics.allSatisfy {
+        $0.field == "checkpoint.commands" && $0.line != nil && $0.file == path
+      })
     let text = try #require(error.errorDescription)
     #expect(text.hasPrefix("invalid plan \(path): 5 problems:\n"))
-    for id in ids { #expect(text.contains("sub-task '\(id)': checkpoint.commands: checkpoint has no commands")) }
+    for id in ids {
+      #expect(text.contains("sub-task '\(id)': checkpoint.commands: checkpoint has no commands"))
+    }
     #expect(
       text.contains(
         "sub-task 'checkpoint_foundation': checkpoint.commands: checkpoint has no commands (its description "
@@ -188,9 +195,11 @@ struct PlanReaderTests {
     #expect(first.checkpoint.description == "Can track and skip processed transcript entries")
     #expect(first.successCriteria.count == 5)
     #expect(plan.subtasks[1].dependencies == ["checkpoint_foundation"])
-    #expect(plan.warnings.isEmpty)  // progress, architecture_notes, checkpoint.type … are known and ignored
+    // progress, architecture_notes, checkpoint.type … are known and ignored: no warnings.
+    #expect(plan.warnings.isEmpty)
     // The same through the file path (JSON text parsed by Yams, with lines).
-    let text = try #require(String(data: try JSONSerialization.data(withJSONObject: object), encoding: .utf8))
+    let text = try #require(
+      String(data: try JSONSerialization.data(withJSONObject: object), encoding: .utf8))
     #expect(try parsePlan(text, name: "TASK_DECOMPOSITION.json") == plan)
   }
 
@@ -249,9 +258,12 @@ struct PlanReaderTests {
       validPlanYAML(top: "maxAttempts: 3\nowner: me", subtask: "estimate: 2h\ncheckpoint_extra: 1"))
     #expect(plan.maxAttempts == nil)
     #expect(plan.warnings.count == 4)
-    #expect(plan.warnings.contains("plan.yml:3: unknown key 'maxAttempts' (ignored); did you mean 'max_attempts'?"))
+    #expect(
+      plan.warnings.contains(
+        "plan.yml:3: unknown key 'maxAttempts' (ignored); did you mean 'max_attempts'?"))
     #expect(plan.warnings.contains("plan.yml:4: unknown key 'owner' (ignored)"))
-    #expect(plan.warnings.contains("plan.yml:8: sub-task 'models': unknown key 'estimate' (ignored)"))
+    #expect(
+      plan.warnings.contains("plan.yml:8: sub-task 'models': unknown key 'estimate' (ignored)"))
   }
 
   @Test("read(contentsOf:) reads a file and names it in errors")
@@ -263,9 +275,13 @@ struct PlanReaderTests {
 
       let missing = directory.appendingPathComponent("missing.yml").path
       let error = try #require(planError { try PlanReader.read(contentsOf: missing) })
-      #expect(error.errorDescription == "invalid plan \(missing): 1 problem:\n  \(missing): no such plan file; check the path, or create one (see `git orchestrate plan`)")
+      #expect(
+        error.errorDescription
+          == "invalid plan \(missing): 1 problem:\n  \(missing): no such plan file; check the path, or create one (see `git orchestrate plan`)"
+      )
 
-      let directoryError = try #require(planError { try PlanReader.read(contentsOf: directory.path) })
+      let directoryError = try #require(
+        planError { try PlanReader.read(contentsOf: directory.path) })
       #expect(directoryError.diagnostics[0].message.hasPrefix("is a directory"))
     }
   }

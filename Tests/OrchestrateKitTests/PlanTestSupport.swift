@@ -4,7 +4,8 @@ import Testing
 @testable import OrchestrateKit
 
 /// The directory of checked-in plan fixtures (the test target declares no resources).
-let planFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+let planFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+  .appendingPathComponent("Fixtures")
 
 /// Parses YAML or JSON text as a plan file named `name`.
 func parsePlan(_ text: String, name: String = "plan.yml") throws -> Plan {
@@ -12,11 +13,15 @@ func parsePlan(_ text: String, name: String = "plan.yml") throws -> Plan {
 }
 
 /// The `PlanError` that parsing `text` throws; records an issue when it does not throw one.
-func planError(_ text: String, name: String = "plan.yml", sourceLocation: SourceLocation = #_sourceLocation) -> PlanError? {
+func planError(
+  _ text: String, name: String = "plan.yml", sourceLocation: SourceLocation = #_sourceLocation
+) -> PlanError? {
   planError(sourceLocation: sourceLocation) { try parsePlan(text, name: name) }
 }
 
-func planError(sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Plan) -> PlanError? {
+func planError(sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Plan)
+  -> PlanError?
+{
   do {
     let plan = try body()
     Issue.record("expected a PlanError, got plan '\(plan.id)'", sourceLocation: sourceLocation)
@@ -33,22 +38,22 @@ func planError(sourceLocation: SourceLocation = #_sourceLocation, _ body: () thr
 func validPlanYAML(top: String = "", subtask extra: String = "") -> String {
   let extra = extra.replacingOccurrences(of: "\n", with: "\n    ")
   return """
-  id: demo
-  description: A demo plan
-  \(top)
-  subtasks:
-    - id: models
-      prompt: Create the models
-      \(extra)
-      checkpoint:
-        commands: ["swift test"]
-    - id: auth
-      prompt: Add authentication
-      dependencies: [models]
-      checkpoint:
-        commands: ["swift test --filter Auth"]
+    id: demo
+    description: A demo plan
+    \(top)
+    subtasks:
+      - id: models
+        prompt: Create the models
+        \(extra)
+        checkpoint:
+          commands: ["swift test"]
+      - id: auth
+        prompt: Add authentication
+        dependencies: [models]
+        checkpoint:
+          commands: ["swift test --filter Auth"]
 
-  """
+    """
 }
 
 /// Creates a fresh temporary directory, runs `body` in it, and removes it afterwards.

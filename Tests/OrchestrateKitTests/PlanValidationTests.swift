@@ -6,7 +6,9 @@ import Testing
 @Suite("Plan validation")
 struct PlanValidationTests {
   /// The single diagnostic that `text` produces; records an issue when there is not exactly one.
-  func onlyProblem(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> PlanDiagnostic? {
+  func onlyProblem(_ text: String, sourceLocation: SourceLocation = #_sourceLocation)
+    -> PlanDiagnostic?
+  {
     guard let error = planError(text, sourceLocation: sourceLocation) else { return nil }
     #expect(error.diagnostics.count == 1, "\(error.diagnostics)", sourceLocation: sourceLocation)
     return error.diagnostics.first
@@ -18,7 +20,8 @@ struct PlanValidationTests {
     #expect(problem.file == "plan.yml")
     #expect(problem.line == 4)
     #expect(problem.message.hasPrefix("syntax error: "))
-    let json = try #require(planError("{\n  \"id\": \"x\",\n  \"subtasks\": [\n}", name: "plan.json"))
+    let json = try #require(
+      planError("{\n  \"id\": \"x\",\n  \"subtasks\": [\n}", name: "plan.json"))
     #expect(json.diagnostics[0].line == 4)
     #expect(json.diagnostics[0].description.hasPrefix("plan.json:4: syntax error"))
   }
@@ -53,7 +56,8 @@ struct PlanValidationTests {
 
   @Test("a plan needs an id")
   func missingPlanID() throws {
-    let problem = try #require(onlyProblem(validPlanYAML().replacingOccurrences(of: "id: demo\n", with: "")))
+    let problem = try #require(
+      onlyProblem(validPlanYAML().replacingOccurrences(of: "id: demo\n", with: "")))
     #expect(problem.field == "id")
     #expect(problem.subtask == nil)
   }
@@ -79,7 +83,10 @@ struct PlanValidationTests {
           - { id: a, order: 1, prompt: a, checkpoint: { commands: [a] } }
           - { id: b, order: 1, prompt: b, checkpoint: { commands: [b] } }
         """))
-    #expect(problem.description == "plan.yml:4: sub-task 'b': order: order 1 is also used by sub-task 'a'; orders must be unique")
+    #expect(
+      problem.description
+        == "plan.yml:4: sub-task 'b': order: order 1 is also used by sub-task 'a'; orders must be unique"
+    )
   }
 
   @Test("orders are all given or none")
@@ -89,7 +96,9 @@ struct PlanValidationTests {
     #expect(problem.field == "order")
     #expect(problem.message.contains("give every sub-task an order, or none"))
     let bad = try #require(planError(validPlanYAML(subtask: "order: first")))
-    #expect(bad.diagnostics.first?.description == "plan.yml:7: sub-task 'models': order: expected a whole number, got a string")
+    #expect(
+      bad.diagnostics.first?.description
+        == "plan.yml:7: sub-task 'models': order: expected a whole number, got a string")
   }
 
   static let hostileIDs: [(String, String)] = [
@@ -108,8 +117,10 @@ struct PlanValidationTests {
     ("trailing/", "it contains '/'"),
     ("", "it is empty"),
     (String(repeating: "x", count: 101), "it is longer than 100 characters (101)"),
-    ("a~1", "it contains '~'"), ("a^", "it contains '^'"), ("a:b", "it contains ':'"), ("a?", "it contains '?'"),
-    ("a*", "it contains '*'"), ("a[0]", "it contains '['"), ("a\\b", "it contains '\\'"), ("a b", "it contains a space"),
+    ("a~1", "it contains '~'"), ("a^", "it contains '^'"), ("a:b", "it contains ':'"),
+    ("a?", "it contains '?'"),
+    ("a*", "it contains '*'"), ("a[0]", "it contains '['"), ("a\\b", "it contains '\\'"),
+    ("a b", "it contains a space"),
   ]
 
   @Test("ref-name component rules say what is wrong", arguments: hostileIDs)
@@ -117,7 +128,9 @@ struct PlanValidationTests {
     #expect(RefNameComponent.problem(with: id) == reason)
   }
 
-  @Test("valid ids pass the ref-name rules", arguments: ["models", "a.b", "0-setup", "auth_v2", "é", String(repeating: "x", count: 100)])
+  @Test(
+    "valid ids pass the ref-name rules",
+    arguments: ["models", "a.b", "0-setup", "auth_v2", "é", String(repeating: "x", count: 100)])
   func validIDs(id: String) {
     #expect(RefNameComponent.problem(with: id) == nil)
   }
@@ -127,25 +140,33 @@ struct PlanValidationTests {
     let object: [String: Any] = [
       "id": "demo", "subtasks": [["id": id, "prompt": "p", "checkpoint": ["commands": ["true"]]]],
     ]
-    let error = try #require(planError { try PlanReader.parse(object: object, fileName: "arguments") })
+    let error = try #require(
+      planError { try PlanReader.parse(object: object, fileName: "arguments") })
     #expect(error.diagnostics.count == 1)
     #expect(error.diagnostics[0].subtask == id)
     #expect(error.diagnostics[0].field == "id")
     #expect(error.diagnostics[0].message.contains(reason))
-    #expect(!error.errorDescription!.contains("\n  arguments: sub-task 'a\n"))  // control characters are escaped
+    // Control characters are escaped: the only ones left are the line breaks between diagnostics.
+    #expect(!error.errorDescription!.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
+    #expect(error.errorDescription!.components(separatedBy: "\n").count == 2)
   }
 
   @Test("a hostile plan id is refused")
   func hostilePlanID() throws {
-    let problem = try #require(onlyProblem(validPlanYAML().replacingOccurrences(of: "id: demo", with: "id: ../../etc/passwd")))
+    let problem = try #require(
+      onlyProblem(
+        validPlanYAML().replacingOccurrences(of: "id: demo", with: "id: ../../etc/passwd")))
     #expect(problem.field == "id")
     #expect(problem.line == 1)
-    #expect(problem.message.hasPrefix("plan id '../../etc/passwd' cannot be used in a branch name: it starts with '.'"))
+    #expect(
+      problem.message.hasPrefix(
+        "plan id '../../etc/passwd' cannot be used in a branch name: it starts with '.'"))
   }
 
   @Test("a missing checkpoint is refused")
   func missingCheckpoint() throws {
-    let text = validPlanYAML().replacingOccurrences(of: "    checkpoint:\n      commands: [\"swift test\"]\n", with: "")
+    let text = validPlanYAML().replacingOccurrences(
+      of: "    checkpoint:\n      commands: [\"swift test\"]\n", with: "")
     let problem = try #require(onlyProblem(text))
     #expect(problem.subtask == "models")
     #expect(problem.field == "checkpoint")
@@ -154,9 +175,13 @@ struct PlanValidationTests {
 
   @Test("a checkpoint with no commands is refused")
   func emptyCommands() throws {
-    let text = validPlanYAML().replacingOccurrences(of: "commands: [\"swift test\"]", with: "commands: []")
+    let text = validPlanYAML().replacingOccurrences(
+      of: "commands: [\"swift test\"]", with: "commands: []")
     let problem = try #require(onlyProblem(text))
-    #expect(problem.description == "plan.yml:9: sub-task 'models': checkpoint.commands: checkpoint has no commands; add at least one, e.g. [\"pytest -q\"]")
+    #expect(
+      problem.description
+        == "plan.yml:9: sub-task 'models': checkpoint.commands: checkpoint has no commands; add at least one, e.g. [\"pytest -q\"]"
+    )
   }
 
   @Test("commands and run steps must be non-empty strings")
@@ -175,37 +200,46 @@ struct PlanValidationTests {
       """
     let error = try #require(planError(text))
     let described = error.diagnostics.map(\.description)
-    #expect(described == [
-      "plan.yml:4: sub-task 'one': run[1]: step is a number, not a string; quote it, e.g. \"42\"",
-      "plan.yml:4: sub-task 'one': run[2]: step must be a string, got a mapping",
-      "plan.yml:7: sub-task 'one': checkpoint.commands[0]: command is a boolean, not a string; quote it, e.g. \"true\"",
-      "plan.yml:8: sub-task 'one': checkpoint.commands[1]: command is empty; remove it or write the command",
-      "plan.yml:9: sub-task 'one': checkpoint.commands[2]: command must be a string, got a list",
-      "plan.yml:10: sub-task 'one': checkpoint.commands[3]: command must be a string, got null",
-    ])
+    #expect(
+      described == [
+        "plan.yml:4: sub-task 'one': run[1]: step is a number, not a string; quote it, e.g. \"42\"",
+        "plan.yml:4: sub-task 'one': run[2]: step must be a string, got a mapping",
+        "plan.yml:7: sub-task 'one': checkpoint.commands[0]: command is a boolean, not a string; quote it, e.g. \"true\"",
+        "plan.yml:8: sub-task 'one': checkpoint.commands[1]: command is empty; remove it or write the command",
+        "plan.yml:9: sub-task 'one': checkpoint.commands[2]: command must be a string, got a list",
+        "plan.yml:10: sub-task 'one': checkpoint.commands[3]: command must be a string, got null",
+      ])
   }
 
   @Test("a string where a list is expected is a wrong type")
   func stringForList() throws {
     let text = validPlanYAML(subtask: "run: make\ndependencies: models\nsuccess_criteria: it works")
-      .replacingOccurrences(of: "commands: [\"swift test --filter Auth\"]", with: "commands: swift test")
+      .replacingOccurrences(
+        of: "commands: [\"swift test --filter Auth\"]", with: "commands: swift test")
     let error = try #require(planError(text))
-    #expect(error.diagnostics.map { "\($0.subtask ?? "")|\($0.field ?? "")" } == [
-      "models|run", "models|dependencies", "models|success_criteria", "auth|checkpoint.commands",
-    ])
-    #expect(error.diagnostics[0].message == "expected a list of steps, got a string (write a list even for one step, e.g. [\"make test\"])")
+    #expect(
+      error.diagnostics.map { "\($0.subtask ?? "")|\($0.field ?? "")" } == [
+        "models|run", "models|dependencies", "models|success_criteria", "auth|checkpoint.commands",
+      ])
+    #expect(
+      error.diagnostics[0].message
+        == "expected a list of steps, got a string (write a list even for one step, e.g. [\"make test\"])"
+    )
   }
 
   @Test("a mapping where a string is expected is a wrong type")
   func mappingForString() throws {
-    let text = validPlanYAML(top: "agent: {name: claude}\nmain_branch: [main]", subtask: "description: {a: b}\ncomplexity: [large]")
+    let text = validPlanYAML(
+      top: "agent: {name: claude}\nmain_branch: [main]",
+      subtask: "description: {a: b}\ncomplexity: [large]")
     let error = try #require(planError(text))
-    #expect(error.diagnostics.map(\.description) == [
-      "plan.yml:3: agent: expected a string, got a mapping",
-      "plan.yml:4: main_branch: expected a string, got a list",
-      "plan.yml:8: sub-task 'models': description: expected a string, got a mapping",
-      "plan.yml:9: sub-task 'models': complexity: expected a string, got a list",
-    ])
+    #expect(
+      error.diagnostics.map(\.description) == [
+        "plan.yml:3: agent: expected a string, got a mapping",
+        "plan.yml:4: main_branch: expected a string, got a list",
+        "plan.yml:8: sub-task 'models': description: expected a string, got a mapping",
+        "plan.yml:9: sub-task 'models': complexity: expected a string, got a list",
+      ])
   }
 
   @Test("a sub-task that is not a mapping, and a checkpoint that is prose")
@@ -220,18 +254,29 @@ struct PlanValidationTests {
             prompt: b
             checkpoint: tests pass
         """))
-    #expect(error.diagnostics.map(\.description) == [
-      "plan.yml:3: sub-task #1: expected a mapping with id, prompt and checkpoint, got a string",
-      "plan.yml:6: sub-task 'b': checkpoint: expected a mapping, got a string; a checkpoint is a mapping of commands to run, e.g. {commands: [\"make test\"]}",
-    ])
+    #expect(
+      error.diagnostics.map(\.description) == [
+        "plan.yml:3: sub-task #1: expected a mapping with id, prompt and checkpoint, got a string",
+        "plan.yml:6: sub-task 'b': checkpoint: expected a mapping, got a string; a checkpoint is a mapping of commands to run, e.g. {commands: [\"make test\"]}",
+      ])
   }
 
-  @Test("valid durations", arguments: [("10m", 600.0), ("90s", 90), ("1h", 3600), ("1h30m", 5400), ("500ms", 0.5), ("42", 42), ("1.5", 1.5), ("1m 15s", 75), (" 2m ", 120)])
+  @Test(
+    "valid durations",
+    arguments: [
+      ("10m", 600.0), ("90s", 90), ("1h", 3600), ("1h30m", 5400), ("500ms", 0.5), ("42", 42),
+      ("1.5", 1.5), ("1m 15s", 75), (" 2m ", 120),
+    ])
   func validDurations(text: String, seconds: Double) {
     #expect(Durations.parse(text) == seconds)
   }
 
-  @Test("invalid durations", arguments: ["", "0", "0s", "-5", "-1m", "10 minutes", "1x", "m", "1e3", "inf", "nan", "1..2s", "10m-", "0x10"])
+  @Test(
+    "invalid durations",
+    arguments: [
+      "", "0", "0s", "-5", "-1m", "10 minutes", "1x", "m", "1e3", "inf", "nan", "1..2s", "10m-",
+      "0x10",
+    ])
   func invalidDurations(text: String) {
     #expect(Durations.parse(text) == nil)
   }
@@ -251,28 +296,41 @@ struct PlanValidationTests {
   @Test("bad timeouts in a plan name their field")
   func badTimeouts() throws {
     let text = validPlanYAML(top: "timeout: 0")
-      .replacingOccurrences(of: "commands: [\"swift test\"]", with: "commands: [\"swift test\"]\n      timeout: soon")
-      .replacingOccurrences(of: "commands: [\"swift test --filter Auth\"]", with: "{commands: [x], timeout: -5}")
+      .replacingOccurrences(
+        of: "commands: [\"swift test\"]", with: "commands: [\"swift test\"]\n      timeout: soon"
+      )
+      .replacingOccurrences(
+        of: "commands: [\"swift test --filter Auth\"]", with: "{commands: [x], timeout: -5}")
     let error = try #require(planError(text))
-    #expect(error.diagnostics.map(\.description) == [
-      "plan.yml:3: timeout: 0 is not a positive duration; use a positive duration such as 90s, 10m, 1h30m, 500ms, or a number of seconds",
-      "plan.yml:10: sub-task 'models': checkpoint.timeout: 'soon' is not a duration; use a positive duration such as 90s, 10m, 1h30m, 500ms, or a number of seconds",
-      "plan.yml:15: sub-task 'auth': checkpoint.timeout: -5 is not a positive duration; use a positive duration such as 90s, 10m, 1h30m, 500ms, or a number of seconds",
-    ])
+    #expect(
+      error.diagnostics.map(\.description) == [
+        "plan.yml:3: timeout: 0 is not a positive duration; use a positive duration such as 90s, 10m, 1h30m, 500ms, or a number of seconds",
+        "plan.yml:10: sub-task 'models': checkpoint.timeout: 'soon' is not a duration; use a positive duration such as 90s, 10m, 1h30m, 500ms, or a number of seconds",
+        "plan.yml:15: sub-task 'auth': checkpoint.timeout: -5 is not a positive duration; use a positive duration such as 90s, 10m, 1h30m, 500ms, or a number of seconds",
+      ])
   }
 
   @Test("unknown dependencies are refused")
   func unknownDependency() throws {
-    let problem = try #require(onlyProblem(validPlanYAML().replacingOccurrences(of: "[models]", with: "[modles]")))
-    #expect(problem.description == "plan.yml:12: sub-task 'auth': dependencies: unknown sub-task 'modles'; use the id of an earlier sub-task")
+    let problem = try #require(
+      onlyProblem(validPlanYAML().replacingOccurrences(of: "[models]", with: "[modles]")))
+    #expect(
+      problem.description
+        == "plan.yml:12: sub-task 'auth': dependencies: unknown sub-task 'modles'; use the id of an earlier sub-task"
+    )
   }
 
   @Test("a dependency on a later sub-task is refused, saying so")
   func laterDependency() throws {
-    let problem = try #require(onlyProblem(validPlanYAML(subtask: "dependencies: [auth]").replacingOccurrences(of: "dependencies: [models]", with: "")))
+    let problem = try #require(
+      onlyProblem(
+        validPlanYAML(subtask: "dependencies: [auth]").replacingOccurrences(
+          of: "dependencies: [models]", with: "")))
     #expect(problem.subtask == "models")
     #expect(problem.field == "dependencies")
-    #expect(problem.message.hasPrefix("'auth' comes later (order 2); sub-tasks run one at a time in order"))
+    #expect(
+      problem.message.hasPrefix(
+        "'auth' comes later (order 2); sub-tasks run one at a time in order"))
   }
 
   @Test("dependency cycles are refused, naming the cycle")
@@ -287,34 +345,48 @@ struct PlanValidationTests {
           - { id: c, prompt: c, dependencies: [b], checkpoint: { commands: [c] } }
           - { id: d, prompt: d, dependencies: [d], checkpoint: { commands: [d] } }
         """))
-    #expect(error.diagnostics.map(\.description) == [
-      "plan.yml:3: sub-task 'a': dependencies: dependency cycle: a → c → b → a; remove one of these dependencies",
-      "plan.yml:6: sub-task 'd': dependencies: dependency cycle: d → d; remove one of these dependencies",
-    ])
+    #expect(
+      error.diagnostics.map(\.description) == [
+        "plan.yml:3: sub-task 'a': dependencies: dependency cycle: a → c → b → a; remove one of these dependencies",
+        "plan.yml:6: sub-task 'd': dependencies: dependency cycle: d → d; remove one of these dependencies",
+      ])
   }
 
   @Test("a long dependency chain is checked without recursion")
   func longChain() throws {
     let count = 20_000
     let subtasks: [[String: Any]] = (0..<count).map { index in
-      ["id": "s\(index)", "prompt": "p", "dependencies": index > 0 ? ["s\(index - 1)"] : [], "checkpoint": ["commands": ["true"]]]
+      [
+        "id": "s\(index)", "prompt": "p", "dependencies": index > 0 ? ["s\(index - 1)"] : [],
+        "checkpoint": ["commands": ["true"]],
+      ]
     }
-    let plan = try PlanReader.parse(object: ["id": "chain", "subtasks": subtasks], fileName: "chain")
+    let plan = try PlanReader.parse(
+      object: ["id": "chain", "subtasks": subtasks], fileName: "chain")
     #expect(plan.subtasks.count == count)
     var cyclic = subtasks
     cyclic[0]["dependencies"] = ["s\(count - 1)"]
-    let error = try #require(planError { try PlanReader.parse(object: ["id": "chain", "subtasks": cyclic], fileName: "chain") })
+    let error = try #require(
+      planError {
+        try PlanReader.parse(object: ["id": "chain", "subtasks": cyclic], fileName: "chain")
+      })
     #expect(error.diagnostics.count == 1)
     #expect(error.diagnostics[0].message.hasPrefix("dependency cycle: s0 → s19999 → s19998"))
   }
 
   @Test("agents: presets and commands are valid, bare unknown words are not")
   func agents() throws {
-    for agent in ["claude", "aider", "openhands", "script", "Claude", "./my-agent.sh", "my-agent --yes", "/usr/bin/agent"] {
+    for agent in [
+      "claude", "aider", "openhands", "script", "Claude", "./my-agent.sh", "my-agent --yes",
+      "/usr/bin/agent",
+    ] {
       #expect(throws: Never.self) { try parsePlan(validPlanYAML(top: "agent: \"\(agent)\"")) }
     }
     let problem = try #require(onlyProblem(validPlanYAML(top: "fix_agent: cursor")))
-    #expect(problem.description == "plan.yml:3: fix_agent: unknown agent preset 'cursor'; use one of claude, aider, openhands, or a command such as './my-agent.sh'")
+    #expect(
+      problem.description
+        == "plan.yml:3: fix_agent: unknown agent preset 'cursor'; use one of claude, aider, openhands, or a command such as './my-agent.sh'"
+    )
     let subtask = try #require(onlyProblem(validPlanYAML(subtask: "agent: gpt")))
     #expect(subtask.subtask == "models")
     #expect(subtask.field == "agent")
@@ -322,9 +394,16 @@ struct PlanValidationTests {
 
   @Test("agent presets run the documented command lines")
   func presetCommandLines() {
-    #expect(AgentPreset.claude.commandLine == "claude -p --permission-mode acceptEdits --output-format text")
-    #expect(AgentPreset.aider.commandLine == "aider --yes-always --no-auto-commits --no-gitignore --message-file \"$ORCHESTRATE_PROMPT_FILE\"")
-    #expect(AgentPreset.openhands.commandLine == "python -m openhands.core.main -f \"$ORCHESTRATE_PROMPT_FILE\"")
+    #expect(
+      AgentPreset.claude.commandLine
+        == "claude -p --permission-mode acceptEdits --output-format text")
+    #expect(
+      AgentPreset.aider.commandLine
+        == "aider --yes-always --no-auto-commits --no-gitignore --message-file \"$ORCHESTRATE_PROMPT_FILE\""
+    )
+    #expect(
+      AgentPreset.openhands.commandLine
+        == "python -m openhands.core.main -f \"$ORCHESTRATE_PROMPT_FILE\"")
     #expect(AgentPreset.script.commandLine == nil)
     #expect(AgentPreset.resolve("claude") == AgentPreset.claude.commandLine)
     #expect(AgentPreset.resolve("./agent.sh") == "./agent.sh")
@@ -341,16 +420,21 @@ struct PlanValidationTests {
 
   @Test("complexity is one of four, case-insensitively")
   func complexity() throws {
-    #expect(try parsePlan(validPlanYAML(subtask: "complexity: LARGE")).subtasks[0].complexity == .large)
+    #expect(
+      try parsePlan(validPlanYAML(subtask: "complexity: LARGE")).subtasks[0].complexity == .large)
     #expect(try parsePlan(validPlanYAML()).subtasks[0].complexity == .medium)
     let problem = try #require(onlyProblem(validPlanYAML(subtask: "estimated_complexity: huge")))
-    #expect(problem.description == "plan.yml:7: sub-task 'models': estimated_complexity: unknown complexity 'huge'; use small, medium, large or massive")
+    #expect(
+      problem.description
+        == "plan.yml:7: sub-task 'models': estimated_complexity: unknown complexity 'huge'; use small, medium, large or massive"
+    )
     #expect(Complexity.allCases.map(\.weight) == [1, 2, 4, 8])
   }
 
   @Test("main_branch must be a valid branch name")
   func mainBranch() throws {
-    #expect(try parsePlan(validPlanYAML(top: "main_branch: release/1.0")).mainBranch == "release/1.0")
+    #expect(
+      try parsePlan(validPlanYAML(top: "main_branch: release/1.0")).mainBranch == "release/1.0")
     let problem = try #require(onlyProblem(validPlanYAML(top: "main_branch: release//x")))
     #expect(problem.field == "main_branch")
   }
@@ -374,12 +458,16 @@ struct PlanValidationTests {
       final_checkpoint: { commands: [1] }
       """
     let error = try #require(planError(text))
-    #expect(error.diagnostics.map { $0.field ?? "" } == [
-      "id", "agent", "max_attempts", "timeout", "final_checkpoint.commands[0]", "id", "complexity",
-      "checkpoint.commands", "checkpoint.commands", "checkpoint.timeout", "id", "dependencies",
-    ])
+    #expect(
+      error.diagnostics.map { $0.field ?? "" } == [
+        "id", "agent", "max_attempts", "timeout", "final_checkpoint.commands[0]", "id",
+        "complexity",
+        "checkpoint.commands", "checkpoint.commands", "checkpoint.timeout", "id", "dependencies",
+      ])
     #expect(error.diagnostics.allSatisfy { $0.line != nil && $0.file == "plan.yml" })
-    #expect(error.errorDescription!.hasPrefix("invalid plan plan.yml: 12 problems:\n  plan.yml:1: id: plan id 'bad id'"))
+    #expect(
+      error.errorDescription!.hasPrefix(
+        "invalid plan plan.yml: 12 problems:\n  plan.yml:1: id: plan id 'bad id'"))
   }
 
   @Test("checkpoint hashes depend on the commands only")
@@ -390,13 +478,15 @@ struct PlanValidationTests {
     #expect(a.commandsHash == b.commandsHash)
     #expect(a.commandsHash != c.commandsHash)
     #expect(a.commandsHash.count == 64)
-    #expect(Checkpoint.canonicalJSON(["a\"b", "c\\d\n\u{1}"]) == "[\"a\\\"b\",\"c\\\\d\\n\\u0001\"]")
+    #expect(
+      Checkpoint.canonicalJSON(["a\"b", "c\\d\n\u{1}"]) == "[\"a\\\"b\",\"c\\\\d\\n\\u0001\"]")
     // Cross-check with the system's sha256sum over the same canonical JSON.
     let json = Checkpoint.canonicalJSON(a.commands)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["sha256sum"]
-    let input = Pipe(), output = Pipe()
+    let input = Pipe()
+    let output = Pipe()
     process.standardInput = input
     process.standardOutput = output
     try process.run()
@@ -409,11 +499,16 @@ struct PlanValidationTests {
 
   @Test("SHA-256 matches the standard test vectors")
   func sha256Vectors() {
-    #expect(SHA256.hex([UInt8]()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-    #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    #expect(
+      SHA256.hex([UInt8]()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    #expect(
+      SHA256.hex(Array("abc".utf8))
+        == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     #expect(
       SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
         == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-    #expect(SHA256.hex([UInt8](repeating: 0x61, count: 1_000_000)) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    #expect(
+      SHA256.hex([UInt8](repeating: 0x61, count: 1_000_000))
+        == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
   }
 }

@@ -36,7 +36,8 @@ public enum AgentPreset: String, CaseIterable, Sendable {
   static func problem(with value: String) -> String? {
     let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
     if trimmed.isEmpty {
-      return "agent is empty; use one of claude, aider, openhands, or a command such as './my-agent.sh'"
+      return
+        "agent is empty; use one of claude, aider, openhands, or a command such as './my-agent.sh'"
     }
     if AgentPreset(rawValue: trimmed.lowercased()) != nil || resolve(trimmed) != nil { return nil }
     return "unknown agent preset '\(PlanDiagnostic.escaped(trimmed))'; use one of claude, aider, "

@@ -12,7 +12,9 @@ public struct PlanDiagnostic: Equatable, Sendable, CustomStringConvertible {
   public var field: String?
   public var message: String
 
-  public init(file: String, line: Int? = nil, subtask: String? = nil, field: String? = nil, message: String) {
+  public init(
+    file: String, line: Int? = nil, subtask: String? = nil, field: String? = nil, message: String
+  ) {
     self.file = file
     self.line = line
     self.subtask = subtask
@@ -75,6 +77,7 @@ public struct PlanError: Error, LocalizedError, Equatable, Sendable {
   public var errorDescription: String? {
     let file = diagnostics.first?.file ?? "plan"
     let count = diagnostics.count == 1 ? "1 problem" : "\(diagnostics.count) problems"
-    return "invalid plan \(file): \(count):\n" + diagnostics.map { "  \($0)" }.joined(separator: "\n")
+    return "invalid plan \(file): \(count):\n"
+      + diagnostics.map { "  \($0)" }.joined(separator: "\n")
   }
 }

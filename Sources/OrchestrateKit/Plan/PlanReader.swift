@@ -40,7 +40,8 @@ public enum PlanReader {
     do {
       data = try Data(contentsOf: url)
     } catch {
-      throw PlanError(file: path, message: "cannot read the plan file (\(error.localizedDescription))")
+      throw PlanError(
+        file: path, message: "cannot read the plan file (\(error.localizedDescription))")
     }
     return try parse(data, fileName: path)
   }
@@ -54,7 +55,9 @@ public enum PlanReader {
     var bytes = data
     if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
     guard let text = String(data: bytes, encoding: .utf8) else {
-      throw PlanError(file: fileName, message: "is not UTF-8 text (binary data?); a plan is a YAML or JSON text file")
+      throw PlanError(
+        file: fileName,
+        message: "is not UTF-8 text (binary data?); a plan is a YAML or JSON text file")
     }
     if let problem = YAMLPrescan.check(text) {
       throw PlanError(file: fileName, line: problem.line, message: problem.message)
@@ -106,7 +109,8 @@ public enum PlanReader {
     case .scanner(let context, let problem, let mark, _),
       .parser(let context, let problem, let mark, _),
       .composer(let context, let problem, let mark, _):
-      return PlanError(file: file, line: mark.line, message: "syntax error: \(detail(problem, context))")
+      return PlanError(
+        file: file, line: mark.line, message: "syntax error: \(detail(problem, context))")
     case .reader(let problem, let offset, _, _):
       let line = offset.map { offset in
         1 + text.utf8.prefix(max(0, offset)).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }

@@ -13,7 +13,8 @@ struct PlanValidator {
   ]
   /// Keys of the task-decomposer's TASK_DECOMPOSITION.json that carry nothing the tool uses.
   static let planIgnoredKeys: Set = [
-    "execution_strategy", "progress", "architecture_notes", "estimated_total_time", "total_subtasks",
+    "execution_strategy", "progress", "architecture_notes", "estimated_total_time",
+    "total_subtasks",
   ]
   static let masterTaskKeys: Set = ["id", "task_id", "description"]
   static let masterTaskIgnoredKeys: Set = ["total_subtasks", "estimated_total_time"]
@@ -57,41 +58,55 @@ struct PlanValidator {
     guard let entries = root.entries else {
       error(
         root.line, nil, nil,
-        "expected a mapping with id, description and subtasks at the top level, got \(root.kindName)")
+        "expected a mapping with id, description and subtasks at the top level, got \(root.kindName)"
+      )
       throw PlanError(diagnostics: diagnostics)
     }
-    warnUnknownKeys(entries, known: Self.planKeys, ignored: Self.planIgnoredKeys, subtask: nil, prefix: "")
+    warnUnknownKeys(
+      entries, known: Self.planKeys, ignored: Self.planIgnoredKeys, subtask: nil, prefix: "")
 
     var master: [PlanValue.Entry] = []
     if let value = entries.first(where: { $0.key == "master_task" })?.value {
       if let masterEntries = value.entries {
         master = masterEntries
         warnUnknownKeys(
-          masterEntries, known: Self.masterTaskKeys, ignored: Self.masterTaskIgnoredKeys, subtask: nil,
+          masterEntries, known: Self.masterTaskKeys, ignored: Self.masterTaskIgnoredKeys,
+          subtask: nil,
           prefix: "master_task.")
       } else {
-        error(value.line, nil, "master_task", "expected a mapping with id and description, got \(value.kindName)")
+        error(
+          value.line, nil, "master_task",
+          "expected a mapping with id and description, got \(value.kindName)")
       }
     }
 
     var candidates: [(String, PlanValue)] = []
-    for key in ["id", "task_id"] { if let value = find(entries, key) { candidates.append((key, value)) } }
-    for key in ["id", "task_id"] { if let value = find(master, key) { candidates.append(("master_task." + key, value)) } }
+    for key in ["id", "task_id"] {
+      if let value = find(entries, key) { candidates.append((key, value)) }
+    }
+    for key in ["id", "task_id"] {
+      if let value = find(master, key) { candidates.append(("master_task." + key, value)) }
+    }
     var planID: String?
     if let (field, value) = candidates.first {
       planID = string(value, subtask: nil, field: field)
       for (other, otherValue) in candidates.dropFirst() {
-        if let otherID = string(otherValue, subtask: nil, field: other), let planID, otherID != planID {
+        if let otherID = string(otherValue, subtask: nil, field: other), let planID,
+          otherID != planID
+        {
           error(
             otherValue.line, nil, other,
-            "'\(PlanDiagnostic.escaped(otherID))' disagrees with \(field) '\(PlanDiagnostic.escaped(planID))'; keep one")
+            "'\(PlanDiagnostic.escaped(otherID))' disagrees with \(field) '\(PlanDiagnostic.escaped(planID))'; keep one"
+          )
         }
       }
       if let id = planID, let problem = RefNameComponent.problem(with: id) {
         error(value.line, nil, field, invalidID(id, problem, what: "plan id"))
       }
     } else {
-      error(root.line, nil, "id", "missing; add a plan id such as `id: my-plan` (letters, digits, '-', '_')")
+      error(
+        root.line, nil, "id",
+        "missing; add a plan id such as `id: my-plan` (letters, digits, '-', '_')")
     }
 
     var description = ""
@@ -99,7 +114,9 @@ struct PlanValidator {
       description = string(value, subtask: nil, field: "description", prose: true) ?? ""
     }
     let planAgent = find(entries, "agent").flatMap { agent($0, subtask: nil, field: "agent") }
-    let fixAgent = find(entries, "fix_agent").flatMap { agent($0, subtask: nil, field: "fix_agent") }
+    let fixAgent = find(entries, "fix_agent").flatMap {
+      agent($0, subtask: nil, field: "fix_agent")
+    }
     var maxAttempts: Int?
     if let value = find(entries, "max_attempts") {
       if case .int(let count) = value.kind {
@@ -109,14 +126,20 @@ struct PlanValidator {
           error(value.line, nil, "max_attempts", "must be between 1 and 100, got \(count)")
         }
       } else {
-        error(value.line, nil, "max_attempts", "expected a whole number between 1 and 100, got \(value.kindName)")
+        error(
+          value.line, nil, "max_attempts",
+          "expected a whole number between 1 and 100, got \(value.kindName)")
       }
     }
     let timeout = find(entries, "timeout").flatMap { duration($0, subtask: nil, field: "timeout") }
     var mainBranch: String?
-    if let value = find(entries, "main_branch"), let name = string(value, subtask: nil, field: "main_branch") {
+    if let value = find(entries, "main_branch"),
+      let name = string(value, subtask: nil, field: "main_branch")
+    {
       if let problem = branchNameProblem(name) {
-        error(value.line, nil, "main_branch", "'\(PlanDiagnostic.escaped(name))' is not a valid branch name: \(problem)")
+        error(
+          value.line, nil, "main_branch",
+          "'\(PlanDiagnostic.escaped(name))' is not a valid branch name: \(problem)")
       } else {
         mainBranch = name
       }
@@ -130,7 +153,9 @@ struct PlanValidator {
     if let value = find(entries, "subtasks") {
       if let items = value.items {
         if items.isEmpty {
-          error(value.line, nil, "subtasks", "no sub-tasks; add at least one with an id, a prompt and a checkpoint")
+          error(
+            value.line, nil, "subtasks",
+            "no sub-tasks; add at least one with an id, a prompt and a checkpoint")
         }
         for (index, item) in items.enumerated() {
           if let draft = subtask(item, position: index + 1) { drafts.append(draft) }
@@ -147,7 +172,8 @@ struct PlanValidator {
 
     if dropped > 0 {
       diagnostics.append(
-        PlanDiagnostic(file: file, message: "\(dropped) more problems not listed; fix the ones above first"))
+        PlanDiagnostic(
+          file: file, message: "\(dropped) more problems not listed; fix the ones above first"))
     }
     guard diagnostics.isEmpty, let planID else { throw PlanError(diagnostics: diagnostics) }
     let subtasks = ordered.map { draft in
@@ -155,12 +181,15 @@ struct PlanValidator {
         id: draft.id ?? "", order: draft.order ?? draft.position,
         description: draft.description ?? draft.id ?? "",
         prompt: draft.prompt ?? draft.description ?? draft.id ?? "", complexity: draft.complexity,
-        run: draft.run, dependencies: draft.dependencies.map(\.id), successCriteria: draft.successCriteria,
+        run: draft.run, dependencies: draft.dependencies.map(\.id),
+        successCriteria: draft.successCriteria,
         checkpoint: draft.checkpoint ?? Checkpoint(commands: []), agent: draft.agent)
     }
     return Plan(
-      id: planID, description: description, agent: planAgent, fixAgent: fixAgent, maxAttempts: maxAttempts,
-      timeout: timeout, mainBranch: mainBranch, subtasks: subtasks, finalCheckpoint: finalCheckpoint,
+      id: planID, description: description, agent: planAgent, fixAgent: fixAgent,
+      maxAttempts: maxAttempts,
+      timeout: timeout, mainBranch: mainBranch, subtasks: subtasks,
+      finalCheckpoint: finalCheckpoint,
       warnings: warnings.map(\.description))
   }
 
@@ -184,7 +213,9 @@ struct PlanValidator {
         }
       }
     } else {
-      error(value.line, draft.label, "id", "missing; add an id such as `id: models` (letters, digits, '-', '_')")
+      error(
+        value.line, draft.label, "id",
+        "missing; add an id such as `id: models` (letters, digits, '-', '_')")
     }
     let label = draft.label
     warnUnknownKeys(entries, known: Self.subtaskKeys, ignored: [], subtask: label, prefix: "")
@@ -197,25 +228,34 @@ struct PlanValidator {
         error(orderValue.line, label, "order", "must be between 1 and 1000000, got \(order)")
         draft.order = -1
       } else {
-        error(orderValue.line, label, "order", "expected a whole number, got \(orderValue.kindName)")
+        error(
+          orderValue.line, label, "order", "expected a whole number, got \(orderValue.kindName)")
         draft.order = -1
       }
     }
-    if let text = find(entries, "description").flatMap({ string($0, subtask: label, field: "description", prose: true) }) {
+    if let text = find(entries, "description").flatMap({
+      string($0, subtask: label, field: "description", prose: true)
+    }) {
       draft.description = text
     }
-    if let (field, promptValue) = aliased(entries, ["prompt", "orchestration_prompt"], subtask: label) {
+    if let (field, promptValue) = aliased(
+      entries, ["prompt", "orchestration_prompt"], subtask: label)
+    {
       draft.prompt = string(promptValue, subtask: label, field: field, prose: true)
     }
-    if let (field, complexityValue) = aliased(entries, ["complexity", "estimated_complexity"], subtask: label),
+    if let (field, complexityValue) = aliased(
+      entries, ["complexity", "estimated_complexity"], subtask: label),
       !isNull(complexityValue), let text = string(complexityValue, subtask: label, field: field)
     {
-      if let complexity = Complexity(rawValue: text.trimmingCharacters(in: .whitespaces).lowercased()) {
+      if let complexity = Complexity(
+        rawValue: text.trimmingCharacters(in: .whitespaces).lowercased())
+      {
         draft.complexity = complexity
       } else {
         error(
           complexityValue.line, label, field,
-          "unknown complexity '\(PlanDiagnostic.escaped(text))'; use small, medium, large or massive")
+          "unknown complexity '\(PlanDiagnostic.escaped(text))'; use small, medium, large or massive"
+        )
       }
     }
     if let runValue = find(entries, "run"), !isNull(runValue) {
@@ -226,7 +266,9 @@ struct PlanValidator {
         for (index, item) in items.enumerated() {
           if let id = string(item, subtask: label, field: "dependencies[\(index)]") {
             if draft.dependencies.contains(where: { $0.id == id }) {
-              warn(item.line, label, "dependencies[\(index)]", "'\(PlanDiagnostic.escaped(id))' is listed twice")
+              warn(
+                item.line, label, "dependencies[\(index)]",
+                "'\(PlanDiagnostic.escaped(id))' is listed twice")
             } else {
               draft.dependencies.append((id, item.line ?? dependencyValue.line))
             }
@@ -244,7 +286,9 @@ struct PlanValidator {
           string(item, subtask: label, field: "success_criteria[\(index)]", prose: true)
         }
       } else {
-        error(criteriaValue.line, label, "success_criteria", "expected a list of sentences, got \(criteriaValue.kindName)")
+        error(
+          criteriaValue.line, label, "success_criteria",
+          "expected a list of sentences, got \(criteriaValue.kindName)")
       }
     }
     if let checkpointValue = find(entries, "checkpoint"), !isNull(checkpointValue) {
@@ -252,7 +296,8 @@ struct PlanValidator {
     } else {
       error(
         find(entries, "checkpoint")?.line ?? value.line, label, "checkpoint",
-        "missing; every sub-task needs a checkpoint with commands, e.g. checkpoint: {commands: [\"make test\"]}")
+        "missing; every sub-task needs a checkpoint with commands, e.g. checkpoint: {commands: [\"make test\"]}"
+      )
     }
     if let agentValue = find(entries, "agent"), !isNull(agentValue) {
       draft.agent = agent(agentValue, subtask: label, field: "agent")
@@ -268,7 +313,8 @@ struct PlanValidator {
       if let first = firstByID[id] {
         error(
           draft.line, id, "id",
-          "duplicate id '\(PlanDiagnostic.escaped(id))' (also sub-task #\(first.position)\(first.line.map { " at line \($0)" } ?? "")); ids must be unique")
+          "duplicate id '\(PlanDiagnostic.escaped(id))' (also sub-task #\(first.position)\(first.line.map { " at line \($0)" } ?? "")); ids must be unique"
+        )
       } else {
         firstByID[id] = draft
       }
@@ -282,7 +328,8 @@ struct PlanValidator {
         guard let order = drafts[index].order else {
           error(
             drafts[index].line, drafts[index].label, "order",
-            "missing while other sub-tasks have one; give every sub-task an order, or none (file order)")
+            "missing while other sub-tasks have one; give every sub-task an order, or none (file order)"
+          )
           drafts[index].order = drafts[index].position
           continue
         }
@@ -290,7 +337,8 @@ struct PlanValidator {
         if let first = firstByOrder[order] {
           error(
             drafts[index].orderLine, drafts[index].label, "order",
-            "order \(order) is also used by sub-task '\(PlanDiagnostic.escaped(first.label))'; orders must be unique")
+            "order \(order) is also used by sub-task '\(PlanDiagnostic.escaped(first.label))'; orders must be unique"
+          )
         } else {
           firstByOrder[order] = drafts[index]
         }
@@ -316,7 +364,8 @@ struct PlanValidator {
         } else {
           error(
             dependency.line, draft.label, "dependencies",
-            "unknown sub-task '\(PlanDiagnostic.escaped(dependency.id))'; use the id of an earlier sub-task")
+            "unknown sub-task '\(PlanDiagnostic.escaped(dependency.id))'; use the id of an earlier sub-task"
+          )
         }
       }
     }
@@ -334,7 +383,8 @@ struct PlanValidator {
       let cycle = Self.cycle(from: index, edges: edges, component: component)
       let names = cycle.map { PlanDiagnostic.escaped(drafts[$0].label) }.joined(separator: " → ")
       error(
-        drafts[index].dependencies.first?.line ?? drafts[index].line, drafts[index].label, "dependencies",
+        drafts[index].dependencies.first?.line ?? drafts[index].line, drafts[index].label,
+        "dependencies",
         "dependency cycle: \(names); remove one of these dependencies")
     }
     for (index, targets) in edges.enumerated() {
@@ -404,7 +454,9 @@ struct PlanValidator {
     while seen[node] == nil {
       seen[node] = path.count
       path.append(node)
-      guard let next = edges[node].first(where: { component[$0] == component[start] }) else { return path }
+      guard let next = edges[node].first(where: { component[$0] == component[start] }) else {
+        return path
+      }
       node = next
     }
     return Array(path[seen[node]!...]) + [node]
@@ -412,23 +464,31 @@ struct PlanValidator {
 
   // MARK: Checkpoints
 
-  private mutating func checkpoint(_ value: PlanValue, subtask: String?, field: String) -> Checkpoint? {
+  private mutating func checkpoint(_ value: PlanValue, subtask: String?, field: String)
+    -> Checkpoint?
+  {
     guard let entries = value.entries else {
-      let hint = value.kindName == "a string"
+      let hint =
+        value.kindName == "a string"
         ? "; a checkpoint is a mapping of commands to run, e.g. {commands: [\"make test\"]}"
         : "; e.g. {description: Tests pass, commands: [\"make test\"]}"
       error(value.line, subtask, field, "expected a mapping, got \(value.kindName)\(hint)")
       return nil
     }
     warnUnknownKeys(
-      entries, known: Self.checkpointKeys, ignored: Self.checkpointIgnoredKeys, subtask: subtask, prefix: field + ".")
+      entries, known: Self.checkpointKeys, ignored: Self.checkpointIgnoredKeys, subtask: subtask,
+      prefix: field + ".")
     var description = ""
-    if let (key, descriptionValue) = aliased(entries, ["description", "validation"], subtask: subtask, prefix: field + ".") {
-      description = string(descriptionValue, subtask: subtask, field: "\(field).\(key)", prose: true) ?? ""
+    if let (key, descriptionValue) = aliased(
+      entries, ["description", "validation"], subtask: subtask, prefix: field + ".")
+    {
+      description =
+        string(descriptionValue, subtask: subtask, field: "\(field).\(key)", prose: true) ?? ""
     }
     var commands: [String]?
     if let commandsValue = find(entries, "commands"), !isNull(commandsValue) {
-      commands = commandList(commandsValue, subtask: subtask, field: "\(field).commands", what: "command")
+      commands = commandList(
+        commandsValue, subtask: subtask, field: "\(field).commands", what: "command")
       if commands?.isEmpty == true {
         error(
           commandsValue.line, subtask, "\(field).commands",
@@ -441,7 +501,9 @@ struct PlanValidator {
         "checkpoint has no commands (its description \"\(quoted)\" is prose, not a command); "
           + "add \(field).commands, e.g. [\"pytest -q\"]")
     } else {
-      error(value.line, subtask, "\(field).commands", "checkpoint has no commands; add \(field).commands, e.g. [\"pytest -q\"]")
+      error(
+        value.line, subtask, "\(field).commands",
+        "checkpoint has no commands; add \(field).commands, e.g. [\"pytest -q\"]")
     }
     var timeout: TimeInterval?
     if let timeoutValue = find(entries, "timeout"), !isNull(timeoutValue) {
@@ -452,9 +514,13 @@ struct PlanValidator {
   }
 
   /// A list of shell commands: each must be a non-empty string (a number or `true` must be quoted).
-  private mutating func commandList(_ value: PlanValue, subtask: String?, field: String, what: String) -> [String]? {
+  private mutating func commandList(
+    _ value: PlanValue, subtask: String?, field: String, what: String
+  ) -> [String]? {
     guard let items = value.items else {
-      let hint = value.kindName == "a string" ? " (write a list even for one \(what), e.g. [\"make test\"])" : ""
+      let hint =
+        value.kindName == "a string"
+        ? " (write a list even for one \(what), e.g. [\"make test\"])" : ""
       error(value.line, subtask, field, "expected a list of \(what)s, got \(value.kindName)\(hint)")
       return nil
     }
@@ -474,7 +540,8 @@ struct PlanValidator {
       case .int, .double, .bool:
         error(
           item.line, subtask, itemField,
-          "\(what) is \(item.kindName), not a string; quote it, e.g. \"\(PlanDiagnostic.escaped(item.text ?? ""))\"")
+          "\(what) is \(item.kindName), not a string; quote it, e.g. \"\(PlanDiagnostic.escaped(item.text ?? ""))\""
+        )
         valid = false
       default:
         error(item.line, subtask, itemField, "\(what) must be a string, got \(item.kindName)")
@@ -504,18 +571,23 @@ struct PlanValidator {
     for (key, value) in present.dropFirst() where value.text == nil || value.text != first.1.text {
       error(
         value.line, subtask, prefix + key,
-        "both '\(prefix + first.0)' and its alias '\(prefix + key)' are given with different values; keep one")
+        "both '\(prefix + first.0)' and its alias '\(prefix + key)' are given with different values; keep one"
+      )
     }
     return first
   }
 
   /// A scalar as text; `prose` fields also take numbers and booleans as written.
-  private mutating func string(_ value: PlanValue, subtask: String?, field: String, prose: Bool = false) -> String? {
+  private mutating func string(
+    _ value: PlanValue, subtask: String?, field: String, prose: Bool = false
+  ) -> String? {
     switch value.kind {
     case .string: return value.text ?? ""
     case .int, .double, .bool:
       if prose || !isBool(value) { return value.text }
-      error(value.line, subtask, field, "expected a string, got a boolean; quote it, e.g. \"\(value.text ?? "")\"")
+      error(
+        value.line, subtask, field,
+        "expected a string, got a boolean; quote it, e.g. \"\(value.text ?? "")\"")
       return nil
     case .null:
       error(value.line, subtask, field, "expected a string, got null")
@@ -531,17 +603,22 @@ struct PlanValidator {
     return false
   }
 
-  private mutating func duration(_ value: PlanValue, subtask: String?, field: String) -> TimeInterval? {
+  private mutating func duration(_ value: PlanValue, subtask: String?, field: String)
+    -> TimeInterval?
+  {
     let invalid = "use a positive duration such as 90s, 10m, 1h30m, 500ms, or a number of seconds"
     switch value.kind {
     case .int(let seconds) where seconds > 0: return TimeInterval(seconds)
     case .double(let seconds) where seconds > 0 && seconds.isFinite: return seconds
     case .int, .double:
-      error(value.line, subtask, field, "\(value.text ?? "0") is not a positive duration; \(invalid)")
+      error(
+        value.line, subtask, field, "\(value.text ?? "0") is not a positive duration; \(invalid)")
       return nil
     case .string:
       if let seconds = Durations.parse(value.text ?? "") { return seconds }
-      error(value.line, subtask, field, "'\(PlanDiagnostic.escaped(value.text ?? ""))' is not a duration; \(invalid)")
+      error(
+        value.line, subtask, field,
+        "'\(PlanDiagnostic.escaped(value.text ?? ""))' is not a duration; \(invalid)")
       return nil
     default:
       error(value.line, subtask, field, "expected a duration, got \(value.kindName); \(invalid)")
@@ -566,7 +643,9 @@ struct PlanValidator {
   private func branchNameProblem(_ name: String) -> String? {
     if name.isEmpty { return "it is empty" }
     let components = name.split(separator: "/", omittingEmptySubsequences: false)
-    if components.contains(where: \.isEmpty) { return "it has an empty component (leading, trailing or double '/')" }
+    if components.contains(where: \.isEmpty) {
+      return "it has an empty component (leading, trailing or double '/')"
+    }
     for component in components {
       if let problem = RefNameComponent.problem(with: String(component)) {
         return "'\(PlanDiagnostic.escaped(String(component)))': \(problem)"
@@ -576,7 +655,8 @@ struct PlanValidator {
   }
 
   private mutating func warnUnknownKeys(
-    _ entries: [PlanValue.Entry], known: Set<String>, ignored: Set<String>, subtask: String?, prefix: String
+    _ entries: [PlanValue.Entry], known: Set<String>, ignored: Set<String>, subtask: String?,
+    prefix: String
   ) {
     func squashed(_ key: String) -> String { key.lowercased().filter { $0 != "_" && $0 != "-" } }
     for entry in entries where !known.contains(entry.key) && !ignored.contains(entry.key) {
@@ -590,16 +670,20 @@ struct PlanValidator {
 
   // MARK: Diagnostics
 
-  private mutating func error(_ line: Int?, _ subtask: String?, _ field: String?, _ message: String) {
+  private mutating func error(_ line: Int?, _ subtask: String?, _ field: String?, _ message: String)
+  {
     guard diagnostics.count < Self.diagnosticLimit else {
       dropped += 1
       return
     }
-    diagnostics.append(PlanDiagnostic(file: file, line: line, subtask: subtask, field: field, message: message))
+    diagnostics.append(
+      PlanDiagnostic(file: file, line: line, subtask: subtask, field: field, message: message))
   }
 
-  private mutating func warn(_ line: Int?, _ subtask: String?, _ field: String?, _ message: String) {
+  private mutating func warn(_ line: Int?, _ subtask: String?, _ field: String?, _ message: String)
+  {
     guard warnings.count < Self.diagnosticLimit else { return }
-    warnings.append(PlanDiagnostic(file: file, line: line, subtask: subtask, field: field, message: message))
+    warnings.append(
+      PlanDiagnostic(file: file, line: line, subtask: subtask, field: field, message: message))
   }
 }

@@ -164,7 +164,8 @@ struct PlanValue {
         return
       }
       let entries = dictionary.keys.sorted().map { key in
-        Entry(key: key, line: nil, value: PlanValue(object: dictionary[key] ?? nil, depth: depth + 1))
+        Entry(
+          key: key, line: nil, value: PlanValue(object: dictionary[key] ?? nil, depth: depth + 1))
       }
       self.init(kind: .mapping(entries))
     default:

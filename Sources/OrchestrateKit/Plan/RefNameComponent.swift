@@ -30,7 +30,9 @@ public enum RefNameComponent {
     }
     if let control = id.unicodeScalars.first(where: { $0.value < 0x20 || $0.value == 0x7F }) {
       let code = String(control.value, radix: 16, uppercase: true)
-      problems.append("it contains a control character (U+\(String(repeating: "0", count: 4 - code.count))\(code))")
+      problems.append(
+        "it contains a control character (U+\(String(repeating: "0", count: 4 - code.count))\(code))"
+      )
     }
     return problems.isEmpty ? nil : problems.joined(separator: "; ")
   }

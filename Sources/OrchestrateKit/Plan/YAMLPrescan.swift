@@ -17,9 +17,16 @@ enum YAMLPrescan {
 
   private enum Previous { case lineStart, indicator, property, other }
 
-  private static let space: UInt8 = 0x20, tab: UInt8 = 0x09, newline: UInt8 = 0x0A, carriageReturn: UInt8 = 0x0D
-  private static let hash = UInt8(ascii: "#"), dash = UInt8(ascii: "-"), question = UInt8(ascii: "?")
-  private static let doubleQuote = UInt8(ascii: "\""), singleQuote = UInt8(ascii: "'"), backslash = UInt8(ascii: "\\")
+  private static let space = UInt8(ascii: " ")
+  private static let tab = UInt8(ascii: "\t")
+  private static let newline = UInt8(ascii: "\n")
+  private static let carriageReturn = UInt8(ascii: "\r")
+  private static let hash = UInt8(ascii: "#")
+  private static let dash = UInt8(ascii: "-")
+  private static let question = UInt8(ascii: "?")
+  private static let doubleQuote = UInt8(ascii: "\"")
+  private static let singleQuote = UInt8(ascii: "'")
+  private static let backslash = UInt8(ascii: "\\")
 
   static func check(_ text: String) -> Problem? {
     let bytes = Array(text.utf8)
@@ -33,7 +40,9 @@ enum YAMLPrescan {
 
     func isSpace(_ byte: UInt8) -> Bool { byte == space || byte == tab }
     func isBreak(_ byte: UInt8) -> Bool { byte == newline || byte == carriageReturn }
-    func isBlankOrEnd(_ at: Int) -> Bool { at >= bytes.count || isSpace(bytes[at]) || isBreak(bytes[at]) }
+    func isBlankOrEnd(_ at: Int) -> Bool {
+      at >= bytes.count || isSpace(bytes[at]) || isBreak(bytes[at])
+    }
     func isFlowIndicator(_ byte: UInt8) -> Bool { "[]{},".utf8.contains(byte) }
 
     var nextLine = 0
@@ -62,7 +71,9 @@ enum YAMLPrescan {
         if blank { continue }
         if indent > maximumIndent && flowDepth == 0 {
           return Problem(
-            line: line, message: "indentation deeper than \(maximumIndent) columns; a plan is never nested this deep")
+            line: line,
+            message:
+              "indentation deeper than \(maximumIndent) columns; a plan is never nested this deep")
         }
       }
 
@@ -104,7 +115,9 @@ enum YAMLPrescan {
             if compact > maximumCompactNesting {
               return Problem(
                 line: line,
-                message: "more than \(maximumCompactNesting) nested list items on one line; a plan is never nested this deep")
+                message:
+                  "more than \(maximumCompactNesting) nested list items on one line; a plan is never nested this deep"
+              )
             }
           }
           previous = .indicator
@@ -124,7 +137,9 @@ enum YAMLPrescan {
           }
           previous = .other
         case UInt8(ascii: "!") where atNodeStart:  // a tag: skip it, the node follows
-          while index < lineEnd && !isSpace(bytes[index]) && !isFlowIndicator(bytes[index]) { index += 1 }
+          while index < lineEnd && !isSpace(bytes[index]) && !isFlowIndicator(bytes[index]) {
+            index += 1
+          }
           previous = .property
         case UInt8(ascii: "|") where atNodeStart && flowDepth == 0,
           UInt8(ascii: ">") where atNodeStart && flowDepth == 0:
@@ -137,7 +152,9 @@ enum YAMLPrescan {
             if flowDepth > maximumFlowDepth {
               return Problem(
                 line: line,
-                message: "lists or mappings nested deeper than \(maximumFlowDepth) levels; a plan is never nested this deep")
+                message:
+                  "lists or mappings nested deeper than \(maximumFlowDepth) levels; a plan is never nested this deep"
+              )
             }
             previous = .indicator
           } else {
