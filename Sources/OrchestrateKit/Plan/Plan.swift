@@ -1,0 +1,186 @@
+import Foundation
+
+/// How much work a sub-task is, relative to the others; used for the ETA.
+public enum Complexity: String, Codable, Sendable, CaseIterable {
+  case small, medium, large, massive
+
+  /// Relative effort: 1, 2, 4, 8.
+  public var weight: Double {
+    switch self {
+    case .small: 1
+    case .medium: 2
+    case .large: 4
+    case .massive: 8
+    }
+  }
+}
+
+/// The commands that decide whether a sub-task (or the whole plan) is done.
+///
+/// Every command must exit 0; a checkpoint without commands is refused when the plan is read,
+/// never passed vacuously.
+public struct Checkpoint: Codable, Sendable, Equatable {
+  /// What the checkpoint proves, for people; never run.
+  public var description: String
+  /// Shell commands, run in order.
+  public var commands: [String]
+  /// Time allowed for each command, in seconds; nil means the run's default.
+  public var timeout: TimeInterval?
+
+  public init(description: String = "", commands: [String], timeout: TimeInterval? = nil) {
+    self.description = description
+    self.commands = commands
+    self.timeout = timeout
+  }
+
+  /// A stable hash of the commands, and nothing else: the cache key of checkpoint results.
+  ///
+  /// Hex SHA-256 of the commands as a compact JSON array of strings (`["make","make test"]`,
+  /// escaping only `"`, `\` and control characters), so the key does not depend on a JSON
+  /// encoder's platform quirks. The description and timeout are left out on purpose: rewording
+  /// a checkpoint must not invalidate results for the same commands.
+  public var commandsHash: String {
+    SHA256.hex(Array(Self.canonicalJSON(commands).utf8))
+  }
+
+  static func canonicalJSON(_ strings: [String]) -> String {
+    var out = "["
+    for (index, string) in strings.enumerated() {
+      if index > 0 { out += "," }
+      out += "\""
+      for scalar in string.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+          let code = String(scalar.value, radix: 16)
+          out += "\\u" + String(repeating: "0", count: 4 - code.count) + code
+        default: out.unicodeScalars.append(scalar)
+        }
+      }
+      out += "\""
+    }
+    return out + "]"
+  }
+}
+
+/// One step of a plan: done by an agent (or by `run` steps), validated by its checkpoint.
+public struct Subtask: Codable, Sendable, Equatable {
+  /// A valid ref-name component; part of the sub-task's branch name.
+  public var id: String
+  /// Position in the plan; sub-tasks run in increasing order.
+  public var order: Int
+  public var description: String
+  /// What the agent is asked to do.
+  public var prompt: String
+  public var complexity: Complexity
+  /// Shell steps run instead of (before) an agent; empty when an agent does the work.
+  public var run: [String]
+  /// Ids of earlier sub-tasks this one builds on.
+  public var dependencies: [String]
+  public var successCriteria: [String]
+  public var checkpoint: Checkpoint
+  /// The agent for this sub-task only: a preset name or a command.
+  public var agent: String?
+
+  public init(
+    id: String, order: Int, description: String, prompt: String, complexity: Complexity = .medium,
+    run: [String] = [], dependencies: [String] = [], successCriteria: [String] = [],
+    checkpoint: Checkpoint, agent: String? = nil
+  ) {
+    self.id = id
+    self.order = order
+    self.description = description
+    self.prompt = prompt
+    self.complexity = complexity
+    self.run = run
+    self.dependencies = dependencies
+    self.successCriteria = successCriteria
+    self.checkpoint = checkpoint
+    self.agent = agent
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case id, order, description, prompt, complexity, run, dependencies
+    case successCriteria = "success_criteria"
+    case checkpoint, agent
+  }
+}
+
+/// A validated plan: sub-tasks sorted by order, every id a valid ref-name component, every
+/// checkpoint with commands, every dependency earlier.
+///
+/// Build one with `PlanReader`; the memberwise initialiser does not validate.
+public struct Plan: Codable, Sendable, Equatable {
+  public var id: String
+  public var description: String
+  public var agent: String?
+  public var fixAgent: String?
+  public var maxAttempts: Int?
+  /// Time allowed for each agent run, in seconds.
+  public var timeout: TimeInterval?
+  public var mainBranch: String?
+  /// Sorted by order. Given orders are kept; with none given, 1...n in file order.
+  public var subtasks: [Subtask]
+  public var finalCheckpoint: Checkpoint?
+  /// Things that were accepted but look wrong (unknown keys); not encoded, not compared.
+  public var warnings: [String] = []
+
+  public init(
+    id: String, description: String, agent: String? = nil, fixAgent: String? = nil,
+    maxAttempts: Int? = nil, timeout: TimeInterval? = nil, mainBranch: String? = nil,
+    subtasks: [Subtask], finalCheckpoint: Checkpoint? = nil, warnings: [String] = []
+  ) {
+    self.id = id
+    self.description = description
+    self.agent = agent
+    self.fixAgent = fixAgent
+    self.maxAttempts = maxAttempts
+    self.timeout = timeout
+    self.mainBranch = mainBranch
+    self.subtasks = subtasks
+    self.finalCheckpoint = finalCheckpoint
+    self.warnings = warnings
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case id, description, agent
+    case fixAgent = "fix_agent"
+    case maxAttempts = "max_attempts"
+    case timeout
+    case mainBranch = "main_branch"
+    case subtasks
+    case finalCheckpoint = "final_checkpoint"
+  }
+
+  public static func == (lhs: Plan, rhs: Plan) -> Bool {
+    lhs.id == rhs.id && lhs.description == rhs.description && lhs.agent == rhs.agent
+      && lhs.fixAgent == rhs.fixAgent && lhs.maxAttempts == rhs.maxAttempts
+      && lhs.timeout == rhs.timeout && lhs.mainBranch == rhs.mainBranch
+      && lhs.subtasks == rhs.subtasks && lhs.finalCheckpoint == rhs.finalCheckpoint
+  }
+
+  /// The sub-task with this id, if any.
+  public func subtask(id: String) -> Subtask? {
+    subtasks.first { $0.id == id }
+  }
+
+  /// Canonical JSON: sorted snake_case keys as in the native format, pretty printed.
+  ///
+  /// This is what the store keeps, so the same plan always gives the same bytes.
+  public func normalizedJSON() throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    return try encoder.encode(self)
+  }
+
+  /// Reads JSON written by `normalizedJSON()`, validating it like any plan file.
+  ///
+  /// - Throws: `PlanError` when the data is not a valid plan (for example a tampered store).
+  public static func fromNormalizedJSON(_ data: Data) throws -> Plan {
+    try PlanReader.parse(data, fileName: "normalized plan")
+  }
+}
