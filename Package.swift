@@ -41,7 +41,8 @@ let package = Package(
       ]
     ),
     .testTarget(name: "GitKitTests", dependencies: ["GitKit"]),
-    .testTarget(name: "OrchestrateKitTests", dependencies: ["OrchestrateKit", "GitKit"]),
+    .testTarget(
+      name: "OrchestrateKitTests", dependencies: ["OrchestrateKit", "GitKit"], exclude: ["Fixtures"]),
     .testTarget(name: "OrchestrateMCPTests", dependencies: ["OrchestrateMCP", "OrchestrateKit", "GitKit"]),
     .testTarget(name: "EndToEndTests", dependencies: ["GitKit"]),
   ],

@@ -42,7 +42,7 @@ extension GitOrchestrate {
       if let timeout, Durations.parse(timeout) == nil {
         throw ValidationError("--timeout '\(timeout)' is not a duration such as 10m, 90s or 1h")
       }
-      for value in [agent, fixAgent].compactMap({ $0 }) where AgentPreset.resolve(value) == nil {
+      for value in [agent, fixAgent].compactMap({ $0 }) where AgentPreset(rawValue: value) == nil && AgentPreset.resolve(value) == nil {
         throw ValidationError(
           "unknown agent preset '\(value)'; use one of claude, aider, openhands, or a command such as './my-agent.sh'")
       }
