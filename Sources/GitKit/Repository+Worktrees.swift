@@ -23,13 +23,15 @@ extension Repository {
     }.sorted { $0.name < $1.name }
   }
 
+  /// `checkout: false` registers the worktree and its HEAD without writing any file.
+  ///
   /// git_worktree_add with opts.ref set to the existing branch `branch` (full ref name). Fails if name/path exist (libgit2 limit).
   ///
   /// libgit2 1.5 cannot add into an existing directory (even an empty one) nor reuse a registered
   /// name, so both are refused up front with a message that says so. The branch must not be checked
   /// out in another worktree.
   /// - Throws: `GitError` with `isExists` when the path or name is taken, else libgit2's error.
-  public func addWorktree(name: String, path: String, branch: String) throws {
+  public func addWorktree(name: String, path: String, branch: String, checkout: Bool = true) throws {
     if FileManager.default.fileExists(atPath: path) {
       throw GitError(
         code: GIT_EEXISTS.rawValue, errorClass: Int32(GIT_ERROR_WORKTREE.rawValue), function: "git_worktree_add",
@@ -50,6 +52,10 @@ extension Repository {
       git_worktree_add_options_init(&options, UInt32(GIT_WORKTREE_ADD_OPTIONS_VERSION)),
       "git_worktree_add_options_init")
     options.ref = reference
+    if !checkout {
+      // The caller writes the files itself (libgit2's checkout is slow on large trees).
+      options.checkout_options.checkout_strategy = GIT_CHECKOUT_NONE.rawValue
+    }
     var worktree: OpaquePointer?
     try check(git_worktree_add(&worktree, pointer, name, path, &options), "git_worktree_add")
     git_worktree_free(worktree)

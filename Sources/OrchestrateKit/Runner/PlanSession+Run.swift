@@ -43,7 +43,9 @@ extension PlanSession {
       try? workspace?.flush()
     }
     while let subtask = try nextSubtask() {
+      Trace.mark("next subtask")
       var prepared = try prepare(subtask)
+      Trace.mark("prepare")
       events(
         .subtaskStarted(
           order: subtask.order, total: plan.subtasks.count, id: subtask.id, description: subtask.description,
@@ -54,7 +56,9 @@ extension PlanSession {
 
       if !prepared.fresh {
         // Resuming: the branch is taken as it is (a hand fix included); check it before any agent runs.
+        Trace.mark("guard after")
         let outcome = try validate(prepared)
+        Trace.mark("validate")
         if outcome.passed {
           landed = try land(&prepared, outcome: outcome, started: started, failure: &failure)
         } else {
@@ -73,7 +77,9 @@ extension PlanSession {
         let attempt = prepared.attempts + 1
         let attemptStarted = Date()
         let guardBefore = try GitGuard.capture(repository, workspace: workspace?.repository)
+        Trace.mark("guard")
         let agentFailure = try runAgent(prepared, attempt: attempt, after: failure)
+        Trace.mark("agent")
         let tampering = guardBefore.changes(to: try GitGuard.capture(repository, workspace: workspace?.repository))
         if !tampering.isEmpty {
           throw OrchestrateError.agentTamperedWithGit(subtask: subtask.id, changes: tampering)
@@ -88,7 +94,9 @@ extension PlanSession {
             duration: Date().timeIntervalSince(attemptStarted))
           continue
         }
+        Trace.mark("guard after")
         let outcome = try validate(prepared)
+        Trace.mark("validate")
         if outcome.passed {
           landed = try land(&prepared, outcome: outcome, started: started, failure: &failure)
           if landed == nil {
@@ -111,6 +119,7 @@ extension PlanSession {
         events(.runFinished(status: status))
         return .stuck(subtask: subtask.id, branch: prepared.branch, workdir: prepared.workdir, status: status)
       }
+      Trace.mark("land")
       events(.subtaskCompleted(id: subtask.id, commit: commit.hex, attempts: attempts, seconds: Date().timeIntervalSince(started)))
     }
 

@@ -148,10 +148,12 @@ public final class PlanSession {
     guard let branchTip else { throw OrchestrateError.io("cannot create \(branch)") }
     let base = try repository.mergeBase(branchTip, tip) ?? tip
 
+    Trace.mark(" prepare: refs")
     let workspace = try openWorkspace(branchRef: branchRef)
+    Trace.mark(" prepare: open workspace")
     try workspace.switchTo(branchRef: branchRef, commit: branchTip, planID: plan.id)
+    Trace.mark(" prepare: switch")
     for notice in workspace.takeNotices() { events(.notice(notice)) }
-    workspace.startWatching()
 
     var attempts = 0
     var spent = 0.0
@@ -285,7 +287,9 @@ public final class PlanSession {
         "sub-task '\(subtask.id)' has no run steps and no agent is configured; pass --agent claude (or aider, openhands, a command), or set 'git config orchestrate.agent'")
     }
     guard let workspace else { throw OrchestrateError.io("the workspace is not prepared") }
+    Trace.mark("agent setup")
     try workspace.flush()
+    Trace.mark("flush")
     let env = environment(prepared, attempt: attempt, promptFile: promptFile, kind: kind)
     let timeout = try timeout(checkpoint: nil)
     for command in commands {
@@ -318,11 +322,13 @@ public final class PlanSession {
 
   func validate(checkpoint: Checkpoint, subtaskID: String, in workspace: Workspace) throws -> CheckpointOutcome {
     var tree = try workspace.snapshot()
+    Trace.mark("snapshot")
     if let record = try cache.lookup(tree: tree, commandsHash: checkpoint.commandsHash), record.passed {
       events(.checkpointPassed(commands: checkpoint.commands.count, seconds: 0, cached: true))
       return CheckpointOutcome(tree: tree, passed: true, cached: true, results: [], failure: nil, duration: 0)
     }
     var outcome = try runCheckpoint(checkpoint, workdir: workspace.path, tree: tree)
+    Trace.mark("checkpoint commands")
     if outcome.passed {
       let after = try workspace.snapshot()
       if after != tree {
@@ -338,7 +344,9 @@ public final class PlanSession {
         }
       }
     }
+    Trace.mark("snapshot after")
     try cache.record(CheckpointCache.makeRecord(plan: plan.id, subtask: subtaskID, checkpoint: checkpoint, outcome: outcome), tree: outcome.tree)
+    Trace.mark("record note")
     if outcome.passed {
       events(.checkpointPassed(commands: checkpoint.commands.count, seconds: outcome.duration, cached: false))
     } else if let failure = outcome.failure {

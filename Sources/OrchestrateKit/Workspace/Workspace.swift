@@ -4,29 +4,37 @@ import GitKit
 /// The working directory the tool manages for one plan: a linked worktree inside the git
 /// directory, reused across sub-tasks and runs, so the user's checkout is never used for the work.
 ///
-/// The workspace keeps its own index file, which agents' git commands never touch, and finds what
-/// changed through a `ChangeWatcher`; only when the watcher cannot tell does it scan the whole tree.
+/// The workspace keeps its own index file (a stat cache that agents' git commands never touch) and
+/// the tree the directory held at the last snapshot. A `ChangeWatcher` says which paths changed; only
+/// those are hashed and written into a new tree (`git_tree_create_updated`), so the cost of a
+/// snapshot follows the change, not the repository. When the watcher cannot tell, a full scan
+/// compares every file with its cached stat data.
 final class Workspace {
   let path: String
   let name: String
   let repository: Repository
   let index: Index
   private var watcher: ChangeWatcher?
-  /// The tree the index describes; `nil` until the first snapshot of this process.
-  private(set) var indexTree: OID?
+  /// The tree the working directory held at the last snapshot; the index's entries describe it.
+  private(set) var tree: OID?
   private var needsFullScan = true
-  let useWatcher: Bool
+  private let useWatcher: Bool
+  private let trustExecutableBit: Bool
 
   /// Notes for the user (a saved stray change, a recreated directory).
   private(set) var notices: [String] = []
 
-  private init(path: String, name: String, repository: Repository, index: Index, useWatcher: Bool) {
+  private init(path: String, name: String, repository: Repository, index: Index, useWatcher: Bool) throws {
     self.path = path
     self.name = name
     self.repository = repository
     self.index = index
     self.useWatcher = useWatcher
+    trustExecutableBit = try repository.configBool("core.filemode") ?? true
   }
+
+  private var treeStampPath: String { repository.gitDirectory + "/orchestrate-tree" }
+  private var indexPath: String { repository.gitDirectory + "/orchestrate-index" }
 
   /// Opens the plan's workspace, creating or repairing it so its HEAD is `branchRef`.
   /// A new workspace is checked out at the branch's commit.
@@ -37,14 +45,14 @@ final class Workspace {
     let name = Layout.worktreeName(plan: planID)
     var notices: [String] = []
     let registered = try main.worktrees().first { $0.name == name }
-    let gitFile = path + "/.git"
     var repository: Repository?
-    if registered?.isValid == true, FileManager.default.fileExists(atPath: gitFile) {
+    if registered?.isValid == true, FileManager.default.fileExists(atPath: path + "/.git") {
       repository = try? Repository(path: path)
       if let repo = repository, repo.isWorktree == false || repo.commonDirectory != main.commonDirectory {
         repository = nil
       }
     }
+    var created = false
     if repository == nil {
       if registered != nil { try main.pruneWorktree(name: name) }
       if FileManager.default.fileExists(atPath: path) {
@@ -55,14 +63,24 @@ final class Workspace {
       }
       try FileManager.default.createDirectory(
         atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-      try main.addWorktree(name: name, path: path, branch: branchRef)
+      try main.addWorktree(name: name, path: path, branch: branchRef, checkout: false)
       repository = try Repository(path: path)
+      created = true
     }
     guard let repository else { throw OrchestrateError.workdirBroken(path: path, reason: "cannot open it") }
     let indexPath = repository.gitDirectory + "/orchestrate-index"
+    if created { unlink(indexPath) }
     let index = try repository.usePrivateIndex(at: indexPath)
-    let workspace = Workspace(path: path, name: name, repository: repository, index: index, useWatcher: useWatcher)
+    let workspace = try Workspace(path: path, name: name, repository: repository, index: index, useWatcher: useWatcher)
     workspace.notices = notices
+    workspace.startWatching()
+    if created {
+      guard let tip = try repository.resolve(branchRef) else { throw OrchestrateError.io("no branch \(branchRef)") }
+      try workspace.materialize(try repository.commit(tip).tree, from: nil)
+      try workspace.flush()
+    } else {
+      workspace.tree = workspace.recordedTree()
+    }
     return workspace
   }
 
@@ -72,108 +90,296 @@ final class Workspace {
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
       throw OrchestrateError.workdirBroken(path: path, reason: "it was removed")
     }
-    let gitFile = path + "/.git"
-    guard let data = FileManager.default.contents(atPath: gitFile),
+    guard let data = FileManager.default.contents(atPath: path + "/.git"),
       String(decoding: data, as: UTF8.self).hasPrefix("gitdir: ")
     else {
       throw OrchestrateError.workdirBroken(path: path, reason: "its .git file was removed or replaced")
     }
   }
 
-  /// Starts watching for changes, if the platform allows it.
-  func startWatching() {
+  private func startWatching() {
     guard useWatcher, watcher == nil else { return }
     watcher = ChangeWatcher(root: path)
   }
 
-  /// Brings the index up to date with the working directory and writes its tree.
+  // MARK: - Snapshots
+
+  /// The tree the working directory holds now (written to the object database).
   ///
   /// Uses the watcher's list of changed paths when it has one; otherwise scans everything.
   func snapshot() throws -> OID {
     try checkIntact()
-    var changes = ChangeSet.everything(reason: "first snapshot")
-    if !needsFullScan, let watcher, watcher.isActive {
+    let changes: ChangeSet
+    if let watcher, watcher.isActive, !needsFullScan, tree != nil {
       changes = watcher.drain()
     } else {
       _ = watcher?.drain()
+      changes = .everything(reason: "first snapshot")
     }
     switch changes {
     case .everything:
-      try index.addAll()
+      try fullScan()
     case .paths(let paths):
-      for path in paths.sorted() { try update(path) }
+      if paths.contains(where: { ($0 as NSString).lastPathComponent.hasPrefix(".git") }) {
+        // .gitignore or .gitattributes changed: what is ignored, or how it is hashed, may change anywhere.
+        try fullScan()
+      } else {
+        try apply(paths)
+      }
     }
     needsFullScan = false
-    let tree = try index.writeTree()
-    indexTree = tree
+    guard let tree else { throw OrchestrateError.io("the workspace has no tree") }
     return tree
   }
 
-  /// Updates the index for one path reported by the watcher (a file, a folder, or something gone).
-  private func update(_ relative: String) throws {
-    if relative.isEmpty || relative == ".git" || relative.hasPrefix(".git/") || relative.contains("/.git/")
-      || relative.hasSuffix("/.git")
+  /// Compares every file with its cached stat data and hashes only the ones that differ.
+  private func fullScan() throws {
+    let base = try currentIndexTree()
+    var entries: [String: IndexEntry] = [:]
+    var trackedFolders: Set<String> = [""]
+    for entry in index.entries() {
+      entries[entry.path] = entry
+      var folder = (entry.path as NSString).deletingLastPathComponent
+      while !folder.isEmpty, trackedFolders.insert(folder).inserted {
+        folder = (folder as NSString).deletingLastPathComponent
+      }
+    }
+    var changed: [String] = []
+    var seen = Set<String>()
+    var opaque: [String] = []  // nested repositories and submodules: their tracked entries stay as they are
+    var folders = [""]
+    while let folder = folders.popLast() {
+      let full = folder.isEmpty ? path : path + "/" + folder
+      guard let names = try? FileManager.default.contentsOfDirectory(atPath: full) else { continue }
+      for name in names {
+        if name == ".git" { continue }
+        let relative = folder.isEmpty ? name : folder + "/" + name
+        guard let (stat, mode) = FileStat.of(full + "/" + name) else { continue }
+        let kind = mode & UInt32(S_IFMT)
+        if kind == UInt32(S_IFDIR) {
+          if entries[relative]?.mode == .gitlink || FileManager.default.fileExists(atPath: full + "/" + name + "/.git") {
+            opaque.append(relative)
+            continue
+          }
+          if !trackedFolders.contains(relative), try repository.isIgnored(relative + "/") { continue }
+          folders.append(relative)
+        } else if kind == UInt32(S_IFREG) || kind == UInt32(S_IFLNK) {
+          seen.insert(relative)
+          if let entry = entries[relative] {
+            if !entry.stat.matches(stat) || entry.mode != fileMode(mode, previous: entry.mode) {
+              changed.append(relative)
+            }
+          } else if try !repository.isIgnored(relative) {
+            changed.append(relative)
+          }
+        }
+      }
+    }
+    var updates: [TreeUpdate] = []
+    for (path, entry) in entries where !seen.contains(path) && entry.mode != .gitlink {
+      if opaque.contains(where: { path.hasPrefix($0 + "/") }) { continue }
+      updates.append(TreeUpdate(path: path, action: .remove))
+      try index.remove(path: path)
+    }
+    for relative in changed {
+      if let update = try hashFile(relative) { updates.append(update) }
+    }
+    tree = updates.isEmpty ? base : try repository.updateTree(base, updates)
+  }
+
+  /// Applies the watcher's changed paths: files hashed, folders rescanned, missing paths removed.
+  private func apply(_ paths: Set<String>) throws {
+    guard let base = tree else { return try fullScan() }
+    var updates: [TreeUpdate] = []
+    for relative in paths.sorted() {
+      if relative.isEmpty || relative == ".git" || relative.hasPrefix(".git/") || relative.contains("/.git/")
+        || relative.hasSuffix("/.git") || insideOpaque(relative)
+      {
+        continue
+      }
+      let full = path + "/" + relative
+      guard let (_, mode) = FileStat.of(full) else {
+        // Gone: the file, or everything under the folder.
+        for tracked in index.paths(under: relative) {
+          try index.remove(path: tracked)
+          updates.append(TreeUpdate(path: tracked, action: .remove))
+        }
+        continue
+      }
+      let kind = mode & UInt32(S_IFMT)
+      if kind == UInt32(S_IFDIR) {
+        if index.entry(path: relative) != nil {  // a file became a folder
+          try index.remove(path: relative)
+          updates.append(TreeUpdate(path: relative, action: .remove))
+        }
+        try rescanFolder(relative, into: &updates)
+      } else if kind == UInt32(S_IFREG) || kind == UInt32(S_IFLNK) {
+        for tracked in index.paths(under: relative) where tracked != relative {  // a folder became a file
+          try index.remove(path: tracked)
+          updates.append(TreeUpdate(path: tracked, action: .remove))
+        }
+        var wanted = index.entry(path: relative) != nil
+        if !wanted { wanted = try !repository.isIgnored(relative) }
+        if wanted, let update = try hashFile(relative) { updates.append(update) }
+      }
+    }
+    tree = updates.isEmpty ? base : try repository.updateTree(base, updates)
+  }
+
+  /// Reconciles the entries under a folder the watcher reported with what it holds now.
+  private func rescanFolder(_ relative: String, into updates: inout [TreeUpdate]) throws {
+    let tracked = index.paths(under: relative)
+    let trackedFolders = Set(tracked.map { ($0 as NSString).deletingLastPathComponent })
+    var seen = Set<String>()
+    if FileManager.default.fileExists(atPath: path + "/" + relative + "/.git") {
+      return  // a nested repository: git would record a gitlink; leave it out of the tree
+    }
+    if !trackedFolders.contains(where: { $0 == relative || $0.hasPrefix(relative + "/") }),
+      try repository.isIgnored(relative + "/")
     {
       return
     }
-    let full = path + "/" + relative
-    var info = stat()
-    if lstat(full, &info) != 0 {
-      try index.remove(path: relative)
-      try index.removeDirectory(relative)
-      return
-    }
-    let kind = info.st_mode & S_IFMT
-    if kind == S_IFDIR {
-      try updateDirectory(relative)
-    } else if kind == S_IFREG || kind == S_IFLNK {
-      // A folder replaced by a file: drop the entries that were under it.
-      if !index.paths(under: relative).filter({ $0 != relative }).isEmpty {
-        try index.removeDirectory(relative)
-      }
-      let ignored = try repository.isIgnored(relative)
-      if index.entryOID(path: relative) != nil || !ignored {
-        try index.add(path: relative)
-      }
-    }
-  }
-
-  /// Reconciles the index entries under a folder with what the folder holds now.
-  private func updateDirectory(_ relative: String) throws {
-    if index.entryOID(path: relative) != nil { try index.remove(path: relative) }  // a file became a folder
-    if FileManager.default.fileExists(atPath: path + "/" + relative + "/.git") {
-      // A nested repository: git would record a gitlink; keep the parent tree free of it.
-      return
-    }
-    if try repository.isIgnored(relative + "/") { return }
-    var present = Set<String>()
-    let base = URL(fileURLWithPath: path + "/" + relative)
-    if let enumerator = FileManager.default.enumerator(atPath: base.path) {
-      while let item = enumerator.nextObject() as? String {
-        let rel = relative + "/" + item
-        let attributes = enumerator.fileAttributes
-        let type = attributes?[.type] as? FileAttributeType
-        if type == .typeDirectory {
-          let ignored = try repository.isIgnored(rel + "/")
-          if (item as NSString).lastPathComponent == ".git" || ignored {
-            enumerator.skipDescendants()
+    var folders = [relative]
+    while let folder = folders.popLast() {
+      let full = path + "/" + folder
+      guard let names = try? FileManager.default.contentsOfDirectory(atPath: full) else { continue }
+      for name in names where name != ".git" {
+        let child = folder + "/" + name
+        guard let (stat, mode) = FileStat.of(full + "/" + name) else { continue }
+        let kind = mode & UInt32(S_IFMT)
+        if kind == UInt32(S_IFDIR) {
+          if FileManager.default.fileExists(atPath: full + "/" + name + "/.git") { continue }
+          let hasTracked = trackedFolders.contains { $0 == child || $0.hasPrefix(child + "/") }
+          if !hasTracked, try repository.isIgnored(child + "/") { continue }
+          folders.append(child)
+        } else if kind == UInt32(S_IFREG) || kind == UInt32(S_IFLNK) {
+          seen.insert(child)
+          if let entry = index.entry(path: child) {
+            if entry.stat.matches(stat), entry.mode == fileMode(mode, previous: entry.mode) { continue }
+          } else if try repository.isIgnored(child) {
+            continue
           }
-          continue
-        }
-        present.insert(rel)
-        let ignored = try repository.isIgnored(rel)
-        if index.entryOID(path: rel) != nil || !ignored {
-          try index.add(path: rel)
+          if let update = try hashFile(child) { updates.append(update) }
         }
       }
     }
-    for tracked in index.paths(under: relative) where !present.contains(tracked) {
-      try index.remove(path: tracked)
+    for path in tracked where !seen.contains(path) {
+      try index.remove(path: path)
+      updates.append(TreeUpdate(path: path, action: .remove))
     }
   }
 
-  /// Points the workspace's HEAD at `branchRef` whose commit is `commit`, checking out its tree if
-  /// the working directory does not already hold it. Uncommitted content that would be replaced is
+  /// Hashes a working file into the object database, updates its index entry, and says how the tree changes.
+  private func hashFile(_ relative: String) throws -> TreeUpdate? {
+    guard let (stat, mode) = FileStat.of(path + "/" + relative) else { return nil }
+    let previous = index.entry(path: relative)
+    let fileMode = fileMode(mode, previous: previous?.mode)
+    if let previous, previous.stat.matches(stat), previous.mode == fileMode {
+      return TreeUpdate(path: relative, action: .upsert(previous.oid, fileMode))
+    }
+    let oid = try repository.blobFromWorkdir(relative)
+    try index.set(path: relative, oid: oid, mode: fileMode, stat: stat)
+    return TreeUpdate(path: relative, action: .upsert(oid, fileMode))
+  }
+
+  private func fileMode(_ mode: UInt32, previous: FileMode?) -> FileMode {
+    if mode & UInt32(S_IFMT) == UInt32(S_IFLNK) { return .symlink }
+    if !trustExecutableBit, let previous, previous == .blob || previous == .executable { return previous }
+    return mode & 0o100 != 0 ? .executable : .blob
+  }
+
+  private func insideOpaque(_ relative: String) -> Bool {
+    var prefix = ""
+    for component in relative.split(separator: "/").dropLast() {
+      prefix += prefix.isEmpty ? String(component) : "/" + component
+      if index.entry(path: prefix)?.mode == .gitlink { return true }
+    }
+    return false
+  }
+
+  /// The tree the index describes: the recorded one when the index file is as we wrote it.
+  private func currentIndexTree() throws -> OID {
+    if let tree { return tree }
+    if let recorded = recordedTree() { return recorded }
+    if index.count == 0 { return try repository.updateTree(try emptyTree(), []) }
+    return try index.writeTree()
+  }
+
+  private func emptyTree() throws -> OID {
+    try repository.writeTree(files: [:])
+  }
+
+  /// The tree stored beside the index at the last flush, if the index file is still the one written then.
+  private func recordedTree() -> OID? {
+    guard let text = try? String(contentsOfFile: treeStampPath, encoding: .utf8) else { return nil }
+    let parts = text.split(separator: " ")
+    guard parts.count == 2, let oid = OID(hex: String(parts[0])), String(parts[1]) == indexStamp() else { return nil }
+    return oid
+  }
+
+  private func indexStamp() -> String {
+    guard let (stat, _) = FileStat.of(indexPath) else { return "none" }
+    return "\(stat.mtimeSeconds).\(stat.mtimeNanoseconds).\(stat.size).\(stat.inode)"
+  }
+
+  // MARK: - Writing the directory
+
+  /// Writes `target` into the working directory, changing only what differs from `old`
+  /// (everything when `old` is nil), and records each written file in the index.
+  private func materialize(_ target: OID, from old: OID?) throws {
+    var changes: [(path: String, oid: OID?, mode: FileMode?)] = []
+    if let old {
+      for change in try repository.diffTrees(old, target) { changes.append((change.path, change.newOID, change.newMode)) }
+    } else {
+      try index.clear()
+      try repository.walkTree(target) { path, oid, mode in changes.append((path, oid, mode)) }
+    }
+    for change in changes {
+      let full = path + "/" + change.path
+      if let oid = change.oid, let mode = change.mode {
+        try removeItem(full)
+        try FileManager.default.createDirectory(
+          atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        switch mode {
+        case .gitlink:
+          try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true)
+          try index.set(path: change.path, oid: oid, mode: mode, stat: FileStat.of(full)?.0 ?? Self.zeroStat)
+          continue
+        case .symlink:
+          try FileManager.default.createSymbolicLink(
+            atPath: full, withDestinationPath: String(decoding: try repository.blob(oid), as: UTF8.self))
+        default:
+          guard FileManager.default.createFile(atPath: full, contents: try repository.blob(oid)) else {
+            throw OrchestrateError.io("cannot write \(full): \(String(cString: strerror(errno)))")
+          }
+          chmod(full, mode == .executable ? 0o755 : 0o644)
+        }
+        if let (stat, _) = FileStat.of(full) { try index.set(path: change.path, oid: oid, mode: mode, stat: stat) }
+      } else {
+        try removeItem(full)
+        try index.remove(path: change.path)
+        UserCheckout.removeEmptyParents(of: full, below: path)
+      }
+    }
+    tree = target
+  }
+
+  private static let zeroStat = FileStat(
+    ctimeSeconds: 0, ctimeNanoseconds: 0, mtimeSeconds: 0, mtimeNanoseconds: 0, device: 0, inode: 0, uid: 0, gid: 0,
+    size: 0)
+
+  private func removeItem(_ full: String) throws {
+    var info = stat()
+    guard lstat(full, &info) == 0 else { return }
+    if info.st_mode & S_IFMT == S_IFDIR {
+      try FileManager.default.removeItem(atPath: full)
+    } else {
+      unlink(full)
+    }
+  }
+
+  /// Points the workspace's HEAD at `branchRef` whose commit is `commit`, writing its tree if the
+  /// working directory does not already hold it. Uncommitted content that would be replaced is
   /// first saved under `refs/orchestrate/saved/`.
   func switchTo(branchRef: String, commit: OID, planID: String) throws {
     let target = try repository.commit(commit).tree
@@ -184,21 +390,16 @@ final class Workspace {
       if current != headTree {
         try saveStray(tree: current, parent: headCommit, planID: planID)
       }
-      try repository.checkout(tree: target, baseline: current, force: true)
-      // The checkout wrote the index from the tree; re-read the stat data of what it wrote.
-      needsFullScan = true
-      _ = try snapshot()
+      try materialize(target, from: current)
     }
     try repository.setHead(branchRef)
   }
 
   /// Replaces the working directory's content with `tree` (used when main moved and the sub-task is replayed).
-  func checkout(tree: OID) throws {
+  func checkout(tree target: OID) throws {
     let current = try snapshot()
-    guard current != tree else { return }
-    try repository.checkout(tree: tree, baseline: current, force: true)
-    needsFullScan = true
-    _ = try snapshot()
+    guard current != target else { return }
+    try materialize(target, from: current)
   }
 
   private func saveStray(tree: OID, parent: OID?, planID: String) throws {
@@ -222,10 +423,11 @@ final class Workspace {
   /// in the working directory show the agent the sub-task's changes and nothing else.
   func flush() throws {
     try index.write()
+    if let tree { try Data("\(tree.hex) \(indexStamp())".utf8).write(to: URL(fileURLWithPath: treeStampPath)) }
     let visible = repository.gitDirectory + "/index"
     let temporary = visible + ".orchestrate-tmp"
     unlink(temporary)
-    try FileManager.default.copyItem(atPath: repository.gitDirectory + "/orchestrate-index", toPath: temporary)
+    try FileManager.default.copyItem(atPath: indexPath, toPath: temporary)
     guard rename(temporary, visible) == 0 else {
       throw OrchestrateError.io("cannot update \(visible): \(String(cString: strerror(errno)))")
     }
