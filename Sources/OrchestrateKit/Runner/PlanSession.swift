@@ -116,7 +116,10 @@ public final class PlanSession {
   /// Creates (or reuses) the sub-task's branch and points the workspace at it.
   ///
   /// Idempotent: preparing the prepared sub-task again changes nothing.
-  public func prepare(_ subtask: Subtask) throws -> PreparedSubtask {
+  /// - Parameter keepingWork: when the workspace is already on the sub-task's branch, keep what its
+  ///   working directory holds instead of resetting it to the branch (the MCP server: an agent works
+  ///   there between calls, possibly across server restarts).
+  public func prepare(_ subtask: Subtask, keepingWork: Bool = false) throws -> PreparedSubtask {
     guard let next = try nextSubtask() else {
       throw OrchestrateError.outOfOrder(plan: plan.id, subtask: subtask.id, next: nil)
     }
@@ -149,7 +152,7 @@ public final class PlanSession {
     let base = try repository.mergeBase(branchTip, tip) ?? tip
 
     let workspace = try openWorkspace(branchRef: branchRef)
-    try workspace.switchTo(branchRef: branchRef, commit: branchTip, planID: plan.id)
+    try workspace.switchTo(branchRef: branchRef, commit: branchTip, planID: plan.id, keepingWork: keepingWork)
     for notice in workspace.takeNotices() { events(.notice(notice)) }
     workspace.startWatching()
 

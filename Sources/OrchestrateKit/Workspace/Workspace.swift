@@ -174,8 +174,10 @@ final class Workspace {
 
   /// Points the workspace's HEAD at `branchRef` whose commit is `commit`, checking out its tree if
   /// the working directory does not already hold it. Uncommitted content that would be replaced is
-  /// first saved under `refs/orchestrate/saved/`.
-  func switchTo(branchRef: String, commit: OID, planID: String) throws {
+  /// first saved under `refs/orchestrate/saved/`. With `keepingWork`, a workspace already on
+  /// `branchRef` keeps its content: it is the work in progress.
+  func switchTo(branchRef: String, commit: OID, planID: String, keepingWork: Bool = false) throws {
+    if keepingWork, case .branch(let name, _) = try repository.head(), name == branchRef { return }
     let target = try repository.commit(commit).tree
     let current = try snapshot()
     if current != target {
