@@ -55,6 +55,27 @@ public enum OrchestrationServer {
     }
   }
 
+  /// A tool call with Foundation JSON in and out, for tests and benchmarks that do not speak MCP.
+  /// - Returns: whether it is a tool error, `structuredContent` as a Foundation object, and the text
+  ///   of the first content item.
+  public static func call(_ name: String, json arguments: [String: Any], host: OrchestrationHost) async -> (
+    isError: Bool, result: [String: Any], text: String
+  ) {
+    let values: [String: Value]
+    do {
+      let data = try JSONSerialization.data(withJSONObject: arguments)
+      values = try JSONDecoder().decode([String: Value].self, from: data)
+    } catch {
+      return (true, ["error": "arguments are not JSON: \(error)"], "")
+    }
+    let outcome = await call(name, arguments: values, host: host)
+    var text = ""
+    if case .text(let body, _, _)? = outcome.content.first { text = body }
+    let json = outcome.structuredContent?.jsonText ?? "{}"
+    let object = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
+    return (outcome.isError == true, object, text)
+  }
+
   static func failure(_ error: Error, tool: String, host: OrchestrationHost) -> CallTool.Result {
     let text = message(for: error)
     host.logger.warning("\(tool) refused: \(text)")
