@@ -134,7 +134,9 @@ public actor OrchestrationHost {
     var options = RunOptions()
     options.command = "mcp"
     let events = self.events
-    let created = try PlanSession(orchestrator: try orchestrator(), plan: stored, options: options) { events.record($0) }
+    let created = try PlanSession(orchestrator: try orchestrator(), plan: stored, options: options) {
+      events.record($0)
+    }
     logger.info("holding the repository lock for plan '\(stored.plan.id)'")
     session = created
     return created
@@ -208,7 +210,8 @@ public actor OrchestrationHost {
     let key = Self.key(session.plan.id, prepared.subtask.id)
     let started = attemptStarted[key] ?? Date()
     let commit = try session.recordAttempt(
-      &prepared, tree: outcome.tree, failure: failure, duration: max(outcome.duration, Date().timeIntervalSince(started)))
+      &prepared, tree: outcome.tree, failure: failure,
+      duration: max(outcome.duration, Date().timeIntervalSince(started)))
     attemptStarted[key] = Date()
     return commit.hex
   }

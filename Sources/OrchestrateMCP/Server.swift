@@ -40,7 +40,8 @@ public enum OrchestrationServer {
 
   /// Runs one tool call: a result object, or a tool error (`isError: true`) saying what to do.
   /// Never throws: a failure of any kind is reported to the caller as a tool error.
-  public static func call(_ name: String, arguments: [String: Value]?, host: OrchestrationHost) async -> CallTool.Result {
+  public static func call(_ name: String, arguments: [String: Value]?, host: OrchestrationHost) async -> CallTool.Result
+  {
     guard let tool = tools.first(where: { $0.name == name }) else {
       return failure(ToolError.unknownTool(name, known: toolNames), tool: name, host: host)
     }

@@ -23,7 +23,9 @@ struct MCPServerTests {
   }
 
   static let initialize =
-    request(1, "initialize", #"{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1"}}"#)
+    request(
+      1, "initialize", #"{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1"}}"#
+    )
     + "\n" + #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#
 
   static func tool(_ id: Int, _ name: String, _ arguments: String) -> String {
@@ -48,17 +50,19 @@ struct MCPServerTests {
     try box.write("plan.yml", Self.plan)
     #expect(box.orchestrate("plan", "add", "plan.yml").status == 0)
     // The requests arrive at once and the input closes right after the last (a slow checkpoint).
-    let input = [
-      Self.initialize, Self.request(2, "tools/list"),
-      Self.tool(3, "get_next_subtask", #"{"master_task_id":"demo"}"#),
-      Self.tool(4, "validate_checkpoint", #"{"master_task_id":"demo","subtask_id":"one"}"#),
-      Self.tool(5, "get_decomposition_status", #"{"master_task_id":"demo"}"#),
-    ].joined(separator: "\n") + "\n"
+    let input =
+      [
+        Self.initialize, Self.request(2, "tools/list"),
+        Self.tool(3, "get_next_subtask", #"{"master_task_id":"demo"}"#),
+        Self.tool(4, "validate_checkpoint", #"{"master_task_id":"demo","subtask_id":"one"}"#),
+        Self.tool(5, "get_decomposition_status", #"{"master_task_id":"demo"}"#),
+      ].joined(separator: "\n") + "\n"
     let out = box.orchestrate("mcp", input: input)
     #expect(out.status == 0, "\(out.stderr)")
     let responses = try Self.responses(out.stdout)
     #expect(Set(responses.keys) == [1, 2, 3, 4, 5], "\(out.stdout)")
-    #expect(out.stdout.split(separator: "\n").count == 5, "stdout carries something besides the protocol: \(out.stdout)")
+    #expect(
+      out.stdout.split(separator: "\n").count == 5, "stdout carries something besides the protocol: \(out.stdout)")
     // In order: the validation saw the branch get_next_subtask prepared, and failed on the undone work.
     let validation = Self.result(responses[4])["structuredContent"] as? [String: Any]
     #expect(validation?["passed"] as? Bool == false)
@@ -80,9 +84,10 @@ struct MCPServerTests {
           checkpoint: { commands: ["sleep 1", "true"] }
       """)
     #expect(box.orchestrate("plan", "add", "plan.yml").status == 0)
-    let input = [
-      Self.initialize, Self.tool(2, "complete_subtask", #"{"master_task_id":"slow","subtask_id":"wait"}"#),
-    ].joined(separator: "\n") + "\n"
+    let input =
+      [
+        Self.initialize, Self.tool(2, "complete_subtask", #"{"master_task_id":"slow","subtask_id":"wait"}"#),
+      ].joined(separator: "\n") + "\n"
     let out = box.orchestrate("mcp", input: input)
     #expect(out.status == 0, "\(out.stderr)")
     let completed = Self.result(try Self.responses(out.stdout)[2])["structuredContent"] as? [String: Any]
@@ -149,11 +154,12 @@ struct MCPServerTests {
     let run = try box.start(["run", "plan.yml"], stdout: log)
     let lock = box.repo.appendingPathComponent(".git/orchestrate/lock").path
     #expect(eventually { FileManager.default.fileExists(atPath: lock) })
-    let input = [
-      Self.initialize, Self.tool(2, "get_next_subtask", #"{"master_task_id":"held"}"#),
-      Self.tool(3, "get_decomposition_status", #"{"master_task_id":"held"}"#),
-      Self.tool(4, "list_plans", "{}"),
-    ].joined(separator: "\n") + "\n"
+    let input =
+      [
+        Self.initialize, Self.tool(2, "get_next_subtask", #"{"master_task_id":"held"}"#),
+        Self.tool(3, "get_decomposition_status", #"{"master_task_id":"held"}"#),
+        Self.tool(4, "list_plans", "{}"),
+      ].joined(separator: "\n") + "\n"
     let out = box.orchestrate("mcp", input: input)
     FileManager.default.createFile(atPath: release, contents: Data())
     run.waitUntilExit()

@@ -6,7 +6,9 @@ import Testing
 /// Each tool's handler on real temporary repositories, called as an MCP client calls it.
 @Suite("mcp tools")
 struct ToolTests {
-  @Test("the server offers the seed's tools and the extras a master-orchestrator needs, and nothing that runs caller commands")
+  @Test(
+    "the server offers the seed's tools and the extras a master-orchestrator needs, and nothing that runs caller commands"
+  )
   func toolsAreDeclared() {
     #expect(
       Set(OrchestrationServer.toolNames) == [
@@ -15,7 +17,8 @@ struct ToolTests {
       ])
   }
 
-  @Test("decompose_task stores the plan, again changes nothing, and names the sub-task whose checkpoint has no commands")
+  @Test(
+    "decompose_task stores the plan, again changes nothing, and names the sub-task whose checkpoint has no commands")
   func decomposeTask() async throws {
     let repo = try TemporaryRepository()
     let host = repo.host()
@@ -81,7 +84,8 @@ struct ToolTests {
     #expect(next["branch"] as? String == "orchestrate/demo/01-one")
     #expect(try repo.git("rev-parse", "orchestrate/demo/01-one") == (try repo.git("rev-parse", "main")))
     let progress = try #require(next["progress"] as? [String: Any])
-    #expect(progress["total"] as? Int == 2 && progress["completed"] as? Int == 0 && progress["current"] as? String == "one")
+    #expect(
+      progress["total"] as? Int == 2 && progress["completed"] as? Int == 0 && progress["current"] as? String == "one")
     // structuredContent and the text are the same object.
     let text = try JSONSerialization.jsonObject(with: Data(next.text.utf8)) as? NSDictionary
     #expect(text == next.result as NSDictionary)
@@ -120,7 +124,9 @@ struct ToolTests {
     await host.close()
   }
 
-  @Test("validate_checkpoint runs the plan's commands, records one attempt per failing tree, refuses others' commands and order")
+  @Test(
+    "validate_checkpoint runs the plan's commands, records one attempt per failing tree, refuses others' commands and order"
+  )
   func validateCheckpoint() async throws {
     let repo = try TemporaryRepository()
     let host = repo.host()
@@ -139,7 +145,8 @@ struct ToolTests {
     #expect((results.first?["output_tail"] as? String)?.contains("No such file") == true)
     #expect((failed["error"] as? String)?.contains("No such file") == true)
     #expect(failed["attempts"] as? Int == 1)
-    let attempt = try repo.git("log", "-1", "--format=%(trailers:key=Orchestrate-Result,valueonly)", "orchestrate/demo/01-one")
+    let attempt = try repo.git(
+      "log", "-1", "--format=%(trailers:key=Orchestrate-Result,valueonly)", "orchestrate/demo/01-one")
     #expect(attempt.hasPrefix("failed"))
     // The same tree again: no second attempt.
     _ = await call(host, "validate_checkpoint", ["master_task_id": "demo", "subtask_id": "one"])
@@ -217,7 +224,8 @@ struct ToolTests {
     let status = await call(host, "get_decomposition_status", ["master_task_id": "demo"])
     #expect(!status.isError, "\(status.text)")
     let orchestrator = try Orchestrator(at: repo.path)
-    let expected = try #require(try orchestrator.status(try orchestrator.store.load("demo")).jsonObject as? [String: Any])
+    let expected = try #require(
+      try orchestrator.status(try orchestrator.store.load("demo")).jsonObject as? [String: Any])
     #expect(Set(status.result.keys) == Set(expected.keys))
     #expect(status.result as NSDictionary == expected as NSDictionary)
     #expect(status["total_subtasks"] as? Int == 2)

@@ -33,7 +33,8 @@ enum CompleteSubtask: OrchestrationTool {
         "commit": Schema.nullableString("The sub-task's commit on main; null when not completed."),
         "reason": Schema.string("Why it was or was not completed, in a sentence."),
         "error": Schema.nullableString("The failing command's output tail; null when completed."),
-        "results": Schema.list(Schema.commandResult, "Each checkpoint command that ran now (empty for a recorded pass)."),
+        "results": Schema.list(
+          Schema.commandResult, "Each checkpoint command that ran now (empty for a recorded pass)."),
         "progress": Schema.progress,
         "master_task_id": CommonSchema.masterTaskID,
         "subtask_id": CommonSchema.subtaskID,
@@ -41,7 +42,9 @@ enum CompleteSubtask: OrchestrationTool {
         "main_branch": Schema.string("The branch that receives sub-task commits."),
         "attempts": Schema.integer("Attempts it took, this one included when completed; else failed attempts so far."),
         "artifacts": Schema.strings("The files the sub-task's commit changed (empty when not completed)."),
-        "caller_checkpoint_result": ["description": "The checkpoint_result the caller sent, as recorded; null if none."],
+        "caller_checkpoint_result": [
+          "description": "The checkpoint_result the caller sent, as recorded; null if none."
+        ],
         "has_next": Schema.boolean("True when another sub-task remains."),
         "fix_prompt": Schema.nullableString("When not completed, a prompt for a fix agent; else null."),
         "notices": CommonSchema.notices,
@@ -71,7 +74,8 @@ enum CompleteSubtask: OrchestrationTool {
         do {
           try session.updateUserCheckout()
         } catch {
-          host.events.note("main moved, but your checkout could not be brought up to date: \(error.localizedDescription)")
+          host.events.note(
+            "main moved, but your checkout could not be brought up to date: \(error.localizedDescription)")
         }
         host.finished(session, prepared.subtask)
         let repository = session.orchestrator.repository
@@ -84,7 +88,8 @@ enum CompleteSubtask: OrchestrationTool {
           "reason": .string(
             "sub-task '\(subtaskID)' passed its checkpoint and is on \(session.mainName) as \(commit.hex.prefix(10))"
               + (outcome.cached ? " (checkpoint recorded for exactly these files)" : "")),
-          "error": .null, "results": ValidateCheckpoint.results(outcome), "progress": OrchestrationHost.progress(status),
+          "error": .null, "results": ValidateCheckpoint.results(outcome),
+          "progress": OrchestrationHost.progress(status),
           "master_task_id": .string(plan.id), "subtask_id": .string(subtaskID), "branch": .string(prepared.branch),
           "main_branch": .string(session.mainName), "attempts": .int(attempts),
           "artifacts": .array(changes.map { .string($0) }), "caller_checkpoint_result": claimed,
@@ -105,7 +110,8 @@ enum CompleteSubtask: OrchestrationTool {
       "reason": .string(
         "not completed: \(fields["reason"]?.stringValue ?? "the checkpoint failed"); nothing was put on \(session.mainName). Fix the work in \(prepared.workdir) and call again"
       ),
-      "error": fields["error"] ?? .null, "results": fields["results"] ?? [], "progress": OrchestrationHost.progress(status),
+      "error": fields["error"] ?? .null, "results": fields["results"] ?? [],
+      "progress": OrchestrationHost.progress(status),
       "master_task_id": .string(plan.id), "subtask_id": .string(subtaskID), "branch": .string(prepared.branch),
       "main_branch": .string(session.mainName), "attempts": .int(prepared.attempts), "artifacts": [],
       "caller_checkpoint_result": claimed, "has_next": true, "fix_prompt": fields["fix_prompt"] ?? .null,

@@ -65,7 +65,8 @@ enum GetSubtaskFailure: OrchestrationTool {
     let mainTip = try repository.resolve("refs/heads/" + (try orchestrator.mainBranch(for: plan)))
     var attempts = 0
     var last: (commit: String, message: String, number: Int)?
-    for ref in [Layout.branchRef(plan: plan.id, subtask: subtask), Layout.attemptsRef(plan: plan.id, subtask: subtask)] {
+    for ref in [Layout.branchRef(plan: plan.id, subtask: subtask), Layout.attemptsRef(plan: plan.id, subtask: subtask)]
+    {
       guard last == nil, let tip = try repository.resolve(ref) else { continue }
       let stop = try mainTip.flatMap { try repository.mergeBase(tip, $0) }
       try repository.walkFirstParents(from: tip, stop: stop == tip ? nil : stop) { commit in

@@ -38,7 +38,8 @@ enum ValidateCheckpoint: OrchestrationTool {
         "branch": Schema.string("The sub-task's branch."),
         "workdir": Schema.string("The directory that was validated."),
         "attempts": Schema.integer("Failed attempts recorded for this sub-task so far."),
-        "attempt_commit": Schema.nullableString("The commit on the branch that keeps this failed attempt; null on a pass."),
+        "attempt_commit": Schema.nullableString(
+          "The commit on the branch that keeps this failed attempt; null on a pass."),
         "fix_prompt": Schema.nullableString("On a failure, a prompt for a fix agent; null on a pass."),
         "notices": CommonSchema.notices,
       ],
@@ -62,7 +63,8 @@ enum ValidateCheckpoint: OrchestrationTool {
     let outcome = try session.validate(prepared)
     var attemptCommit: String?
     if !outcome.passed { attemptCommit = try host.recordFailure(session, &prepared, outcome) }
-    return report(outcome, plan: session.plan, prepared: prepared, attemptCommit: attemptCommit, notices: host.events.take())
+    return report(
+      outcome, plan: session.plan, prepared: prepared, attemptCommit: attemptCommit, notices: host.events.take())
   }
 
   /// The result object of a checkpoint run, shared with complete_subtask.

@@ -19,7 +19,9 @@ extension GitOrchestrate {
 
     @OptionGroup var repository: RepositoryOptions
 
-    @Option(help: ArgumentHelp("Log level on standard error: trace, debug, info, notice, warning, error.", valueName: "level"))
+    @Option(
+      help: ArgumentHelp("Log level on standard error: trace, debug, info, notice, warning, error.", valueName: "level")
+    )
     var logLevel: String?
 
     func validate() throws {

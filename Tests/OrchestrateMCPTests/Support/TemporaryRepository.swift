@@ -81,18 +81,20 @@ func call(_ host: OrchestrationHost, _ name: String, _ arguments: [String: Any] 
 }
 
 /// A two-step plan in the native form of decompose_task.
-var twoSteps: [String: Any] { [
-  "task_id": "demo",
-  "description": "two steps",
-  "subtasks": [
-    [
-      "id": "one", "order": 1, "description": "First step", "orchestration_prompt": "Write one.txt",
-      "estimated_complexity": "small",
-      "checkpoint": ["description": "one.txt says 1", "commands": ["grep -q 1 one.txt"]],
+var twoSteps: [String: Any] {
+  [
+    "task_id": "demo",
+    "description": "two steps",
+    "subtasks": [
+      [
+        "id": "one", "order": 1, "description": "First step", "orchestration_prompt": "Write one.txt",
+        "estimated_complexity": "small",
+        "checkpoint": ["description": "one.txt says 1", "commands": ["grep -q 1 one.txt"]],
+      ],
+      [
+        "id": "two", "order": 2, "description": "Second step", "orchestration_prompt": "Write two.txt",
+        "checkpoint": ["description": "two.txt exists", "commands": ["test -f two.txt"]],
+      ],
     ],
-    [
-      "id": "two", "order": 2, "description": "Second step", "orchestration_prompt": "Write two.txt",
-      "checkpoint": ["description": "two.txt exists", "commands": ["test -f two.txt"]],
-    ],
-  ],
-] }
+  ]
+}
