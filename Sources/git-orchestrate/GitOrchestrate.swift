@@ -17,7 +17,7 @@ struct GitOrchestrate: ParsableCommand {
       130/143 interrupted (resumable).
       """,
     version: Version.current,
-    subcommands: [Run.self, Status.self, PlanCommand.self]
+    subcommands: [Run.self, Status.self, PlanCommand.self, MCP.self]
   )
 
   /// Parses, runs, and maps every error to a message on standard error and a reliable exit code.

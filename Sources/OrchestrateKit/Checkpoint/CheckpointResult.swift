@@ -32,6 +32,12 @@ public struct CheckpointFailure: Codable, Sendable, Equatable {
   public var summary: String
   public var outputTail: String
   public var reason: String { "Checkpoint test failed: \(command) \(summary)" }
+
+  public init(command: String, summary: String, outputTail: String) {
+    self.command = command
+    self.summary = summary
+    self.outputTail = outputTail
+  }
 }
 
 /// The outcome of validating a sub-task's checkpoint on one exact tree.

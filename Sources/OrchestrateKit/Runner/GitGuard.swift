@@ -4,7 +4,7 @@ import GitKit
 /// A fingerprint of the repository's own git configuration and hooks, taken before an agent runs
 /// and compared after, so an agent cannot reach beyond its sub-task through git itself
 /// (hooks, `core.hooksPath`, `core.fsmonitor`, `core.sshCommand`, aliases, `includeIf`).
-struct GitGuard: Equatable {
+public struct GitGuard: Equatable, Sendable {
   var config: [String]
   var hooks: [String: String]
 
@@ -36,7 +36,7 @@ struct GitGuard: Equatable {
   }
 
   /// What changed between `self` (before) and `after`, each as a short sentence.
-  func changes(to after: GitGuard) -> [String] {
+  public func changes(to after: GitGuard) -> [String] {
     var found: [String] = []
     let before = Set(config)
     let now = Set(after.config)

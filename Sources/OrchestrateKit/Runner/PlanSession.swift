@@ -116,7 +116,10 @@ public final class PlanSession {
   /// Creates (or reuses) the sub-task's branch and points the workspace at it.
   ///
   /// Idempotent: preparing the prepared sub-task again changes nothing.
-  public func prepare(_ subtask: Subtask) throws -> PreparedSubtask {
+  /// - Parameter keepingWork: when the workspace is already on the sub-task's branch, keep what its
+  ///   working directory holds instead of resetting it to the branch: an agent's work in progress,
+  ///   or a hand fix made there after a stop (also across restarts of the MCP server).
+  public func prepare(_ subtask: Subtask, keepingWork: Bool = true) throws -> PreparedSubtask {
     guard let next = try nextSubtask() else {
       throw OrchestrateError.outOfOrder(plan: plan.id, subtask: subtask.id, next: nil)
     }
@@ -151,7 +154,7 @@ public final class PlanSession {
     Trace.mark(" prepare: refs")
     let workspace = try openWorkspace(branchRef: branchRef)
     Trace.mark(" prepare: open workspace")
-    try workspace.switchTo(branchRef: branchRef, commit: branchTip, planID: plan.id)
+    try workspace.switchTo(branchRef: branchRef, commit: branchTip, planID: plan.id, keepingWork: keepingWork)
     Trace.mark(" prepare: switch")
     for notice in workspace.takeNotices() { events(.notice(notice)) }
 

@@ -380,8 +380,10 @@ final class Workspace {
 
   /// Points the workspace's HEAD at `branchRef` whose commit is `commit`, writing its tree if the
   /// working directory does not already hold it. Uncommitted content that would be replaced is
-  /// first saved under `refs/orchestrate/saved/`.
-  func switchTo(branchRef: String, commit: OID, planID: String) throws {
+  /// first saved under `refs/orchestrate/saved/`. With `keepingWork`, a workspace already on
+  /// `branchRef` keeps its content: it is the work in progress (an agent's, or a hand fix).
+  func switchTo(branchRef: String, commit: OID, planID: String, keepingWork: Bool = true) throws {
+    if keepingWork, case .branch(let name, _) = try repository.head(), name == branchRef { return }
     let target = try repository.commit(commit).tree
     let current = try snapshot()
     if current != target {

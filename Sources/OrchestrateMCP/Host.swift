@@ -1,0 +1,243 @@
+import Dispatch
+import Foundation
+import Logging
+import MCP
+import OrchestrateKit
+
+/// Runs the actor's jobs on one dispatch queue of its own, so the blocking git work and checkpoint
+/// commands of a tool call never occupy the cooperative threads that read and write the protocol.
+final class QueueExecutor: SerialExecutor, @unchecked Sendable {
+  private let queue = DispatchQueue(label: "git-orchestrate.mcp.host")
+
+  func enqueue(_ job: consuming ExecutorJob) {
+    let job = UnownedJob(job)
+    let executor = asUnownedSerialExecutor()
+    queue.async { job.runSynchronously(on: executor) }
+  }
+
+  func asUnownedSerialExecutor() -> UnownedSerialExecutor { UnownedSerialExecutor(ordinary: self) }
+}
+
+/// Collects the kit's run events during a tool call: notices go into the result, everything is logged.
+final class EventLog: @unchecked Sendable {
+  private let lock = NSLock()
+  private var notices: [String] = []
+  let logger: Logger
+
+  init(logger: Logger) {
+    self.logger = logger
+  }
+
+  func record(_ event: RunEvent) {
+    switch event {
+    case .notice(let text):
+      lock.withLock { notices.append(text) }
+      logger.notice("\(text)")
+    case .output(let data):
+      logger.trace("\(String(decoding: data, as: UTF8.self))")
+    default:
+      logger.debug("\(event)")
+    }
+  }
+
+  func note(_ text: String) {
+    lock.withLock { notices.append(text) }
+    logger.notice("\(text)")
+  }
+
+  /// The notices since the last call.
+  func take() -> [String] {
+    lock.withLock {
+      defer { notices = [] }
+      return notices
+    }
+  }
+}
+
+/// The one place where the repository and the plan session live while the server runs.
+///
+/// `Repository` and `PlanSession` are not thread-safe, so every tool runs isolated to this actor,
+/// one call at a time. The repository lock is taken by the first call that changes anything and held
+/// until `close()`; read-only calls never take it.
+public actor OrchestrationHost {
+  private let executor = QueueExecutor()
+  public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+  /// Where the server was started (any directory inside the repository).
+  public let path: String
+  let logger: Logger
+  let events: EventLog
+  private var opened: Orchestrator?
+  private(set) var session: PlanSession?
+  /// The lock held by `decompose_task` before any plan session exists.
+  private var planLock: RepositoryLock?
+  /// When each sub-task (`plan/subtask`) was first handed out, and when its current attempt began.
+  private var handedOut: [String: Date] = [:]
+  private var attemptStarted: [String: Date] = [:]
+  /// The repository's git configuration and hooks when a sub-task was handed out.
+  private var guards: [String: GitGuard] = [:]
+
+  public init(path: String, logger: Logger = Logger(label: "git-orchestrate.mcp")) {
+    self.path = path
+    self.logger = logger
+    self.events = EventLog(logger: logger)
+  }
+
+  /// Writes the workspace's index and releases the repository lock.
+  public func close() {
+    session?.close()
+    session = nil
+    planLock?.release()
+    planLock = nil
+  }
+
+  /// Whether this server holds the repository lock now.
+  public var holdsLock: Bool { session != nil || planLock?.isHeld == true }
+
+  // MARK: - Repository and plans
+
+  func orchestrator() throws -> Orchestrator {
+    if let opened { return opened }
+    do {
+      let created = try Orchestrator(at: path)
+      opened = created
+      return created
+    } catch {
+      throw ToolError.invalid(
+        "cannot open a git repository at \(path) (\(error.localizedDescription)); start the server inside your repository or pass -C <path>"
+      )
+    }
+  }
+
+  /// The stored plan `id`; without an id, the plan of the current session, else the only stored plan.
+  func storedPlan(_ id: String?) throws -> StoredPlan {
+    let orchestrator = try orchestrator()
+    if let id {
+      if let session, session.plan.id == id { return session.stored }
+      return try orchestrator.store.load(id)
+    }
+    if let session { return session.stored }
+    return try orchestrator.resolvePlan(nil, addIfFile: false)
+  }
+
+  /// The plan session for `stored`, taking the repository lock if this server does not hold it yet.
+  /// Switching to another plan closes the previous session first.
+  func session(for stored: StoredPlan) throws -> PlanSession {
+    if let session, session.plan.id == stored.plan.id { return session }
+    if let session {
+      logger.info("switching from plan '\(session.plan.id)' to '\(stored.plan.id)'")
+      session.close()
+      self.session = nil
+    }
+    planLock?.release()
+    planLock = nil
+    var options = RunOptions()
+    options.command = "mcp"
+    let events = self.events
+    let created = try PlanSession(orchestrator: try orchestrator(), plan: stored, options: options) {
+      events.record($0)
+    }
+    logger.info("holding the repository lock for plan '\(stored.plan.id)'")
+    session = created
+    return created
+  }
+
+  /// Takes the repository lock for a change that has no plan session (storing a plan).
+  func holdLock(planID: String) throws {
+    if session != nil || planLock?.isHeld == true { return }
+    let lock = RepositoryLock(path: try orchestrator().layout.lockPath)
+    try lock.acquire(plan: planID, command: "mcp")
+    planLock = lock
+  }
+
+  /// Closes the session of plan `id` (its stored plan changed).
+  func forgetSession(planID: String) {
+    guard let session, session.plan.id == planID else { return }
+    session.close()
+    self.session = nil
+    // Keep the repository: re-take the lock at once, as the session held it.
+    try? holdLock(planID: planID)
+  }
+
+  // MARK: - Sub-tasks
+
+  static func key(_ plan: String, _ subtask: String) -> String { plan + "/" + subtask }
+
+  /// Prepares sub-task `id` of the session's plan, keeping the work in its directory; refuses a
+  /// sub-task that is not the next one.
+  func prepare(_ session: PlanSession, subtaskID: String) throws -> PreparedSubtask {
+    guard let subtask = session.plan.subtask(id: subtaskID) else {
+      throw OrchestrateError.subtaskNotFound(plan: session.plan.id, subtask: subtaskID)
+    }
+    let prepared = try session.prepare(subtask, keepingWork: true)
+    let key = Self.key(session.plan.id, subtask.id)
+    let now = Date()
+    if handedOut[key] == nil { handedOut[key] = now }
+    if attemptStarted[key] == nil { attemptStarted[key] = now }
+    if guards[key] == nil { guards[key] = try session.captureGitGuard() }
+    return prepared
+  }
+
+  /// Refuses to go on when the git configuration or hooks changed since the sub-task was handed out.
+  func checkGitGuard(_ session: PlanSession, _ prepared: PreparedSubtask) throws {
+    let key = Self.key(session.plan.id, prepared.subtask.id)
+    guard let before = guards[key] else { return }
+    let changes = before.changes(to: try session.captureGitGuard())
+    if !changes.isEmpty {
+      throw OrchestrateError.agentTamperedWithGit(subtask: prepared.subtask.id, changes: changes)
+    }
+  }
+
+  /// Seconds since the sub-task was handed out (in this server).
+  func elapsed(_ session: PlanSession, _ subtask: Subtask) -> TimeInterval {
+    handedOut[Self.key(session.plan.id, subtask.id)].map { Date().timeIntervalSince($0) } ?? 0
+  }
+
+  /// Records a failed checkpoint as an attempt on the branch, unless the branch's last attempt is
+  /// this very tree already (validating the same work twice keeps one record).
+  /// - Returns: the attempt commit.
+  func recordFailure(_ session: PlanSession, _ prepared: inout PreparedSubtask, _ outcome: CheckpointOutcome) throws
+    -> String?
+  {
+    guard let failure = outcome.failure else { return nil }
+    let repository = session.orchestrator.repository
+    if let tip = try repository.resolve(prepared.branchRef) {
+      let commit = try repository.commit(tip)
+      if commit.tree == outcome.tree, commit.trailer(Trailers.result)?.hasPrefix("failed") == true {
+        return commit.oid.hex
+      }
+    }
+    let key = Self.key(session.plan.id, prepared.subtask.id)
+    let started = attemptStarted[key] ?? Date()
+    let commit = try session.recordAttempt(
+      &prepared, tree: outcome.tree, failure: failure,
+      duration: max(outcome.duration, Date().timeIntervalSince(started)))
+    attemptStarted[key] = Date()
+    return commit.hex
+  }
+
+  /// Forgets the timing and guard of a completed sub-task.
+  func finished(_ session: PlanSession, _ subtask: Subtask) {
+    let key = Self.key(session.plan.id, subtask.id)
+    handedOut[key] = nil
+    attemptStarted[key] = nil
+    guards[key] = nil
+  }
+
+  // MARK: - Progress
+
+  /// The plan's status, from git alone.
+  func status(_ stored: StoredPlan) throws -> PlanStatus {
+    if let session, session.plan.id == stored.plan.id { return try session.status() }
+    return try orchestrator().status(stored)
+  }
+
+  /// `{total, completed, current, percentage}`.
+  static func progress(_ status: PlanStatus) -> Value {
+    let current = status.subtaskDetails.first { $0.state != .completed }?.id
+    return [
+      "total": .int(status.totalSubtasks), "completed": .int(status.completedSubtasks.count),
+      "current": .nullable(current), "percentage": .double(status.progressPercentage),
+    ]
+  }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import MCP
+import OrchestrateKit
+
+/// `get_decomposition_status`: a plan's progress, the fields of `git orchestrate status --json`.
+enum GetDecompositionStatus: OrchestrationTool {
+  static let detail = Schema.object(
+    [
+      "id": Schema.string("The sub-task's id."),
+      "order": Schema.integer("Its position, from 1."),
+      "description": Schema.string("What it is."),
+      "state": ["type": "string", "enum": ["completed", "failed", "in_progress", "pending"]],
+      "commit": Schema.string("Its commit on main when completed, else the tip of its branch."),
+      "attempts": Schema.integer("Attempts: of the landed commit when completed, else failed ones so far."),
+      "duration_seconds": Schema.number("How long it took, when completed."),
+      "branch": Schema.string("Its branch."),
+    ], required: ["id", "order", "description", "state", "attempts", "branch"])
+
+  static let definition = Tool(
+    name: "get_decomposition_status",
+    title: "Get a plan's progress",
+    description: """
+      Reports a plan's progress, computed from git history alone: how many sub-tasks, which are \
+      completed (their commits are on main), which one is current, the percentage, an estimate of the \
+      time remaining from measured durations, and per sub-task its state (completed, failed, \
+      in_progress, pending), commit, attempts and branch. Read-only; call it to report progress after \
+      each sub-task (the seed's report_progress) or at any time. Returns exactly the fields of \
+      `git orchestrate status --json`: {master_task_id, description, main_branch, total_subtasks, \
+      completed_subtasks, progress_percentage, estimated_remaining, estimated_remaining_seconds, \
+      current_subtask, subtask_details}.
+      """,
+    inputSchema: Schema.object(["master_task_id": CommonSchema.masterTaskID], required: ["master_task_id"]),
+    annotations: .init(readOnlyHint: true, idempotentHint: true, openWorldHint: false),
+    outputSchema: Schema.object(
+      [
+        "master_task_id": CommonSchema.masterTaskID,
+        "description": Schema.string("The plan's description."),
+        "main_branch": Schema.string("The branch that receives sub-task commits."),
+        "total_subtasks": Schema.integer("Number of sub-tasks."),
+        "completed_subtasks": Schema.strings("Ids of the completed sub-tasks, in order."),
+        "progress_percentage": Schema.number("Completed / total × 100, one decimal."),
+        "estimated_remaining": Schema.string("The time left, in words."),
+        "estimated_remaining_seconds": Schema.nullableNumber("The time left in seconds; null until measurable."),
+        "current_subtask": Schema.nullableString("The sub-task being worked on, if any."),
+        "subtask_details": Schema.list(detail, "Every sub-task, in order."),
+      ],
+      required: [
+        "master_task_id", "description", "main_branch", "total_subtasks", "completed_subtasks",
+        "progress_percentage", "estimated_remaining", "estimated_remaining_seconds", "current_subtask",
+        "subtask_details",
+      ]))
+
+  static func call(_ arguments: Arguments, on host: isolated OrchestrationHost) throws -> Value {
+    try arguments.allowOnly(["master_task_id"])
+    let stored = try host.storedPlan(try arguments.optionalString("master_task_id"))
+    return try Value.encoding(try host.status(stored))
+  }
+}

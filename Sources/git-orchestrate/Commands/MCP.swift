@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import OrchestrateMCP
+
+extension GitOrchestrate {
+  struct MCP: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "mcp",
+      abstract: "Serve the orchestration tools over MCP (stdio) for an agent such as Claude Code.",
+      discussion: """
+        Starts the MCP server 'orchestration' on standard input and output: get_next_subtask, \
+        validate_checkpoint, complete_subtask, get_decomposition_status, decompose_task, list_plans and \
+        get_subtask_failure. Logs go to standard error. The server runs until standard input closes. \
+        The first tool call that changes anything takes the repository's lock and keeps it until the \
+        server exits, so a 'git orchestrate run' meanwhile is refused (exit 3), and the other way round.
+        Configure Claude Code with .mcp.json: \
+        {"mcpServers": {"orchestration": {"command": "git", "args": ["orchestrate", "mcp"]}}}
+        """)
+
+    @OptionGroup var repository: RepositoryOptions
+
+    @Option(
+      help: ArgumentHelp("Log level on standard error: trace, debug, info, notice, warning, error.", valueName: "level")
+    )
+    var logLevel: String?
+
+    func validate() throws {
+      let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+      if let logLevel, !levels.contains(logLevel.lowercased()) {
+        throw ValidationError("--log-level '\(logLevel)' is not one of \(levels.joined(separator: ", "))")
+      }
+    }
+
+    func run() throws {
+      try OrchestrationServer.serveStdio(
+        repositoryPath: repository.path ?? FileManager.default.currentDirectoryPath, logLevel: logLevel)
+    }
+  }
+}
