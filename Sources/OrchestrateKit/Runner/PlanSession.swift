@@ -291,8 +291,12 @@ public final class PlanSession {
     }
     guard let workspace else { throw OrchestrateError.io("the workspace is not prepared") }
     Trace.mark("agent setup")
-    try workspace.flush()
-    Trace.mark("flush")
+    if kind != .steps {
+      // An agent may look at `git status` and `git diff`: show it the sub-task's own changes.
+      // Script steps skip this per-step cost; the index is written when the run ends.
+      try workspace.flush()
+      Trace.mark("flush")
+    }
     let env = environment(prepared, attempt: attempt, promptFile: promptFile, kind: kind)
     let timeout = try timeout(checkpoint: nil)
     for command in commands {

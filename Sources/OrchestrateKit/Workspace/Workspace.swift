@@ -73,7 +73,6 @@ final class Workspace {
     let index = try repository.usePrivateIndex(at: indexPath)
     let workspace = try Workspace(path: path, name: name, repository: repository, index: index, useWatcher: useWatcher)
     workspace.notices = notices
-    workspace.startWatching()
     if created {
       guard let tip = try repository.resolve(branchRef) else { throw OrchestrateError.io("no branch \(branchRef)") }
       try workspace.materialize(try repository.commit(tip).tree, from: nil)
@@ -81,6 +80,8 @@ final class Workspace {
     } else {
       workspace.tree = workspace.recordedTree()
     }
+    // Watch from here on: the files written above are known, and the first snapshot scans anyway.
+    workspace.startWatching()
     return workspace
   }
 
@@ -334,25 +335,26 @@ final class Workspace {
       try index.clear()
       try repository.walkTree(target) { path, oid, mode in changes.append((path, oid, mode)) }
     }
+    var madeFolders = Set<String>()
     for change in changes {
       let full = path + "/" + change.path
       if let oid = change.oid, let mode = change.mode {
-        try removeItem(full)
-        try FileManager.default.createDirectory(
-          atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        if old != nil { try removeItem(full) }
+        let folder = (full as NSString).deletingLastPathComponent
+        if madeFolders.insert(folder).inserted, !FileManager.default.fileExists(atPath: folder) {
+          try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
         switch mode {
         case .gitlink:
           try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true)
           try index.set(path: change.path, oid: oid, mode: mode, stat: FileStat.of(full)?.0 ?? Self.zeroStat)
           continue
         case .symlink:
-          try FileManager.default.createSymbolicLink(
-            atPath: full, withDestinationPath: String(decoding: try repository.blob(oid), as: UTF8.self))
-        default:
-          guard FileManager.default.createFile(atPath: full, contents: try repository.blob(oid)) else {
+          guard symlink(String(decoding: try repository.blob(oid), as: UTF8.self), full) == 0 else {
             throw OrchestrateError.io("cannot write \(full): \(String(cString: strerror(errno)))")
           }
-          chmod(full, mode == .executable ? 0o755 : 0o644)
+        default:
+          try Self.writeFile(full, try repository.blob(oid), executable: mode == .executable)
         }
         if let (stat, _) = FileStat.of(full) { try index.set(path: change.path, oid: oid, mode: mode, stat: stat) }
       } else {
@@ -362,6 +364,29 @@ final class Workspace {
       }
     }
     tree = target
+  }
+
+  /// Writes a file in place (no temporary file and rename: they are slow for many files).
+  static func writeFile(_ path: String, _ data: Data, executable: Bool) throws {
+    #if canImport(Glibc)
+      let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, executable ? 0o755 : 0o644)
+    #else
+      let fd = Darwin.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, executable ? 0o755 : 0o644)
+    #endif
+    guard fd >= 0 else { throw OrchestrateError.io("cannot write \(path): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    try data.withUnsafeBytes { buffer in
+      var offset = 0
+      while offset < buffer.count {
+        let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+        if written < 0 {
+          if errno == EINTR { continue }
+          throw OrchestrateError.io("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        offset += written
+      }
+    }
+    fchmod(fd, executable ? 0o755 : 0o644)
   }
 
   private static let zeroStat = FileStat(
