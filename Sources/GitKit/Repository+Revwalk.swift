@@ -8,7 +8,9 @@ extension Repository {
   /// commits, never fewer, which is the safe side for verification (a pre-push hook may receive a
   /// remote's id this clone has never seen).
   /// - Throws: `GitError` when a tip is missing or names no commit.
-  public func commits(reachableFrom tips: [OID], hiding hidden: [OID] = [], firstParentOnly: Bool = false) throws -> [OID] {
+  public func commits(reachableFrom tips: [OID], hiding hidden: [OID] = [], firstParentOnly: Bool = false) throws
+    -> [OID]
+  {
     var walk: OpaquePointer?
     try check(git_revwalk_new(&walk, pointer), "git_revwalk_new")
     defer { git_revwalk_free(walk) }

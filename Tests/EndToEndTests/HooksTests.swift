@@ -44,7 +44,8 @@ struct HooksTests {
     var runs: Int { (box.read("count", in: box.root) ?? "").split(separator: "\n").count }
 
     func remoteRef(_ name: String) -> String? {
-      let out = box.run("/usr/bin/env", ["git", "--git-dir", remote.path, "rev-parse", "--verify", "-q", name], in: box.root)
+      let out = box.run(
+        "/usr/bin/env", ["git", "--git-dir", remote.path, "rev-parse", "--verify", "-q", name], in: box.root)
       return out.status == 0 ? out.stdout.trimmingCharacters(in: .whitespacesAndNewlines) : nil
     }
 

@@ -206,8 +206,10 @@ struct VerifyTests {
     let tree = try repo.git("rev-parse", "HEAD^{tree}")
     let other = try repo.git("rev-parse", "HEAD")
     // A notes tree written as git writes many notes: <2 hex>/<38 hex>.
-    let old = #"{"commands_hash":"h","duration_seconds":1,"exit_status":1,"plan":"p","recorded_at":"2026-01-01T00:00:00Z","status":"failed","subtask":"s","tool_version":"0"}"#
-    let new = #"{"commands_hash":"h","duration_seconds":1,"exit_status":0,"plan":"p","recorded_at":"2026-01-02T00:00:00Z","status":"passed","subtask":"s","tool_version":"0"}"#
+    let old =
+      #"{"commands_hash":"h","duration_seconds":1,"exit_status":1,"plan":"p","recorded_at":"2026-01-01T00:00:00Z","status":"failed","subtask":"s","tool_version":"0"}"#
+    let new =
+      #"{"commands_hash":"h","duration_seconds":1,"exit_status":0,"plan":"p","recorded_at":"2026-01-02T00:00:00Z","status":"passed","subtask":"s","tool_version":"0"}"#
     try repo.write("note.txt", new + "\n" + old + "\n")  // sorted: newer line first
     let noteBlob = try repo.git("hash-object", "-w", "note.txt")
     let inner = try mktree(repo, "100644 blob \(noteBlob)\t\(tree.dropFirst(2))")
@@ -264,7 +266,8 @@ struct VerifyPrePushTests {
       url.deleteLastPathComponent()
     }
     let file = try String(contentsOf: url.appendingPathComponent("hooks/pre-push"), encoding: .utf8)
-    #expect(file == PrePushScript.text, "regenerate Sources/OrchestrateKit/Hooks/PrePushScript.swift from hooks/pre-push")
+    #expect(
+      file == PrePushScript.text, "regenerate Sources/OrchestrateKit/Hooks/PrePushScript.swift from hooks/pre-push")
     #expect(file.contains(PrePushScript.marker))
     #expect(access(url.appendingPathComponent("hooks/pre-push").path, X_OK) == 0)
   }

@@ -108,7 +108,8 @@ public struct HookInstaller {
     case .foreign:
       if Self.exists(chained) {
         throw OrchestrateError.io(
-          "\(hook) is a hook of yours, and \(chained) (a hook kept by an earlier install) is also there; move one of them away, then install again")
+          "\(hook) is a hook of yours, and \(chained) (a hook kept by an earlier install) is also there; move one of them away, then install again"
+        )
       }
       guard rename(hook, chained) == 0 else {
         throw OrchestrateError.io("cannot keep your hook \(hook) as \(chained): \(String(cString: strerror(errno)))")
@@ -142,7 +143,8 @@ public struct HookInstaller {
     }
     if Self.exists(chained), rename(chained, hook) != 0 {
       throw OrchestrateError.io(
-        "removed the hook but cannot restore yours from \(chained): \(String(cString: strerror(errno))); rename it to \(hook) by hand")
+        "removed the hook but cannot restore yours from \(chained): \(String(cString: strerror(errno))); rename it to \(hook) by hand"
+      )
     }
     return .removed
   }

@@ -19,7 +19,8 @@ public struct PushUpdate: Sendable, Equatable {
       if fields.isEmpty { return nil }
       guard fields.count == 4, let local = OID(hex: String(fields[1])), let remote = OID(hex: String(fields[3])) else {
         throw OrchestrateError.invalidArgument(
-          "unexpected pre-push input line '\(line.prefix(200))'; git gives '<local ref> <local oid> <remote ref> <remote oid>'")
+          "unexpected pre-push input line '\(line.prefix(200))'; git gives '<local ref> <local oid> <remote ref> <remote oid>'"
+        )
       }
       return PushUpdate(localRef: String(fields[0]), localOID: local, remoteRef: String(fields[2]), remoteOID: remote)
     }
@@ -71,7 +72,9 @@ public struct PrePushCheck {
     ]
     for failure in failures {
       lines.append("  \(failure.failureLine)\(failure.ref.map { " (in \($0))" } ?? "")")
-      if let tail = failure.outputTail?.split(separator: "\n", omittingEmptySubsequences: false).suffix(10), !tail.isEmpty {
+      if let tail = failure.outputTail?.split(separator: "\n", omittingEmptySubsequences: false).suffix(10),
+        !tail.isEmpty
+      {
         lines += tail.filter { !$0.isEmpty }.map { "      " + $0 }
       }
       if let notice = failure.notice { lines.append("    " + notice) }

@@ -48,22 +48,26 @@ public struct RecordSync {
       ], in: directory)
     guard fetched.succeeded else {
       throw OrchestrateError.io(
-        "git fetch \(remote) failed: \(fetched.stderr.trimmingCharacters(in: .whitespacesAndNewlines)); plans with an id you also have but different content are refused, never overwritten")
+        "git fetch \(remote) failed: \(fetched.stderr.trimmingCharacters(in: .whitespacesAndNewlines)); plans with an id you also have but different content are refused, never overwritten"
+      )
     }
     var lines = ["fetched plans and checkpoint records from \(remote)"]
     if let theirs = try repository.resolve(tracking) {
       if let ours = try repository.resolve(Layout.notesRef) {
         if try !repository.isAncestor(theirs, of: ours) {
           let merged = try GitCommand.run(
-            ["notes", "--ref=\(Layout.notesRef)", "merge", "--quiet", "--strategy=cat_sort_uniq", tracking], in: directory)
+            ["notes", "--ref=\(Layout.notesRef)", "merge", "--quiet", "--strategy=cat_sort_uniq", tracking],
+            in: directory)
           guard merged.succeeded else {
             throw OrchestrateError.io(
-              "cannot merge the checkpoint records of \(remote): \(merged.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+              "cannot merge the checkpoint records of \(remote): \(merged.stderr.trimmingCharacters(in: .whitespacesAndNewlines))"
+            )
           }
           lines.append("merged \(remote)'s checkpoint records into \(Layout.notesRef)")
         }
       } else {
-        try repository.updateReference(Layout.notesRef, to: theirs, expected: nil, message: "orchestrate: fetch \(remote)")
+        try repository.updateReference(
+          Layout.notesRef, to: theirs, expected: nil, message: "orchestrate: fetch \(remote)")
         lines.append("took \(remote)'s checkpoint records as \(Layout.notesRef)")
       }
     }

@@ -106,11 +106,14 @@ extension Orchestrator {
         "no stored plan has a sub-task '\(subtaskID)'; 'git orchestrate log' lists them")
     }
     throw OrchestrateError.invalidArgument(
-      "plans \(candidates.map(\.0.plan.id).joined(separator: ", ")) all have a sub-task '\(subtaskID)'; name one with --plan")
+      "plans \(candidates.map(\.0.plan.id).joined(separator: ", ")) all have a sub-task '\(subtaskID)'; name one with --plan"
+    )
   }
 
   /// The sub-task's commit, trailers, checkpoint results, failed attempts and diff.
-  public func detail(subtask subtaskID: String, plan planID: String?, patch withPatch: Bool = false) throws -> SubtaskDetail {
+  public func detail(subtask subtaskID: String, plan planID: String?, patch withPatch: Bool = false) throws
+    -> SubtaskDetail
+  {
     let (stored, subtask) = try findSubtask(subtaskID, plan: planID)
     guard let entry = try log(stored).first(where: { $0.id == subtask.id }) else {
       throw OrchestrateError.subtaskNotFound(plan: stored.plan.id, subtask: subtaskID)

@@ -60,7 +60,9 @@ public final class Verifier {
   }
 
   /// The sub-task commits reachable from `tips` and not from `hidden`, oldest first.
-  public func subtaskCommits(reachableFrom tips: [OID], hiding hidden: [OID], ref: String? = nil) throws -> [SubtaskCommit] {
+  public func subtaskCommits(reachableFrom tips: [OID], hiding hidden: [OID], ref: String? = nil) throws
+    -> [SubtaskCommit]
+  {
     try repository.commits(reachableFrom: tips, hiding: hidden).compactMap { oid in
       SubtaskCommit(try repository.commit(oid), ref: ref)
     }
@@ -72,7 +74,8 @@ public final class Verifier {
     } catch let error as RepositoryError {
       guard case .refNotFound = error else { throw error }
       throw OrchestrateError.invalidArgument(
-        "unknown revision '\(text.isEmpty ? "HEAD" : text)' in '\(whole)'; give a commit, a branch or a range such as origin/main..main")
+        "unknown revision '\(text.isEmpty ? "HEAD" : text)' in '\(whole)'; give a commit, a branch or a range such as origin/main..main"
+      )
     }
   }
 
@@ -98,7 +101,8 @@ public final class Verifier {
       let stored = try plan(commit.plan, for: commit)
       guard let subtask = stored.plan.subtask(id: commit.subtask) else {
         throw OrchestrateError.invalidArgument(
-          "commit \(commit.commit.hex.prefix(12)) names sub-task '\(commit.subtask)', which plan '\(commit.plan)' does not have; the stored plan may have been replaced ('git orchestrate plan show \(commit.plan)')")
+          "commit \(commit.commit.hex.prefix(12)) names sub-task '\(commit.subtask)', which plan '\(commit.plan)' does not have; the stored plan may have been replaced ('git orchestrate plan show \(commit.plan)')"
+        )
       }
       checkpoints.append((commit, stored, subtask))
     }
@@ -138,7 +142,8 @@ public final class Verifier {
         result.failingCommand = latest?.failingCommand
       } else {
         progress(
-          "verifying \(commit.commit.hex.prefix(12)) (plan \(commit.plan), sub-task \(commit.order) \(commit.subtask)): running its checkpoint")
+          "verifying \(commit.commit.hex.prefix(12)) (plan \(commit.plan), sub-task \(commit.order) \(commit.subtask)): running its checkpoint"
+        )
         try run(subtask.checkpoint, plan: stored.plan, commit: commit, into: &result)
       }
       decided[key] = result
@@ -151,7 +156,8 @@ public final class Verifier {
     if let stored = plans[id] { return stored }
     guard let stored = try orchestrator.store.find(id) else {
       throw OrchestrateError.invalidArgument(
-        "commit \(commit.commit.hex.prefix(12)) belongs to plan '\(id)', which is not stored in this repository; fetch the plans with 'git orchestrate fetch' (they travel under \(Layout.planRefPrefix))")
+        "commit \(commit.commit.hex.prefix(12)) belongs to plan '\(id)', which is not stored in this repository; fetch the plans with 'git orchestrate fetch' (they travel under \(Layout.planRefPrefix))"
+      )
     }
     plans[id] = stored
     return stored
@@ -170,7 +176,9 @@ public final class Verifier {
     return 600
   }
 
-  private func run(_ checkpoint: Checkpoint, plan: Plan, commit: SubtaskCommit, into result: inout VerifiedCommit) throws {
+  private func run(_ checkpoint: Checkpoint, plan: Plan, commit: SubtaskCommit, into result: inout VerifiedCommit)
+    throws
+  {
     let timeout = try timeout(checkpoint, plan: plan)
     let sandbox = try CheckoutSandbox(repository: repository, commit: commit.commit)
     defer { sandbox.remove() }
@@ -185,7 +193,8 @@ public final class Verifier {
     var failure: CheckpointFailure?
     for command in checkpoint.commands {
       let outcome = try runner.run(
-        CommandSpec(command: command, directory: sandbox.path, environment: env, input: nil, timeout: timeout, logFile: nil))
+        CommandSpec(
+          command: command, directory: sandbox.path, environment: env, input: nil, timeout: timeout, logFile: nil))
       let report = CommandReport(outcome)
       reports.append(report)
       if case .interrupted(let signal) = outcome.termination { throw Interrupted(signal: signal) }

@@ -64,7 +64,8 @@ extension GitOrchestrate.Hooks {
       }
       if let chained = status.chainedHook { emit("your own hook is kept as \(chained) and runs first") }
       if outcome != .unchanged {
-        emit("share checkpoint records and plans with 'git orchestrate push' (and get them with 'git orchestrate fetch')")
+        emit(
+          "share checkpoint records and plans with 'git orchestrate push' (and get them with 'git orchestrate fetch')")
       }
     }
   }
@@ -102,9 +103,11 @@ extension GitOrchestrate.Hooks {
       let place = status.hooksDirectory + (status.fromHooksPath ? " (core.hooksPath)" : "")
       switch status.state {
       case .installed: emit("pre-push: installed in \(place)")
-      case .outdated: emit("pre-push: an older version is installed in \(place); run 'git orchestrate hooks install' to update it")
+      case .outdated:
+        emit("pre-push: an older version is installed in \(place); run 'git orchestrate hooks install' to update it")
       case .absent: emit("pre-push: not installed (hooks directory \(place)); run 'git orchestrate hooks install'")
-      case .foreign: emit("pre-push: not installed; \(place) has a pre-push hook of its own, which 'hooks install' keeps and chains")
+      case .foreign:
+        emit("pre-push: not installed; \(place) has a pre-push hook of its own, which 'hooks install' keeps and chains")
       }
       if let chained = status.chainedHook { emit("chained: \(chained) (your hook, run first)") }
     }

@@ -6,7 +6,8 @@ extension GitOrchestrate {
   struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "One line per sub-task: order, id, state, attempts, duration, checkpoint.",
-      discussion: "Completed sub-tasks come from main's history, the others from their branches (failed ones included).")
+      discussion: "Completed sub-tasks come from main's history, the others from their branches (failed ones included)."
+    )
 
     @OptionGroup var repository: RepositoryOptions
 

@@ -6,7 +6,8 @@ extension GitOrchestrate {
   struct Push: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Push the plans and checkpoint records (merged with the remote's first).",
-      discussion: "Sends refs/orchestrate/plans/* and refs/notes/orchestrate, so another clone can verify and report status.")
+      discussion:
+        "Sends refs/orchestrate/plans/* and refs/notes/orchestrate, so another clone can verify and report status.")
 
     @OptionGroup var repository: RepositoryOptions
 

@@ -39,7 +39,9 @@ extension GitOrchestrate {
         for result in report.results {
           let how = result.source == .cached ? "cached" : result.source == .ran ? "ran" : "no record"
           if result.passed {
-            emit("\(Style.green("passed")) \(result.commit.prefix(12)) \(result.plan) \(result.order) \(result.subtask) (\(how))")
+            emit(
+              "\(Style.green("passed")) \(result.commit.prefix(12)) \(result.plan) \(result.order) \(result.subtask) (\(how))"
+            )
           } else {
             emit("\(Style.red("FAILED")) \(result.failureLine) (\(how))")
             if let tail = result.outputTail, !tail.isEmpty {
