@@ -5,8 +5,13 @@ CONFIG     ?= debug
 BIN         = .build/$(CONFIG)/git-orchestrate
 VENV       ?= .venv
 MCP_PIN    ?= mcp==1.26.0
+SHARE       = .build/share
+MANDIR     ?= $(PREFIX)/share/man/man1
+BASHDIR    ?= $(PREFIX)/share/bash-completion/completions
+ZSHDIR     ?= $(PREFIX)/share/zsh/site-functions
+FISHDIR    ?= $(PREFIX)/share/fish/vendor_completions.d
 
-.PHONY: all deps venv build release test test-faults demo install uninstall format lint bench clean
+.PHONY: all deps venv build release test test-faults demo man completions install install-extras uninstall format lint bench clean
 
 all: build
 
@@ -52,12 +57,37 @@ test-faults: deps
 demo: build
 	@examples/demo.sh $(CURDIR)/$(BIN)
 
+## man: the manual page, from swift-argument-parser's generate-manual plugin (works offline)
+man: build
+	$(SWIFT) package --disable-sandbox plugin generate-manual --configuration $(CONFIG)
+	install -d $(SHARE)/man/man1
+	cp .build/plugins/GenerateManual/outputs/git-orchestrate/git-orchestrate.1 $(SHARE)/man/man1/git-orchestrate.1
+
+## completions: bash (with _git_orchestrate for 'git orchestrate <TAB>'), zsh and fish
+completions: build
+	install -d $(SHARE)/completions
+	$(BIN) --generate-completion-script bash > $(SHARE)/completions/git-orchestrate.bash
+	cat completions/git-wrapper.bash >> $(SHARE)/completions/git-orchestrate.bash
+	$(BIN) --generate-completion-script zsh > $(SHARE)/completions/_git-orchestrate
+	$(BIN) --generate-completion-script fish > $(SHARE)/completions/git-orchestrate.fish
+
+## install: the binary, the man page ('git help orchestrate' opens it) and the shell completions
 install: release
+	$(MAKE) man completions CONFIG=release
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 .build/release/git-orchestrate $(DESTDIR)$(PREFIX)/bin/git-orchestrate
+	$(MAKE) install-extras
+
+install-extras:
+	install -d $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHDIR) $(DESTDIR)$(ZSHDIR) $(DESTDIR)$(FISHDIR)
+	install -m 644 $(SHARE)/man/man1/git-orchestrate.1 $(DESTDIR)$(MANDIR)/git-orchestrate.1
+	install -m 644 $(SHARE)/completions/git-orchestrate.bash $(DESTDIR)$(BASHDIR)/git-orchestrate
+	install -m 644 $(SHARE)/completions/_git-orchestrate $(DESTDIR)$(ZSHDIR)/_git-orchestrate
+	install -m 644 $(SHARE)/completions/git-orchestrate.fish $(DESTDIR)$(FISHDIR)/git-orchestrate.fish
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/git-orchestrate
+	rm -f $(DESTDIR)$(PREFIX)/bin/git-orchestrate $(DESTDIR)$(MANDIR)/git-orchestrate.1 \
+	  $(DESTDIR)$(BASHDIR)/git-orchestrate $(DESTDIR)$(ZSHDIR)/_git-orchestrate $(DESTDIR)$(FISHDIR)/git-orchestrate.fish
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift

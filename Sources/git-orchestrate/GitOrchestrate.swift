@@ -17,7 +17,10 @@ struct GitOrchestrate: ParsableCommand {
       130/143 interrupted (resumable).
       """,
     version: Version.current,
-    subcommands: [Run.self, Status.self, PlanCommand.self, MCP.self]
+    subcommands: [
+      Run.self, Status.self, PlanCommand.self, MCP.self, Verify.self, Log.self, Show.self, Hooks.self, Push.self,
+      Fetch.self, HookPrePush.self,
+    ]
   )
 
   /// Parses, runs, and maps every error to a message on standard error and a reliable exit code.

@@ -94,7 +94,7 @@ public struct CheckpointCache {
 
   /// The latest record for these commands on this tree, if any.
   public func lookup(tree: OID, commandsHash: String) throws -> CheckpointRecord? {
-    try records(for: tree).last { $0.commandsHash == commandsHash }
+    CheckpointRecord.latest(try records(for: tree), commandsHash: commandsHash)
   }
 
   public func record(_ record: CheckpointRecord, tree: OID) throws {

@@ -1,0 +1,71 @@
+import Foundation
+import GitKit
+
+/// One line of `git orchestrate log`: a sub-task and what history says about it.
+public struct SubtaskLogEntry: Codable, Sendable, Equatable {
+  public var plan: String
+  public var order: Int
+  public var total: Int
+  public var id: String
+  public var description: String
+  public var state: PlanStatus.State
+  public var attempts: Int
+  public var durationSeconds: Double?
+  /// The `Orchestrate-Checkpoint` trailer of a completed sub-task, the `Orchestrate-Result` of the
+  /// last failed attempt otherwise.
+  public var checkpoint: String?
+  public var commit: String?
+  public var branch: String
+
+  enum CodingKeys: String, CodingKey {
+    case plan, order, total, id, description, state, attempts, checkpoint, commit, branch
+    case durationSeconds = "duration_seconds"
+  }
+}
+
+extension Orchestrator {
+  /// The plan's sub-tasks in order, completed ones from main's history and the others from their
+  /// branches (failed attempts included).
+  public func log(_ stored: StoredPlan) throws -> [SubtaskLogEntry] {
+    let status = try status(stored)
+    let history = try History.read(
+      repository: repository, mainRef: "refs/heads/" + status.mainBranch, planID: stored.plan.id, base: stored.base,
+      expected: stored.plan.subtasks.count)
+    return try status.subtaskDetails.map { detail in
+      var checkpoint: String?
+      if detail.state == .completed {
+        checkpoint = history.completions[detail.id]?.checkpoint
+      } else if let hex = detail.commit, let oid = OID(hex: hex), detail.attempts > 0 {
+        checkpoint = try repository.commit(oid).trailer(Trailers.result)
+      }
+      return SubtaskLogEntry(
+        plan: stored.plan.id, order: detail.order, total: status.totalSubtasks, id: detail.id,
+        description: detail.description, state: detail.state, attempts: detail.attempts,
+        durationSeconds: detail.durationSeconds, checkpoint: checkpoint,
+        commit: detail.state == .pending ? nil : detail.commit, branch: detail.branch)
+    }
+  }
+
+  /// The plans `log` and `show` look at: the one named, else every stored plan.
+  public func plans(_ id: String?) throws -> [StoredPlan] {
+    if let id { return [try store.load(id)] }
+    let all = try store.list()
+    if all.isEmpty { throw OrchestrateError.noPlan }
+    return all
+  }
+}
+
+extension SubtaskLogEntry {
+  /// `  3/4 three      completed   2 attempts  1.4 s  passed (1 command, 0.0 s)  1a2b3c4d5e6f`.
+  public var line: String {
+    let attemptsText = attempts == 0 ? "-" : "\(attempts) attempt\(attempts == 1 ? "" : "s")"
+    let duration = durationSeconds.map { Durations.format($0) } ?? "-"
+    func pad(_ text: String, _ width: Int) -> String {
+      text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+    return [
+      pad("\(order)/\(total)", 6), pad(id, 16), pad(state.rawValue, 12), pad(attemptsText, 11), pad(duration, 8),
+      pad(checkpoint ?? "-", 32), commit.map { String($0.prefix(12)) } ?? "",
+    ].joined(separator: " ").trimmingCharacters(in: .whitespaces)
+  }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import OrchestrateKit
+
+extension GitOrchestrate {
+  struct Log: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "One line per sub-task: order, id, state, attempts, duration, checkpoint.",
+      discussion: "Completed sub-tasks come from main's history, the others from their branches (failed ones included)."
+    )
+
+    @OptionGroup var repository: RepositoryOptions
+
+    @Argument(help: ArgumentHelp("The plan's id (default: every stored plan).", valueName: "plan-id"))
+    var plan: String?
+
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+      let orchestrator = try repository.orchestrator()
+      let plans = try orchestrator.plans(plan)
+      let entries = try plans.map { try orchestrator.log($0) }
+      if json {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        emit(String(decoding: try encoder.encode(entries.flatMap { $0 }), as: UTF8.self))
+        return
+      }
+      for (index, stored) in plans.enumerated() {
+        if plans.count > 1 {
+          if index > 0 { emit("") }
+          emit(Style.bold("plan \(stored.plan.id): \(stored.plan.description)"))
+        }
+        for entry in entries[index] {
+          let line = entry.line
+          switch entry.state {
+          case .completed: emit(line)
+          case .failed: emit(Style.red(line))
+          case .inProgress: emit(Style.yellow(line))
+          case .pending: emit(Style.dim(line))
+          }
+        }
+      }
+    }
+  }
+}

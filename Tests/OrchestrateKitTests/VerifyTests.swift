@@ -1,0 +1,274 @@
+import Foundation
+import GitKit
+import Testing
+
+@testable import OrchestrateKit
+
+/// A temporary repository on `main` made with the git CLI (fixed identity and dates), a counter file
+/// outside it that checkpoints append to, and helpers; removed afterwards.
+final class VerifyRepository {
+  let root: URL
+  let path: String
+  let counter: String
+
+  init() throws {
+    root = FileManager.default.temporaryDirectory.appendingPathComponent("verify-tests-\(UUID().uuidString)")
+    path = root.appendingPathComponent("repo").path
+    counter = root.appendingPathComponent("runs").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    try git("init", "-q", "-b", "main")
+    try write("README.md", "# p\n")
+    try git("add", "-A")
+    try git("commit", "-q", "-m", "initial")
+  }
+
+  deinit { try? FileManager.default.removeItem(at: root) }
+
+  /// How many checkpoint commands appended to the counter file.
+  var runs: Int {
+    ((try? String(contentsOfFile: counter, encoding: .utf8)) ?? "").split(separator: "\n").count
+  }
+
+  func write(_ relative: String, _ text: String) throws {
+    try Data(text.utf8).write(to: URL(fileURLWithPath: path + "/" + relative))
+  }
+
+  @discardableResult
+  func git(_ arguments: String...) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["git"] + arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: path)
+    var env = ProcessInfo.processInfo.environment
+    for key in env.keys where key.hasPrefix("GIT_") { env[key] = nil }
+    env["GIT_CONFIG_NOSYSTEM"] = "1"
+    env["HOME"] = root.path
+    env["GIT_AUTHOR_NAME"] = "Test"
+    env["GIT_AUTHOR_EMAIL"] = "test@example.invalid"
+    env["GIT_COMMITTER_NAME"] = "Test"
+    env["GIT_COMMITTER_EMAIL"] = "test@example.invalid"
+    env["GIT_AUTHOR_DATE"] = "2026-01-01T00:00:00Z"
+    env["GIT_COMMITTER_DATE"] = "2026-01-01T00:00:00Z"
+    process.environment = env
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle.nullDevice
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+      throw OrchestrateError.io("git \(arguments.joined(separator: " ")) failed")
+    }
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
+  /// Stores a two-step plan whose checkpoints test for `one.txt` / `two.txt` and count their runs.
+  func storePlan() throws -> Orchestrator {
+    let plan = try parsePlan(
+      """
+      id: demo
+      description: demo
+      subtasks:
+        - id: one
+          run: ["true"]
+          checkpoint: { commands: ["echo run >> \(counter)", "test -f one.txt"] }
+        - id: two
+          run: ["true"]
+          checkpoint: { commands: ["echo run >> \(counter)", "test -f two.txt"] }
+      """)
+    let orchestrator = try Orchestrator(at: path)
+    try orchestrator.addPlan(plan, source: nil)
+    return orchestrator
+  }
+
+  /// Commits `file` with the trailers of a sub-task commit (or of a failed attempt).
+  func commitSubtask(_ order: Int, _ id: String, file: String, attempt: Bool = false) throws -> String {
+    try write(file, "\(id)\n")
+    try git("add", "-A")
+    var message = "\(id)\n\nOrchestrate-Plan: demo\nOrchestrate-Subtask: \(order)/2 \(id)\n"
+    if attempt { message += "Orchestrate-Result: failed (exited 1)\n" }
+    try git("commit", "-q", "-m", message)
+    return try git("rev-parse", "HEAD")
+  }
+}
+
+@Suite("verify")
+struct VerifyTests {
+  @Test("a missing result runs the checkpoint away from the checkout and records it; the next verify runs nothing")
+  func missingThenCached() throws {
+    let repo = try VerifyRepository()
+    let orchestrator = try repo.storePlan()
+    _ = try repo.commitSubtask(1, "one", file: "one.txt")
+    _ = try repo.commitSubtask(2, "two", file: "two.txt")
+    let verifier = Verifier(orchestrator: orchestrator)
+    let first = try verifier.verify(try verifier.subtaskCommits(revisions: []))
+    #expect(first.passed)
+    #expect(first.results.map(\.subtask) == ["one", "two"])
+    #expect(first.results.map(\.source) == [.ran, .ran])
+    #expect(first.results.allSatisfy { $0.recorded })
+    #expect(repo.runs == 2)
+    // The user's checkout was not used, and no temporary worktree is left registered.
+    #expect(try repo.git("status", "--porcelain") == "")
+    #expect(try repo.git("worktree", "list").split(separator: "\n").count == 1)
+    // git reads the record on the tree.
+    let note = try repo.git("notes", "--ref=orchestrate", "show", "HEAD^{tree}")
+    #expect(note.contains("\"status\":\"passed\""))
+
+    let second = Verifier(orchestrator: try Orchestrator(at: repo.path))
+    let again = try second.verify(try second.subtaskCommits(revisions: []))
+    #expect(again.passed)
+    #expect(again.results.map(\.source) == [.cached, .cached])
+    #expect(repo.runs == 2)
+  }
+
+  @Test("a failing tree fails naming the command and its output; attempt commits are not checked")
+  func failureAndAttempts() throws {
+    let repo = try VerifyRepository()
+    let orchestrator = try repo.storePlan()
+    _ = try repo.commitSubtask(1, "one", file: "one.txt")
+    _ = try repo.commitSubtask(2, "two", file: "wrong.txt", attempt: true)
+    let bad = try repo.commitSubtask(2, "two", file: "also-wrong.txt")
+    let verifier = Verifier(orchestrator: orchestrator)
+    let commits = try verifier.subtaskCommits(revisions: ["main"])
+    #expect(commits.map(\.subtask) == ["one", "two"])
+    let report = try verifier.verify(commits)
+    #expect(!report.passed)
+    let failure = try #require(report.failures.first)
+    #expect(failure.commit == bad)
+    #expect(failure.failingCommand == "test -f two.txt")
+    #expect(failure.failureLine.contains("plan demo, sub-task 2 two: test -f two.txt exited 1"))
+    // Only passes are trusted: a recorded failure runs again (it may have been flaky).
+    let runs = repo.runs
+    _ = try Verifier(orchestrator: orchestrator).verify(commits)
+    #expect(repo.runs == runs + 1)
+    // --cached runs nothing and fails what has no recorded pass.
+    let cachedOnly = Verifier(orchestrator: orchestrator)
+    cachedOnly.cachedOnly = true
+    let cachedReport = try cachedOnly.verify(commits)
+    #expect(repo.runs == runs + 1)
+    #expect(cachedReport.failures.map(\.subtask) == ["two"])
+  }
+
+  @Test("ranges: A..B excludes A's history; an unknown revision and a missing plan are bad input")
+  func ranges() throws {
+    let repo = try VerifyRepository()
+    let orchestrator = try repo.storePlan()
+    let first = try repo.commitSubtask(1, "one", file: "one.txt")
+    _ = try repo.commitSubtask(2, "two", file: "two.txt")
+    let verifier = Verifier(orchestrator: orchestrator)
+    #expect(try verifier.subtaskCommits(revisions: ["\(first)..main"]).map(\.subtask) == ["two"])
+    #expect(try verifier.subtaskCommits(revisions: ["main", "^\(first)"]).map(\.subtask) == ["two"])
+    #expect(try verifier.subtaskCommits(revisions: ["main..main"]).isEmpty)
+    #expect(throws: OrchestrateError.self) { try verifier.subtaskCommits(revisions: ["nope..main"]) }
+    // The default: main's commits not on its upstream.
+    try repo.git("update-ref", "refs/remotes/origin/main", first)
+    try repo.git("config", "branch.main.remote", "origin")
+    try repo.git("config", "branch.main.merge", "refs/heads/main")
+    #expect(try verifier.subtaskCommits(revisions: []).map(\.subtask) == ["two"])
+    // A commit of a plan this repository does not store.
+    try repo.write("x.txt", "x\n")
+    try repo.git("add", "-A")
+    try repo.git("commit", "-q", "-m", "x\n\nOrchestrate-Plan: elsewhere\nOrchestrate-Subtask: 1/1 x\n")
+    let commits = try verifier.subtaskCommits(revisions: ["HEAD^..HEAD"])
+    #expect(throws: OrchestrateError.self) { try verifier.verify(commits) }
+  }
+
+  @Test("a checkpoint that leaves files changed passes but is not recorded")
+  func dirtyNotRecorded() throws {
+    let repo = try VerifyRepository()
+    let plan = try parsePlan(
+      """
+      id: demo
+      description: demo
+      subtasks:
+        - id: one
+          run: ["true"]
+          checkpoint: { commands: ["echo run >> \(repo.counter)", "echo generated > generated.txt"] }
+        - id: two
+          run: ["true"]
+          checkpoint: { commands: ["true"] }
+      """)
+    let orchestrator = try Orchestrator(at: repo.path)
+    try orchestrator.addPlan(plan, source: nil)
+    _ = try repo.commitSubtask(1, "one", file: "one.txt")
+    let verifier = Verifier(orchestrator: orchestrator)
+    let report = try verifier.verify(try verifier.subtaskCommits(revisions: ["main"]))
+    #expect(report.passed)
+    #expect(report.results.first?.recorded == false)
+    #expect(report.results.first?.notice?.contains("generated.txt") == true)
+    #expect(try repo.git("for-each-ref", "refs/notes/") == "")
+  }
+
+  @Test("notes are found below fan-out folders, and the newest record wins even in a sorted note")
+  func notesIndex() throws {
+    let repo = try VerifyRepository()
+    let tree = try repo.git("rev-parse", "HEAD^{tree}")
+    let other = try repo.git("rev-parse", "HEAD")
+    // A notes tree written as git writes many notes: <2 hex>/<38 hex>.
+    let old =
+      #"{"commands_hash":"h","duration_seconds":1,"exit_status":1,"plan":"p","recorded_at":"2026-01-01T00:00:00Z","status":"failed","subtask":"s","tool_version":"0"}"#
+    let new =
+      #"{"commands_hash":"h","duration_seconds":1,"exit_status":0,"plan":"p","recorded_at":"2026-01-02T00:00:00Z","status":"passed","subtask":"s","tool_version":"0"}"#
+    try repo.write("note.txt", new + "\n" + old + "\n")  // sorted: newer line first
+    let noteBlob = try repo.git("hash-object", "-w", "note.txt")
+    let inner = try mktree(repo, "100644 blob \(noteBlob)\t\(tree.dropFirst(2))")
+    let outer = try mktree(repo, "040000 tree \(inner)\t\(tree.prefix(2))\n100644 blob \(noteBlob)\t\(other)")
+    let commit = try repo.git("commit-tree", outer, "-m", "notes")
+    try repo.git("update-ref", Layout.notesRef, commit)
+    let index = try NotesIndex(repository: try Repository(path: repo.path))
+    let records = try index.records(on: try #require(OID(hex: tree)))
+    #expect(records.count == 2)
+    #expect(CheckpointRecord.latest(records, commandsHash: "h")?.passed == true)
+    #expect(try index.note(on: try #require(OID(hex: other))) != nil)
+    #expect(try index.note(on: try #require(OID(hex: String(repeating: "0", count: 39) + "1"))) == nil)
+    // The cache the run engine uses agrees.
+    let cache = CheckpointCache(repository: try Repository(path: repo.path))
+    #expect(try cache.lookup(tree: try #require(OID(hex: tree)), commandsHash: "h")?.passed == true)
+  }
+
+  private func mktree(_ repo: VerifyRepository, _ listing: String) throws -> String {
+    try repo.write("listing.txt", listing + "\n")
+    defer { try? FileManager.default.removeItem(atPath: repo.path + "/listing.txt") }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", "git mktree < listing.txt"]
+    process.currentDirectoryURL = URL(fileURLWithPath: repo.path)
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+}
+
+@Suite("pre-push protocol")
+struct VerifyPrePushTests {
+  @Test("git's lines are read, deletions recognised, and a malformed line refused")
+  func parse() throws {
+    let zero = String(repeating: "0", count: 40)
+    let a = String(repeating: "a", count: 40)
+    let updates = try PushUpdate.parse(
+      "refs/heads/main \(a) refs/heads/main \(zero)\n(delete) \(zero) refs/heads/old \(a)\n")
+    #expect(updates.count == 2)
+    #expect(!updates[0].isDeletion)
+    #expect(updates[1].isDeletion)
+    #expect(updates[0].remoteOID.isZero)
+    #expect(try PushUpdate.parse("").isEmpty)
+    #expect(throws: OrchestrateError.self) { try PushUpdate.parse("refs/heads/main \(a)\n") }
+  }
+
+  @Test("the embedded hook script is the text of hooks/pre-push")
+  func scriptInSync() throws {
+    var url = URL(fileURLWithPath: #filePath)
+    while !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
+      url.deleteLastPathComponent()
+    }
+    let file = try String(contentsOf: url.appendingPathComponent("hooks/pre-push"), encoding: .utf8)
+    #expect(
+      file == PrePushScript.text, "regenerate Sources/OrchestrateKit/Hooks/PrePushScript.swift from hooks/pre-push")
+    #expect(file.contains(PrePushScript.marker))
+    #expect(access(url.appendingPathComponent("hooks/pre-push").path, X_OK) == 0)
+  }
+}
