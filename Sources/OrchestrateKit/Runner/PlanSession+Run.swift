@@ -39,7 +39,10 @@ extension PlanSession {
     _ = try mainTip()
     let startStatus = try status()
     events(.runStarted(plan: plan.id, total: plan.subtasks.count, completed: startStatus.completedSubtasks.count, mainBranch: mainName))
+    batchRecords = true
     defer {
+      batchRecords = false
+      try? flushRecords()
       try? workspace?.flush()
     }
     while let subtask = try nextSubtask() {

@@ -20,6 +20,10 @@ final class Workspace {
   private var needsFullScan = true
   private let useWatcher: Bool
   private let trustExecutableBit: Bool
+  /// No attributes or line-ending conversion can apply, so a file's blob is its bytes and can be hashed
+  /// without libgit2's per-file attribute lookup. Re-evaluated at every full scan.
+  private var rawHashing = false
+  private let configAllowsRawHashing: Bool
 
   /// Notes for the user (a saved stray change, a recreated directory).
   private(set) var notices: [String] = []
@@ -31,6 +35,15 @@ final class Workspace {
     self.index = index
     self.useWatcher = useWatcher
     trustExecutableBit = try repository.configBool("core.filemode") ?? true
+    let autocrlf = try repository.configString("core.autocrlf")?.lowercased()
+    let home = ProcessInfo.processInfo.environment["HOME"] ?? "/"
+    let xdg = ProcessInfo.processInfo.environment["XDG_CONFIG_HOME"] ?? home + "/.config"
+    let eol = try repository.configString("core.eol")
+    let attributesFile = try repository.configString("core.attributesFile")
+    configAllowsRawHashing =
+      (autocrlf == nil || autocrlf == "false") && eol == nil && attributesFile == nil
+      && !FileManager.default.fileExists(atPath: xdg + "/git/attributes")
+      && !FileManager.default.fileExists(atPath: repository.commonDirectory + "/info/attributes")
   }
 
   private var treeStampPath: String { repository.gitDirectory + "/orchestrate-tree" }
@@ -125,7 +138,9 @@ final class Workspace {
         // .gitignore or .gitattributes changed: what is ignored, or how it is hashed, may change anywhere.
         try fullScan()
       } else {
+        Trace.mark("  snapshot: drain")
         try apply(paths)
+        Trace.mark("  snapshot: apply \(paths.count)")
       }
     }
     needsFullScan = false
@@ -145,6 +160,7 @@ final class Workspace {
         folder = (folder as NSString).deletingLastPathComponent
       }
     }
+    rawHashing = configAllowsRawHashing && !entries.keys.contains { $0.hasSuffix(".gitattributes") }
     var changed: [String] = []
     var seen = Set<String>()
     var opaque: [String] = []  // nested repositories and submodules: their tracked entries stay as they are
@@ -224,6 +240,7 @@ final class Workspace {
         if wanted, let update = try hashFile(relative) { updates.append(update) }
       }
     }
+    Trace.mark("  apply: hashed")
     tree = updates.isEmpty ? base : try repository.updateTree(base, updates)
   }
 
@@ -278,7 +295,21 @@ final class Workspace {
     if let previous, previous.stat.matches(stat), previous.mode == fileMode {
       return TreeUpdate(path: relative, action: .upsert(previous.oid, fileMode))
     }
-    let oid = try repository.blobFromWorkdir(relative)
+    let oid: OID
+    if rawHashing {
+      let full = path + "/" + relative
+      let data: Data
+      if mode & UInt32(S_IFMT) == UInt32(S_IFLNK) {
+        data = Data(((try? FileManager.default.destinationOfSymbolicLink(atPath: full)) ?? "").utf8)
+      } else {
+        guard let contents = FileManager.default.contents(atPath: full) else { return nil }
+        data = contents
+      }
+      oid = try repository.writeBlob(data)
+    } else {
+      oid = try repository.blobFromWorkdir(relative)
+    }
+    Trace.mark("   blob")
     try index.set(path: relative, oid: oid, mode: fileMode, stat: stat)
     return TreeUpdate(path: relative, action: .upsert(oid, fileMode))
   }
