@@ -41,6 +41,8 @@ extension PlanSession {
     events(.runStarted(plan: plan.id, total: plan.subtasks.count, completed: startStatus.completedSubtasks.count, mainBranch: mainName))
     defer {
       try? workspace?.flush()
+      // Stopped by an error: the checkout still gets what landed, so it never looks like a revert of it.
+      try? updateUserCheckout()
     }
     while let subtask = try nextSubtask() {
       Trace.mark("next subtask")

@@ -486,8 +486,11 @@ public final class PlanSession {
 
   /// Brings the user's checkout (when it is on main) up to main's tip.
   public func updateUserCheckout() throws {
+    let tip = try mainTip()
+    // A run with nothing left to prepare still owes the checkout what an earlier, stopped run landed.
+    if userCheckout == nil { userCheckout = try UserCheckout(repository: repository, mainRef: mainRef, mainTip: tip) }
     guard let user = userCheckout else { return }
-    let count = try user.update(to: try mainTip())
+    let count = try user.update(to: tip)
     try user.finish()
     if count > 0 { events(.checkoutUpdated(files: count)) }
   }
