@@ -441,6 +441,11 @@ public final class PlanSession {
         let ours = try repository.commit(tip).tree
         switch try repository.mergeTrees(ancestor: ancestor, ours: ours, theirs: outcome.tree) {
         case .conflicts(let paths):
+          // Keep the validated work on the branch the message names, so a rebase by hand starts from it.
+          let failure = CheckpointFailure(
+            command: "replay onto \(mainName)", summary: "conflicts with the new \(mainName)",
+            outputTail: paths.joined(separator: "\n"))
+          try recordAttempt(&prepared, tree: outcome.tree, failure: failure, duration: duration)
           throw OrchestrateError.replayConflict(subtask: prepared.subtask.id, paths: paths, branch: prepared.branch)
         case .clean(let merged):
           guard let workspace else { throw OrchestrateError.io("the workspace is not prepared") }
