@@ -81,6 +81,7 @@ public final class PlanSession {
     }
     lock = RepositoryLock(path: orchestrator.layout.lockPath)
     try lock.acquire(plan: stored.plan.id, command: options.command)
+    if lock.recoveredStale { RepositoryLock.removeStaleGitLocks(layout: orchestrator.layout) }
   }
 
   deinit { close() }
