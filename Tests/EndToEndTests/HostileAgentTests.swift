@@ -82,23 +82,22 @@ struct HostileAgentTests {
     #expect(attempt.contains("Orchestrate-Result: failed"))
   }
 
-  @Test("an agent that deletes every file, .git included: the workspace is recovered, main loses nothing")
+  @Test("an agent that deletes every file, .git included: the workspace is repaired, the checkpoint refuses it, main loses nothing")
   func deletesEverythingAndGitFile() throws {
     let box = try Sandbox()
     try box.write(
       "plan.yml", Self.plan(id: "wipeall", step: "find . -mindepth 1 -delete", checkpoint: "test -f README.md"))
     let result = box.orchestrate("run", "plan.yml")
-    #expect(!result.stderr.contains("Fatal error"), "\(result.stderr)")
-    #expect([1, 2].contains(result.status), "\(result.stdout)\n\(result.stderr)")
+    #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+    #expect(result.stdout.contains("CHECKPOINT STILL FAILING"), "\(result.stdout)")
     #expect(try box.mainSubjects() == ["First", "initial"])
     #expect(box.read("README.md") == "# project\n")
     #expect(box.read("one.txt") == "one\n")
+    #expect(try box.git("log", "-1", "--format=%B", "orchestrate/wipeall/02-second").contains("Orchestrate-Result: failed"))
     #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/orchestrate/lock").path))
-    // The next run recreates the working directory from the branch.
-    let again = box.orchestrate("run", "wipeall")
-    #expect(!again.stderr.contains("Fatal error"), "\(again.stderr)")
     #expect(try box.git("worktree", "prune", "-n", "-v") == "")
-    #expect(try box.mainSubjects() == ["First", "initial"])
+    let fsck = box.run("/usr/bin/env", ["git", "fsck", "--strict", "--no-dangling"], in: box.repo)
+    #expect(fsck.status == 0, "\(fsck.stderr)")
   }
 
   // MARK: - A nested repository
