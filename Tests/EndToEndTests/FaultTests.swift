@@ -27,11 +27,15 @@ struct FaultTests {
     return text
   }
 
-  @Test("kill -9 at random instants during 12-step plans, resuming each time: each sub-task on main once, in order, fsck clean")
+  @Test(
+    "kill -9 at random instants during 12-step plans, resuming each time: each sub-task on main once, in order, fsck clean"
+  )
   func killNineAndResume() throws {
     let box = try Sandbox()
     let kills = Self.long ? 50 : 5
-    var seed = UInt64(ProcessInfo.processInfo.environment["ORCHESTRATE_FAULT_SEED"] ?? "") ?? UInt64(Date().timeIntervalSince1970 * 1000)
+    var seed =
+      UInt64(ProcessInfo.processInfo.environment["ORCHESTRATE_FAULT_SEED"] ?? "")
+      ?? UInt64(Date().timeIntervalSince1970 * 1000)
     let note = "seed \(seed) (set ORCHESTRATE_FAULT_SEED to replay)"
     var killed = 0
     var runs = 0
@@ -59,7 +63,8 @@ struct FaultTests {
         }
         process.waitUntilExit()
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        try #require(process.terminationStatus == 0, "run \(runs) exited \(process.terminationStatus), \(note):\n\(text)")
+        try #require(
+          process.terminationStatus == 0, "run \(runs) exited \(process.terminationStatus), \(note):\n\(text)")
         finished = true
       }
       try #require(finished, "\(note)")
@@ -75,7 +80,8 @@ struct FaultTests {
     #expect(killed == kills, "\(note)")
     let fsck = box.run("/usr/bin/env", ["git", "fsck", "--strict", "--no-dangling"], in: box.repo)
     #expect(fsck.status == 0, "\(note)\n\(fsck.stdout)\n\(fsck.stderr)")
-    #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/orchestrate/lock").path), "\(note)")
+    #expect(
+      !FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/orchestrate/lock").path), "\(note)")
     #expect(try box.git("worktree", "prune", "-n", "-v") == "", "\(note)")
     let worktrees = try box.git("worktree", "list", "--porcelain")
     #expect(!worktrees.contains("prunable"), "\(note)\n\(worktrees)")
@@ -95,18 +101,21 @@ struct FaultTests {
     var testDescription: String { "\(signal == SIGINT ? "SIGINT" : "SIGTERM") during the \(phase.rawValue)" }
   }
 
-  static let interruptions = [SIGINT, SIGTERM].flatMap { signal in Phase.allCases.map { Interruption(signal: signal, phase: $0) } }
+  static let interruptions = [SIGINT, SIGTERM].flatMap { signal in
+    Phase.allCases.map { Interruption(signal: signal, phase: $0) }
+  }
 
   @Test(
     "SIGINT and SIGTERM end the agent's and the checkpoint's process groups, exit 128+n, say how to resume, and the next run completes",
     arguments: interruptions)
-  func interrupted(_ case_: Interruption) throws {
+  func interrupted(_ interruption: Interruption) throws {
     let box = try Sandbox()
     let marks = box.root.path
     // The first time, the hanging command leaves a grandchild behind its shell; once resumed it passes.
-    let hang = "if [ -f \(marks)/resumed ]; then true; else sleep 1000 & echo $! > \(marks)/grandchild.pid; touch \(marks)/started; wait; fi"
-    let agent = case_.phase == .agent ? "\(hang); echo made > made.txt" : "echo made > made.txt"
-    let checkpoint = case_.phase == .checkpoint ? "\(hang); test -f made.txt" : "test -f made.txt"
+    let hang =
+      "if [ -f \(marks)/resumed ]; then true; else sleep 1000 & echo $! > \(marks)/grandchild.pid; touch \(marks)/started; wait; fi"
+    let agent = interruption.phase == .agent ? "\(hang); echo made > made.txt" : "echo made > made.txt"
+    let checkpoint = interruption.phase == .checkpoint ? "\(hang); test -f made.txt" : "test -f made.txt"
     try box.write(
       "plan.yml",
       """
@@ -126,12 +135,13 @@ struct FaultTests {
     let process = try box.start(["run", "plan.yml"], stdout: log)
     let started = box.root.appendingPathComponent("started")
     #expect(eventually { FileManager.default.fileExists(atPath: started.path) })
-    let grandchild = pid_t(box.read("grandchild.pid", in: box.root)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+    let grandchild =
+      pid_t(box.read("grandchild.pid", in: box.root)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
     #expect(grandchild > 0)
-    kill(process.processIdentifier, case_.signal)
+    kill(process.processIdentifier, interruption.signal)
     process.waitUntilExit()
     let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-    #expect(process.terminationStatus == 128 + case_.signal, "\(text)")
+    #expect(process.terminationStatus == 128 + interruption.signal, "\(text)")
     #expect(text.contains("resume with: git orchestrate run stop"), "\(text)")
     #expect(eventually(5) { !processIsAlive(grandchild) }, "grandchild \(grandchild) still runs")
     #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/orchestrate/lock").path))
@@ -146,7 +156,9 @@ struct FaultTests {
 
   // MARK: - The user changes things during a run
 
-  @Test("the user commits a conflicting change to main during a run: exit 1, a clear message, nothing lost, resumable after a rebase")
+  @Test(
+    "the user commits a conflicting change to main during a run: exit 1, a clear message, nothing lost, resumable after a rebase"
+  )
   func conflictingCommitOnMain() throws {
     let box = try Sandbox(files: ["README.md": "# p\n", "shared.txt": "original\n"])
     let repoPath = box.repo.path
@@ -178,7 +190,8 @@ struct FaultTests {
     #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/orchestrate/lock").path))
   }
 
-  @Test("the user deletes the tool's working directory between runs: it is recreated from the branch and the run completes")
+  @Test(
+    "the user deletes the tool's working directory between runs: it is recreated from the branch and the run completes")
   func workdirDeletedBetweenRuns() throws {
     let box = try Sandbox()
     let marks = box.root.path
@@ -209,7 +222,9 @@ struct FaultTests {
     #expect(try box.git("worktree", "prune", "-n", "-v") == "")
   }
 
-  @Test("the user deletes the tool's working directory during a run, between sub-tasks: the run recreates it or stops cleanly, and resumes")
+  @Test(
+    "the user deletes the tool's working directory during a run, between sub-tasks: the run recreates it or stops cleanly, and resumes"
+  )
   func workdirDeletedDuringRun() throws {
     let box = try Sandbox()
     let marks = box.root.path
@@ -261,7 +276,9 @@ struct FaultTests {
     case worktreeHead = "worktrees/orchestrate-locks/HEAD.lock"
   }
 
-  @Test("a lock left by a crashed git: the run completes or says which file to remove; nothing lost; resumable", arguments: LockFile.allCases)
+  @Test(
+    "a lock left by a crashed git: the run completes or says which file to remove; nothing lost; resumable",
+    arguments: LockFile.allCases)
   func staleGitLock(_ lock: LockFile) throws {
     let box = try Sandbox()
     let marks = box.root.path
@@ -331,14 +348,17 @@ struct FaultTests {
     let result = box.orchestrate("run", "plan.yml")
     #expect(result.status == 2, "\(result.stdout)\n\(result.stderr)")
     #expect(!result.stderr.contains("Fatal error"))
-    #expect(result.stderr.lowercased().contains("objects") || result.stderr.lowercased().contains("read-only"), "\(result.stderr)")
+    #expect(
+      result.stderr.lowercased().contains("objects") || result.stderr.lowercased().contains("read-only"),
+      "\(result.stderr)")
     #expect(try box.git("for-each-ref") == refsBefore)
     #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/orchestrate/lock").path))
   }
 
   // MARK: - A full disk
 
-  @Test("the disk fills while an attempt is written: a clear message, nothing completed lost, resumable once there is room")
+  @Test(
+    "the disk fills while an attempt is written: a clear message, nothing completed lost, resumable once there is room")
   func diskFull() throws {
     guard Self.isRoot else {
       print("skipped: the disk-full test mounts a small tmpfs and needs root")

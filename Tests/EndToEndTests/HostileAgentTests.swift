@@ -7,7 +7,8 @@ import Testing
 @Suite("HostileAgents", .serialized)
 struct HostileAgentTests {
   /// A first sub-task that lands, then `step` as the second sub-task's agent.
-  static func plan(id: String, step: String, checkpoint: String, maxAttempts: Int = 1, timeout: String? = nil) -> String {
+  static func plan(id: String, step: String, checkpoint: String, maxAttempts: Int = 1, timeout: String? = nil) -> String
+  {
     """
     id: \(id)
     description: d
@@ -33,17 +34,26 @@ struct HostileAgentTests {
   }
 
   static let gitMisuses = [
-    GitMisuse(name: "git commit", step: "echo two > two.txt && git add two.txt && git commit -q -m 'agent commit' && echo done > done.txt"),
+    GitMisuse(
+      name: "git commit",
+      step: "echo two > two.txt && git add two.txt && git commit -q -m 'agent commit' && echo done > done.txt"),
     GitMisuse(
       name: "git reset --hard to the initial commit",
-      step: "echo two > two.txt && git reset -q --hard \"$(git rev-list --max-parents=0 HEAD)\" && echo done > done.txt"),
+      step: "echo two > two.txt && git reset -q --hard \"$(git rev-list --max-parents=0 HEAD)\" && echo done > done.txt"
+    ),
     GitMisuse(
       name: "git checkout another branch",
-      step: "git checkout -q -b other && echo two > two.txt && git add two.txt && git commit -q -m other && echo done > done.txt"),
-    GitMisuse(name: "git stash", step: "echo two > two.txt && echo changed > one.txt && git add -A && git stash -q && echo done > done.txt"),
+      step:
+        "git checkout -q -b other && echo two > two.txt && git add two.txt && git commit -q -m other && echo done > done.txt"
+    ),
+    GitMisuse(
+      name: "git stash",
+      step: "echo two > two.txt && echo changed > one.txt && git add -A && git stash -q && echo done > done.txt"),
   ]
 
-  @Test("an agent running git in its working directory is judged by the directory it leaves; main keeps everything", arguments: gitMisuses)
+  @Test(
+    "an agent running git in its working directory is judged by the directory it leaves; main keeps everything",
+    arguments: gitMisuses)
   func gitInWorkdir(_ misuse: GitMisuse) throws {
     let box = try Sandbox()
     try box.write("plan.yml", Self.plan(id: "misuse", step: misuse.step, checkpoint: "test -f done.txt"))
@@ -82,7 +92,9 @@ struct HostileAgentTests {
     #expect(attempt.contains("Orchestrate-Result: failed"))
   }
 
-  @Test("an agent that deletes every file, .git included: the workspace is repaired, the checkpoint refuses it, main loses nothing")
+  @Test(
+    "an agent that deletes every file, .git included: the workspace is repaired, the checkpoint refuses it, main loses nothing"
+  )
   func deletesEverythingAndGitFile() throws {
     let box = try Sandbox()
     try box.write(
@@ -93,7 +105,8 @@ struct HostileAgentTests {
     #expect(try box.mainSubjects() == ["First", "initial"])
     #expect(box.read("README.md") == "# project\n")
     #expect(box.read("one.txt") == "one\n")
-    #expect(try box.git("log", "-1", "--format=%B", "orchestrate/wipeall/02-second").contains("Orchestrate-Result: failed"))
+    #expect(
+      try box.git("log", "-1", "--format=%B", "orchestrate/wipeall/02-second").contains("Orchestrate-Result: failed"))
     #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/orchestrate/lock").path))
     #expect(try box.git("worktree", "prune", "-n", "-v") == "")
     let fsck = box.run("/usr/bin/env", ["git", "fsck", "--strict", "--no-dangling"], in: box.repo)
@@ -105,7 +118,8 @@ struct HostileAgentTests {
   @Test("an agent that creates a nested repository: its .git never enters a commit, fsck stays clean")
   func nestedGit() throws {
     let box = try Sandbox()
-    let step = "mkdir -p inner && cd inner && git init -q && echo secret > s.txt && git add s.txt && git -c user.name=a -c user.email=a@x commit -q -m inner && cd .. && echo two > two.txt"
+    let step =
+      "mkdir -p inner && cd inner && git init -q && echo secret > s.txt && git add s.txt && git -c user.name=a -c user.email=a@x commit -q -m inner && cd .. && echo two > two.txt"
     try box.write("plan.yml", Self.plan(id: "nested", step: step, checkpoint: "test -f two.txt"))
     let result = box.orchestrate("run", "plan.yml")
     #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
@@ -124,23 +138,28 @@ struct HostileAgentTests {
   func hangs() throws {
     let box = try Sandbox()
     let pidFile = box.root.appendingPathComponent("agent-grandchild.pid").path
-    try box.write("plan.yml", Self.plan(id: "hang", step: "sleep 1000 & echo $! > \(pidFile); wait", checkpoint: "true"))
+    try box.write(
+      "plan.yml", Self.plan(id: "hang", step: "sleep 1000 & echo $! > \(pidFile); wait", checkpoint: "true"))
     let result = box.orchestrate("run", "plan.yml", "--timeout", "1s")
     #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
     #expect(result.stdout.contains("timed out"), "\(result.stdout)")
-    let pid = pid_t(box.read("agent-grandchild.pid", in: box.root)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+    let pid =
+      pid_t(box.read("agent-grandchild.pid", in: box.root)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
     #expect(pid > 0)
     #expect(eventually(5) { !processIsAlive(pid) })
     #expect(try box.mainSubjects() == ["First", "initial"])
-    #expect(try box.git("log", "-1", "--format=%B", "orchestrate/hang/02-second").contains("Orchestrate-Result: failed"))
+    #expect(
+      try box.git("log", "-1", "--format=%B", "orchestrate/hang/02-second").contains("Orchestrate-Result: failed"))
   }
 
-  @Test("an agent that prints a flood (100 MB; 1 GB with ORCHESTRATE_FAULTS=1): memory stays bounded, the log keeps it all")
+  @Test(
+    "an agent that prints a flood (100 MB; 1 GB with ORCHESTRATE_FAULTS=1): memory stays bounded, the log keeps it all")
   func floodsOutput() throws {
     let box = try Sandbox()
     let bytes = FaultTests.long ? 1 << 30 : 100 << 20
     try box.write(
-      "plan.yml", Self.plan(id: "flood", step: "yes | head -c \(bytes); echo two > two.txt", checkpoint: "test -f two.txt"))
+      "plan.yml",
+      Self.plan(id: "flood", step: "yes | head -c \(bytes); echo two > two.txt", checkpoint: "test -f two.txt"))
     // /usr/bin/time -v reports the run's maximum resident set size; standard output goes nowhere.
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/time")
@@ -178,7 +197,8 @@ struct HostileAgentTests {
     #expect(try box.mainSubjects() == ["First", "initial"])
   }
 
-  @Test("an agent that exits 0 having done nothing: a checkpoint that passes anyway lands an empty commit, which says so")
+  @Test(
+    "an agent that exits 0 having done nothing: a checkpoint that passes anyway lands an empty commit, which says so")
   func doesNothingPasses() throws {
     let box = try Sandbox()
     try box.write("plan.yml", Self.plan(id: "idle2", step: "true", checkpoint: "true"))
@@ -201,15 +221,18 @@ struct HostileAgentTests {
   static let tamperings = [
     Tampering(
       name: "a hook in the repository's git directory",
-      step: "printf '#!/bin/sh\\ntouch /tmp/pwned\\n' > \"$(git rev-parse --git-common-dir)/hooks/post-checkout\"; chmod +x \"$(git rev-parse --git-common-dir)/hooks/post-checkout\"",
+      step:
+        "printf '#!/bin/sh\\ntouch /tmp/pwned\\n' > \"$(git rev-parse --git-common-dir)/hooks/post-checkout\"; chmod +x \"$(git rev-parse --git-common-dir)/hooks/post-checkout\"",
       named: "hooks/post-checkout"),
     Tampering(
       name: "a hook in the working directory's git directory",
-      step: "mkdir -p \"$(git rev-parse --git-dir)/hooks\"; printf '#!/bin/sh\\n' > \"$(git rev-parse --git-dir)/hooks/pre-commit\"",
+      step:
+        "mkdir -p \"$(git rev-parse --git-dir)/hooks\"; printf '#!/bin/sh\\n' > \"$(git rev-parse --git-dir)/hooks/pre-commit\"",
       named: "hooks/pre-commit"),
     Tampering(name: "core.hooksPath", step: "git config core.hooksPath /tmp/evil-hooks", named: "core.hookspath"),
     Tampering(name: "core.fsmonitor", step: "git config core.fsmonitor 'touch /tmp/pwned'", named: "core.fsmonitor"),
-    Tampering(name: "core.sshCommand", step: "git config core.sshCommand 'ssh -o ProxyCommand=evil'", named: "core.sshcommand"),
+    Tampering(
+      name: "core.sshCommand", step: "git config core.sshCommand 'ssh -o ProxyCommand=evil'", named: "core.sshcommand"),
     Tampering(name: "an alias", step: "git config alias.st '!touch /tmp/pwned'", named: "alias.st"),
     Tampering(name: "includeIf", step: "git config includeIf.gitdir:/.path /tmp/evil.config", named: "includeif"),
     Tampering(
@@ -218,7 +241,9 @@ struct HostileAgentTests {
       named: "pre-push"),
   ]
 
-  @Test("an agent that edits the repository's git config or hooks: detected, the sub-task refused with what changed, exit 1", arguments: tamperings)
+  @Test(
+    "an agent that edits the repository's git config or hooks: detected, the sub-task refused with what changed, exit 1",
+    arguments: tamperings)
   func tampersWithGit(_ tampering: Tampering) throws {
     let box = try Sandbox()
     let userHooks = box.root.appendingPathComponent("user-hooks")
