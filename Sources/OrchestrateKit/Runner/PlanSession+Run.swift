@@ -44,6 +44,8 @@ extension PlanSession {
       batchRecords = false
       try? flushRecords()
       try? workspace?.flush()
+      // Stopped by an error: the checkout still gets what landed, so it never looks like a revert of it.
+      try? updateUserCheckout()
     }
     while let subtask = try nextSubtask() {
       Trace.mark("next subtask")

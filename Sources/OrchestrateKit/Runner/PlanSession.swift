@@ -86,6 +86,7 @@ public final class PlanSession {
     }
     lock = RepositoryLock(path: orchestrator.layout.lockPath)
     try lock.acquire(plan: stored.plan.id, command: options.command)
+    if lock.recoveredStale { RepositoryLock.removeStaleGitLocks(layout: orchestrator.layout) }
   }
 
   deinit { close() }
@@ -478,6 +479,11 @@ public final class PlanSession {
         let ours = try repository.commit(tip).tree
         switch try repository.mergeTrees(ancestor: ancestor, ours: ours, theirs: outcome.tree) {
         case .conflicts(let paths):
+          // Keep the validated work on the branch the message names, so a rebase by hand starts from it.
+          let failure = CheckpointFailure(
+            command: "replay onto \(mainName)", summary: "conflicts with the new \(mainName)",
+            outputTail: paths.joined(separator: "\n"))
+          try recordAttempt(&prepared, tree: outcome.tree, failure: failure, duration: duration)
           throw OrchestrateError.replayConflict(subtask: prepared.subtask.id, paths: paths, branch: prepared.branch)
         case .clean(let merged):
           guard let workspace else { throw OrchestrateError.io("the workspace is not prepared") }
@@ -537,8 +543,11 @@ public final class PlanSession {
 
   /// Brings the user's checkout (when it is on main) up to main's tip.
   public func updateUserCheckout() throws {
+    let tip = try mainTip()
+    // A run with nothing left to prepare still owes the checkout what an earlier, stopped run landed.
+    if userCheckout == nil { userCheckout = try UserCheckout(repository: repository, mainRef: mainRef, mainTip: tip) }
     guard let user = userCheckout else { return }
-    let count = try user.update(to: try mainTip())
+    let count = try user.update(to: tip)
     try user.finish()
     if count > 0 { events(.checkoutUpdated(files: count)) }
   }

@@ -104,6 +104,14 @@ final class Workspace {
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
       throw OrchestrateError.workdirBroken(path: path, reason: "it was removed")
     }
+    var info = stat()
+    if lstat(path + "/.git", &info) != 0, errno == ENOENT {
+      // An agent that deleted everything took the .git file with it: put it back, so the
+      // checkpoint judges what is left instead of every run stopping here.
+      var gitdir = repository.gitDirectory
+      while gitdir.hasSuffix("/") { gitdir.removeLast() }
+      try Data("gitdir: \(gitdir)\n".utf8).write(to: URL(fileURLWithPath: path + "/.git"))
+    }
     guard let data = FileManager.default.contents(atPath: path + "/.git"),
       String(decoding: data, as: UTF8.self).hasPrefix("gitdir: ")
     else {
