@@ -89,7 +89,7 @@ extension Index {
     try check(git_index_clear(pointer), "git_index_clear")
   }
 
-  private static func convert(_ entry: UnsafePointer<git_index_entry>) -> IndexEntry {
+  static func convert(_ entry: UnsafePointer<git_index_entry>) -> IndexEntry {
     let e = entry.pointee
     return IndexEntry(
       path: String(cString: e.path), oid: OID(e.id), mode: FileMode(rawValue: e.mode) ?? .blob,
@@ -116,5 +116,25 @@ extension FileStat {
       mtimeNanoseconds: UInt32(truncatingIfNeeded: info.st_mtim.tv_nsec),
       device: UInt32(truncatingIfNeeded: info.st_dev), inode: UInt32(truncatingIfNeeded: info.st_ino),
       uid: info.st_uid, gid: info.st_gid, size: UInt32(truncatingIfNeeded: info.st_size))
+  }
+}
+
+extension Index {
+  /// The stage-0 entries of the index file at `path`, read with an index object of its own (no
+  /// repository), so it is safe on a background thread while the repository is used elsewhere.
+  public static func entries(ofFile path: String) throws -> [IndexEntry] {
+    _ = libgit2
+    var pointer: OpaquePointer?
+    try check(git_index_open(&pointer, path), "git_index_open")
+    defer { git_index_free(pointer) }
+    let count = git_index_entrycount(pointer)
+    var result: [IndexEntry] = []
+    result.reserveCapacity(count)
+    for position in 0..<count {
+      guard let entry = git_index_get_byindex(pointer, position) else { continue }
+      if (entry.pointee.flags >> 12) & 0x3 != 0 { continue }
+      result.append(convert(entry))
+    }
+    return result
   }
 }

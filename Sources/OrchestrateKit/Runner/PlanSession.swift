@@ -201,7 +201,7 @@ public final class PlanSession {
       }
       return true
     }
-    let tree = try workspace.snapshot()
+    let tree = try workspace.knownTree()
     let baseTree = try repository.commit(base).tree
     let fresh = branchTip == base && tree == baseTree
     var landing: OID?
