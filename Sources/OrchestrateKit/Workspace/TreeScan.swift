@@ -39,6 +39,7 @@ enum TreeScan {
       let full = folder.isEmpty ? root : root + "/" + folder
       guard let directory = opendir(full) else { continue }
       defer { closedir(directory) }
+      let descriptor = dirfd(directory)
       while let item = readdir(directory) {
         let name = withUnsafePointer(to: item.pointee.d_name) {
           $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
@@ -46,10 +47,11 @@ enum TreeScan {
         if name == "." || name == ".." || name == ".git" { continue }
         let relative = folder.isEmpty ? name : folder + "/" + name
         var info = stat()
-        guard lstat(full + "/" + name, &info) == 0 else { continue }
+        // Relative to the open folder: no path walk from the root for each of many files.
+        guard fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
         switch info.st_mode & S_IFMT {
         case S_IFDIR:
-          if byPath[relative]?.mode == .gitlink || access(full + "/" + name + "/.git", F_OK) == 0 {
+          if byPath[relative]?.mode == .gitlink || faccessat(descriptor, name + "/.git", F_OK, 0) == 0 {
             opaque.append(relative)
           } else if trackedFolders.contains(relative) {
             folders.append(relative)
