@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+  public import Glibc
+#endif
+
 internal import CGit2
 
 /// The file-system data an index entry caches, so an unchanged file is known without reading it.
@@ -108,7 +112,8 @@ extension FileStat {
     return (FileStat(info), UInt32(info.st_mode))
   }
 
-  init(_ info: stat) {
+  /// The cacheable data of a `stat` buffer filled by `lstat` or `fstatat`.
+  public init(_ info: stat) {
     self.init(
       ctimeSeconds: Int32(truncatingIfNeeded: info.st_ctim.tv_sec),
       ctimeNanoseconds: UInt32(truncatingIfNeeded: info.st_ctim.tv_nsec),

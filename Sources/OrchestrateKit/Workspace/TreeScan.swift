@@ -64,13 +64,7 @@ enum TreeScan {
             result.untracked.append(relative)
             continue
           }
-          let stat = FileStat(
-            ctimeSeconds: Int32(truncatingIfNeeded: info.st_ctim.tv_sec),
-            ctimeNanoseconds: UInt32(truncatingIfNeeded: info.st_ctim.tv_nsec),
-            mtimeSeconds: Int32(truncatingIfNeeded: info.st_mtim.tv_sec),
-            mtimeNanoseconds: UInt32(truncatingIfNeeded: info.st_mtim.tv_nsec),
-            device: UInt32(truncatingIfNeeded: info.st_dev), inode: UInt32(truncatingIfNeeded: info.st_ino),
-            uid: info.st_uid, gid: info.st_gid, size: UInt32(truncatingIfNeeded: info.st_size))
+          let stat = FileStat(info)
           let mode = fileMode(UInt32(info.st_mode), previous: entry.mode, trustExecutableBit: trustExecutableBit)
           if !entry.stat.matches(stat) || entry.mode != mode { result.changed.append(relative) }
         default:
