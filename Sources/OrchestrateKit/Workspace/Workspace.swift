@@ -140,9 +140,9 @@ final class Workspace {
     var trackedFolders: Set<String> = [""]
     for entry in index.entries() {
       entries[entry.path] = entry
-      var folder = (entry.path as NSString).deletingLastPathComponent
+      var folder = RelativePath.parent(of: entry.path)
       while !folder.isEmpty, trackedFolders.insert(folder).inserted {
-        folder = (folder as NSString).deletingLastPathComponent
+        folder = RelativePath.parent(of: folder)
       }
     }
     var changed: [String] = []
@@ -230,7 +230,7 @@ final class Workspace {
   /// Reconciles the entries under a folder the watcher reported with what it holds now.
   private func rescanFolder(_ relative: String, into updates: inout [TreeUpdate]) throws {
     let tracked = index.paths(under: relative)
-    let trackedFolders = Set(tracked.map { ($0 as NSString).deletingLastPathComponent })
+    let trackedFolders = Set(tracked.map { RelativePath.parent(of: $0) })
     var seen = Set<String>()
     if FileManager.default.fileExists(atPath: path + "/" + relative + "/.git") {
       return  // a nested repository: git would record a gitlink; leave it out of the tree
