@@ -114,6 +114,30 @@ struct BadInputTests {
     #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent("pwned").path))
   }
 
+  @Test("bad orchestrate.* configuration values: exit 2 with a message naming the key and the fix, refs untouched")
+  func badConfiguration() throws {
+    let box = try Sandbox()
+    try box.write("plan.yml", RunTests.simple(id: "conf"))
+    #expect(box.orchestrate("plan", "add", "plan.yml").status == 0)
+    let refs = try box.git("for-each-ref")
+    let cases: [(key: String, value: String, expected: String)] = [
+      ("orchestrate.mainBranch", "../x", "orchestrate.mainBranch '../x' is not a valid branch name"),
+      ("orchestrate.mainBranch", "a b", "orchestrate.mainBranch 'a b' is not a valid branch name"),
+      ("orchestrate.maxAttempts", "lots", "orchestrate.maxAttempts 'lots' is not a whole number"),
+      ("orchestrate.maxAttempts", "0", "orchestrate.maxAttempts must be at least 1"),
+    ]
+    for (key, value, expected) in cases {
+      try box.git("config", key, value)
+      let out = box.orchestrate("run", "conf")
+      #expect(out.status == 2, "\(key)=\(value): exit \(out.status)\n\(out.stderr)")
+      #expect(out.stderr.contains(expected), "\(key)=\(value): \(out.stderr)")
+      #expect(out.stderr.contains("git config \(key)"), "\(out.stderr)")
+      #expect(!out.stderr.contains("(git_"), "a libgit2 function name alone: \(out.stderr)")
+      try box.git("config", "--unset", key)
+      #expect(try box.git("for-each-ref") == refs)
+    }
+  }
+
   // MARK: - MCP
 
   static func line(_ object: [String: Any]) throws -> String {
