@@ -23,7 +23,16 @@ extension PlanSession {
   func maxAttempts() throws -> Int {
     if let value = options.maxAttempts { return value }
     if let value = plan.maxAttempts { return value }
-    if let value = try repository.configInt("orchestrate.maxAttempts") {
+    let configured: Int?
+    do {
+      configured = try repository.configInt("orchestrate.maxAttempts")
+    } catch {
+      let text = (try? repository.configString("orchestrate.maxAttempts")) ?? nil
+      throw OrchestrateError.invalidArgument(
+        "git config orchestrate.maxAttempts '\(text ?? "")' is not a whole number; set it to one, e.g. 'git config orchestrate.maxAttempts 3'"
+      )
+    }
+    if let value = configured {
       guard value >= 1 else {
         throw OrchestrateError.invalidArgument("git config orchestrate.maxAttempts must be at least 1 (it is \(value))")
       }
