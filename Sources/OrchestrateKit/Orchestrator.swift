@@ -58,6 +58,11 @@ public final class Orchestrator {
         if let stored = try store.find(plan.id), try stored.plan.normalizedJSON() == plan.normalizedJSON() {
           return stored
         }
+        // Refuse before storing anything: a plan needs a main branch with a commit to start from.
+        let main = try mainBranch(for: plan)
+        guard try repository.resolve("refs/heads/" + main) != nil else {
+          throw OrchestrateError.mainBranchMissing(main)
+        }
         return try addPlan(plan, source: argument).0
       }
       if argument.hasSuffix(".yml") || argument.hasSuffix(".yaml") || argument.hasSuffix(".json") || argument.contains("/") {

@@ -107,6 +107,7 @@ struct OddRepositoryTests {
     #expect(out.status == 2)
     #expect(out.stderr.contains("make a first commit"), "\(out.stderr)")
     #expect(try box.git("for-each-ref", "refs/heads", in: repo) == "")
+    #expect(try box.git("for-each-ref", in: repo) == "", "nothing stored, not even the plan")
     // A one-character file name in the first commit, as a user might make it.
     try Data("x\n".utf8).write(to: repo.appendingPathComponent("x"))
     try box.git("add", "x", in: repo)

@@ -44,6 +44,7 @@ extension PlanSession {
   /// Runs every remaining sub-task, one at a time, each validated before the next starts.
   public func run() throws -> RunOutcome {
     let budget = try maxAttempts()
+    _ = try timeout(checkpoint: nil)  // a bad orchestrate.timeout is reported before anything is created
     guard budget >= 1 else { throw OrchestrateError.invalidArgument("--max-attempts must be at least 1") }
     _ = try mainTip()
     let startStatus = try status()
