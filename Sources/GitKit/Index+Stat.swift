@@ -124,22 +124,46 @@ extension FileStat {
   }
 }
 
-extension Index {
-  /// The stage-0 entries of the index file at `path`, read with an index object of its own (no
-  /// repository), so it is safe on a background thread while the repository is used elsewhere.
-  public static func entries(ofFile path: String) throws -> [IndexEntry] {
+/// An index file loaded without a repository, so it can be read on a background thread; a
+/// repository adopts it later with `Repository.adopt(_:)`, after which it belongs to that repository.
+public final class DetachedIndex: @unchecked Sendable {
+  fileprivate var pointer: OpaquePointer?
+
+  /// Reads the index file at `path` (an empty index when the file does not exist).
+  public init(path: String) throws {
     _ = libgit2
-    var pointer: OpaquePointer?
-    try check(git_index_open(&pointer, path), "git_index_open")
-    defer { git_index_free(pointer) }
+    var index: OpaquePointer?
+    try check(git_index_open(&index, path), "git_index_open")
+    pointer = index
+  }
+
+  deinit {
+    if let pointer { git_index_free(pointer) }
+  }
+
+  /// Every stage-0 entry, in index order.
+  public func entries() -> [IndexEntry] {
+    guard let pointer else { return [] }
     let count = git_index_entrycount(pointer)
     var result: [IndexEntry] = []
     result.reserveCapacity(count)
     for position in 0..<count {
       guard let entry = git_index_get_byindex(pointer, position) else { continue }
       if (entry.pointee.flags >> 12) & 0x3 != 0 { continue }
-      result.append(convert(entry))
+      result.append(Index.convert(entry))
     }
     return result
+  }
+}
+
+extension Repository {
+  /// Makes a detached index this repository's index (as `usePrivateIndex` does for a path).
+  public func adopt(_ detached: DetachedIndex) throws -> Index {
+    guard let pointer = detached.pointer else {
+      throw GitError(code: -1, errorClass: 0, function: "adopt", message: "the index was already adopted")
+    }
+    try check(git_repository_set_index(self.pointer, pointer), "git_repository_set_index")
+    detached.pointer = nil
+    return Index(pointer: pointer, repository: self)
   }
 }

@@ -7,6 +7,13 @@ import Foundation
 /// touches it (`_ = libgit2`) and the library is set up exactly once, on any thread.
 let libgit2: Void = {
   git_libgit2_init()
+  // Bound what libgit2 keeps in memory: pack windows are mapped 8 MiB at a time, at most 32 MiB
+  // of them at once, and the object cache holds at most 16 MiB. A run over a 100,000-file
+  // repository reads every blob once when it creates its working directory; without these limits
+  // the mapped packs and cached objects alone would take most of the 100 MB a run may use.
+  _ = cgit2_set_mwindow_size(8 << 20)
+  _ = cgit2_set_mwindow_mapped_limit(32 << 20)
+  _ = cgit2_set_cache_max_size(16 << 20)
 }()
 
 /// Throws a `GitError` when `code` is a libgit2 failure code.

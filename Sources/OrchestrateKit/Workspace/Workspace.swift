@@ -13,7 +13,16 @@ final class Workspace {
   let path: String
   let name: String
   let repository: Repository
-  let index: Index
+  /// The private index; while the opening scan runs, it is being loaded in the background.
+  private var loadedIndex: Index?
+  var index: Index {
+    get throws {
+      if let loadedIndex { return loadedIndex }
+      try finishOpeningScan()
+      guard let loadedIndex else { throw OrchestrateError.io("the workspace index could not be loaded") }
+      return loadedIndex
+    }
+  }
   private var watcher: ChangeWatcher?
   /// The tree the working directory held at the last snapshot; the index's entries describe it.
   private(set) var tree: OID?
@@ -30,11 +39,11 @@ final class Workspace {
   /// Notes for the user (a saved stray change, a recreated directory).
   private(set) var notices: [String] = []
 
-  private init(path: String, name: String, repository: Repository, index: Index, useWatcher: Bool) throws {
+  private init(path: String, name: String, repository: Repository, index: Index?, useWatcher: Bool) throws {
     self.path = path
     self.name = name
     self.repository = repository
-    self.index = index
+    self.loadedIndex = index
     self.useWatcher = useWatcher
     trustExecutableBit = try repository.configBool("core.filemode") ?? true
     let autocrlf = try repository.configString("core.autocrlf")?.lowercased()
@@ -85,7 +94,14 @@ final class Workspace {
     guard let repository else { throw OrchestrateError.workdirBroken(path: path, reason: "cannot open it") }
     let indexPath = repository.gitDirectory + "/orchestrate-index"
     if created { unlink(indexPath) }
-    let index = try repository.usePrivateIndex(at: indexPath)
+    Trace.mark("  open: repository")
+    // An existing workspace whose tree is on record reads its index in the background (see below).
+    var index: Index?
+    if created || !FileManager.default.fileExists(atPath: indexPath) || !useWatcher {
+      if created { unlink(indexPath) }
+      index = try repository.usePrivateIndex(at: indexPath)
+    }
+    Trace.mark("  open: index")
     let workspace = try Workspace(path: path, name: name, repository: repository, index: index, useWatcher: useWatcher)
     workspace.notices = notices
     if created {
@@ -96,13 +112,21 @@ final class Workspace {
       workspace.tree = workspace.recordedTree()
     }
     // Watch from here on: the files written above are known, and the first snapshot scans anyway.
+    Trace.mark("  open: tree")
     workspace.startWatching()
-    if !created, workspace.tree != nil, workspace.watcher?.isActive == true {
-      // Compare every file with the index in the background: on a large repository this takes a
-      // while, and the agent can start meanwhile. Whatever changes after the scan began, the
-      // watcher reports.
+    Trace.mark("  open: watcher")
+    if created, workspace.watcher?.isActive == true {
+      // Every file was just written and recorded: the watcher alone says what changes from here.
+      workspace.needsFullScan = false
+    }
+    if !created, workspace.tree != nil, workspace.watcher?.isActive == true, workspace.loadedIndex == nil {
+      // Load the index and compare every file with it in the background: on a large repository
+      // this takes a while, and the agent can start meanwhile. Whatever changes after the scan
+      // began, the watcher reports.
       workspace.pendingScan = BackgroundScan(
         root: path, indexPath: indexPath, trustExecutableBit: workspace.trustExecutableBit)
+    } else if workspace.loadedIndex == nil {
+      workspace.loadedIndex = try repository.usePrivateIndex(at: indexPath)
     }
     return workspace
   }
@@ -140,16 +164,7 @@ final class Workspace {
   /// Uses the watcher's list of changed paths when it has one; otherwise scans everything.
   func snapshot() throws -> OID {
     try checkIntact()
-    if let scan = pendingScan {
-      pendingScan = nil
-      let result = try scan.wait()
-      if let watcher, watcher.isActive, let base = tree {
-        try apply(result, base: base)
-        needsFullScan = false
-      } else {
-        needsFullScan = true
-      }
-    }
+    try finishOpeningScan()
     let changes: ChangeSet
     if let watcher, watcher.isActive, !needsFullScan, tree != nil {
       changes = watcher.drain()
@@ -175,8 +190,23 @@ final class Workspace {
     return tree
   }
 
+  /// Waits for the opening scan, adopts the index it loaded, and applies what it found.
+  private func finishOpeningScan() throws {
+    guard let scan = pendingScan else { return }
+    pendingScan = nil
+    let (detached, result) = try scan.wait()
+    loadedIndex = try repository.adopt(detached)
+    if let watcher, watcher.isActive, let base = tree {
+      try apply(result, base: base)
+      needsFullScan = false
+    } else {
+      needsFullScan = true
+    }
+  }
+
   /// Compares every file with its cached stat data and hashes only the ones that differ.
   private func fullScan() throws {
+    let index = try self.index
     let base = try currentIndexTree()
     let result = TreeScan.scan(root: path, entries: index.entries(), trustExecutableBit: trustExecutableBit)
     try apply(result, base: base)
@@ -191,6 +221,7 @@ final class Workspace {
 
   /// Turns a scan's findings into blobs, index entries and a tree.
   private func apply(_ result: ScanResult, base: OID?) throws {
+    let index = try self.index
     rawHashing = configAllowsRawHashing && !result.hasAttributes
     var updates: [TreeUpdate] = []
     for path in result.deleted {
@@ -211,6 +242,7 @@ final class Workspace {
 
   /// Applies the watcher's changed paths: files hashed, folders rescanned, missing paths removed.
   private func apply(_ paths: Set<String>) throws {
+    let index = try self.index
     guard let base = tree else { return try fullScan() }
     var updates: [TreeUpdate] = []
     for relative in paths.sorted() {
@@ -251,6 +283,7 @@ final class Workspace {
 
   /// Reconciles the entries under a folder the watcher reported with what it holds now.
   private func rescanFolder(_ relative: String, into updates: inout [TreeUpdate]) throws {
+    let index = try self.index
     let tracked = index.paths(under: relative)
     let trackedFolders = Set(tracked.map { RelativePath.parent(of: $0) })
     var seen = Set<String>()
@@ -294,6 +327,7 @@ final class Workspace {
 
   /// Hashes a working file into the object database, updates its index entry, and says how the tree changes.
   private func hashFile(_ relative: String) throws -> TreeUpdate? {
+    let index = try self.index
     guard let (stat, mode) = FileStat.of(path + "/" + relative) else { return nil }
     let previous = index.entry(path: relative)
     let fileMode = fileMode(mode, previous: previous?.mode)
@@ -324,6 +358,7 @@ final class Workspace {
   }
 
   private func insideOpaque(_ relative: String) -> Bool {
+    guard let index = loadedIndex else { return false }
     var prefix = ""
     for component in relative.split(separator: "/").dropLast() {
       prefix += prefix.isEmpty ? String(component) : "/" + component
@@ -337,6 +372,7 @@ final class Workspace {
   private func currentIndexTree() throws -> OID? {
     if let tree { return tree }
     if let recorded = recordedTree() { return recorded }
+    let index = try self.index
     if index.count == 0 { return nil }
     return try index.writeTree()
   }
@@ -359,6 +395,7 @@ final class Workspace {
   /// Writes `target` into the working directory, changing only what differs from `old`
   /// (everything when `old` is nil), and records each written file in the index.
   private func materialize(_ target: OID, from old: OID?) throws {
+    let index = try self.index
     var changes: [(path: String, oid: OID?, mode: FileMode?)] = []
     if let old {
       for change in try repository.diffTrees(old, target) { changes.append((change.path, change.newOID, change.newMode)) }
@@ -480,8 +517,14 @@ final class Workspace {
   /// Writes the index and copies it over the worktree's own index, so `git status` and `git diff`
   /// in the working directory show the agent the sub-task's changes and nothing else.
   func flush() throws {
+    // While the opening scan still runs, the index file is as the last flush left it.
+    guard pendingScan == nil || loadedIndex != nil else { return try copyIndexToWorktree() }
     try index.write()
     if let tree { try Data("\(tree.hex) \(indexStamp())".utf8).write(to: URL(fileURLWithPath: treeStampPath)) }
+    try copyIndexToWorktree()
+  }
+
+  private func copyIndexToWorktree() throws {
     let visible = repository.gitDirectory + "/index"
     let temporary = visible + ".orchestrate-tmp"
     unlink(temporary)
