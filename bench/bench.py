@@ -163,9 +163,11 @@ class Bench:
             return path
         log(f"making the {n}-file fixture")
         started = time.monotonic()
-        run(["bash", self.make_fixture, path, str(n)], env=self.env)
-        # make-fixture.sh leaves ~n loose objects and git starts `gc --auto` in the background right
-        # after the commit; a foreground gc waits for it (gc.pid) and packs everything.
+        # make-fixture.sh leaves ~n loose objects, so its commit would start `git gc --auto` in the
+        # background, which deletes loose objects while a copy is made (and makes a foreground gc
+        # refuse to run). gc.auto=0 from the environment stops that; then one foreground gc packs it all.
+        env = dict(self.env, GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0="gc.auto", GIT_CONFIG_VALUE_0="0")
+        run(["bash", self.make_fixture, path, str(n)], env=env)
         git(path, "gc", "-q")
         with open(marker, "w") as handle:
             handle.write(stamp)
