@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+  public import Glibc
+#endif
+
 internal import CGit2
 
 /// The file-system data an index entry caches, so an unchanged file is known without reading it.
@@ -89,7 +93,7 @@ extension Index {
     try check(git_index_clear(pointer), "git_index_clear")
   }
 
-  private static func convert(_ entry: UnsafePointer<git_index_entry>) -> IndexEntry {
+  static func convert(_ entry: UnsafePointer<git_index_entry>) -> IndexEntry {
     let e = entry.pointee
     return IndexEntry(
       path: String(cString: e.path), oid: OID(e.id), mode: FileMode(rawValue: e.mode) ?? .blob,
@@ -108,7 +112,8 @@ extension FileStat {
     return (FileStat(info), UInt32(info.st_mode))
   }
 
-  init(_ info: stat) {
+  /// The cacheable data of a `stat` buffer filled by `lstat` or `fstatat`.
+  public init(_ info: stat) {
     self.init(
       ctimeSeconds: Int32(truncatingIfNeeded: info.st_ctim.tv_sec),
       ctimeNanoseconds: UInt32(truncatingIfNeeded: info.st_ctim.tv_nsec),
@@ -116,5 +121,25 @@ extension FileStat {
       mtimeNanoseconds: UInt32(truncatingIfNeeded: info.st_mtim.tv_nsec),
       device: UInt32(truncatingIfNeeded: info.st_dev), inode: UInt32(truncatingIfNeeded: info.st_ino),
       uid: info.st_uid, gid: info.st_gid, size: UInt32(truncatingIfNeeded: info.st_size))
+  }
+}
+
+extension Index {
+  /// The stage-0 entries of the index file at `path`, read with an index object of its own (no
+  /// repository), so it is safe on a background thread while the repository is used elsewhere.
+  public static func entries(ofFile path: String) throws -> [IndexEntry] {
+    _ = libgit2
+    var pointer: OpaquePointer?
+    try check(git_index_open(&pointer, path), "git_index_open")
+    defer { git_index_free(pointer) }
+    let count = git_index_entrycount(pointer)
+    var result: [IndexEntry] = []
+    result.reserveCapacity(count)
+    for position in 0..<count {
+      guard let entry = git_index_get_byindex(pointer, position) else { continue }
+      if (entry.pointee.flags >> 12) & 0x3 != 0 { continue }
+      result.append(convert(entry))
+    }
+    return result
   }
 }

@@ -5,27 +5,50 @@ extension Repository {
   ///
   /// No rename detection: a move is a deletion and an addition, which is what the engine records.
   public func diffTrees(_ old: OID?, _ new: OID?) throws -> [DiffEntry] {
-    try withTreeDiff(old, new) { diff in
-      (0..<git_diff_num_deltas(diff)).compactMap { index -> DiffEntry? in
-        guard let delta = git_diff_get_delta(diff, index)?.pointee else { return nil }
-        let status: DiffEntry.Status
-        switch delta.status {
-        case GIT_DELTA_ADDED: status = .added
-        case GIT_DELTA_DELETED: status = .deleted
-        case GIT_DELTA_MODIFIED: status = .modified
-        case GIT_DELTA_TYPECHANGE: status = .typeChanged
-        default: return nil
-        }
-        let path = String(cString: status == .deleted ? delta.old_file.path : delta.new_file.path)
-        let oldPresent = status != .added
-        let newPresent = status != .deleted
-        return DiffEntry(
-          path: path, status: status,
-          oldOID: oldPresent ? OID(delta.old_file.id) : nil,
-          newOID: newPresent ? OID(delta.new_file.id) : nil,
-          oldMode: oldPresent ? FileMode(git: UInt32(delta.old_file.mode)) : nil,
-          newMode: newPresent ? FileMode(git: UInt32(delta.new_file.mode)) : nil)
-      }.sorted { $0.path < $1.path }
+    // Compared entry by entry, descending only into subtrees whose ids differ, with no diff
+    // machinery (attributes, drivers) loaded: the cost follows the change, not the repository.
+    var result: [DiffEntry] = []
+    try compareTrees(old.map { try peeledTree($0) }, new.map { try peeledTree($0) }, prefix: "", into: &result)
+    return result.sorted { $0.path < $1.path }
+  }
+
+  private func peeledTree(_ oid: OID) throws -> OID {
+    let tree = try lookupTree(oid)
+    defer { git_tree_free(tree) }
+    return OID(git_tree_id(tree))
+  }
+
+  private func compareTrees(_ old: OID?, _ new: OID?, prefix: String, into result: inout [DiffEntry]) throws {
+    if old == new { return }
+    var oldEntries: [String: TreeEntry] = [:]
+    var newEntries: [String: TreeEntry] = [:]
+    if let old { for entry in try treeEntries(old) { oldEntries[entry.name] = entry } }
+    if let new { for entry in try treeEntries(new) { newEntries[entry.name] = entry } }
+    for name in Set(oldEntries.keys).union(newEntries.keys) {
+      let path = prefix + name
+      let before = oldEntries[name]
+      let after = newEntries[name]
+      if let before, let after, before.oid == after.oid, before.mode == after.mode { continue }
+      let oldIsTree = before?.mode == .tree
+      let newIsTree = after?.mode == .tree
+      if oldIsTree || newIsTree {
+        try compareTrees(oldIsTree ? before?.oid : nil, newIsTree ? after?.oid : nil, prefix: path + "/", into: &result)
+      }
+      let oldFile = oldIsTree ? nil : before
+      let newFile = newIsTree ? nil : after
+      switch (oldFile, newFile) {
+      case (nil, nil): continue
+      case (nil, let added?):
+        result.append(DiffEntry(path: path, status: .added, oldOID: nil, newOID: added.oid, oldMode: nil, newMode: added.mode))
+      case (let removed?, nil):
+        result.append(DiffEntry(path: path, status: .deleted, oldOID: removed.oid, newOID: nil, oldMode: removed.mode, newMode: nil))
+      case (let a?, let b?):
+        let kindChanged = (a.mode == .symlink) != (b.mode == .symlink) || (a.mode == .gitlink) != (b.mode == .gitlink)
+        result.append(
+          DiffEntry(
+            path: path, status: kindChanged ? .typeChanged : .modified, oldOID: a.oid, newOID: b.oid, oldMode: a.mode,
+            newMode: b.mode))
+      }
     }
   }
 

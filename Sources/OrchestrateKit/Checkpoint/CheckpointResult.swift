@@ -98,14 +98,53 @@ public struct CheckpointCache {
   }
 
   public func record(_ record: CheckpointRecord, tree: OID) throws {
-    var lines = (try repository.note(on: tree, notesRef: notesRef) ?? "").split(separator: "\n").map(String.init)
+    try self.record([(tree, record)])
+  }
+
+  /// Appends records to the notes of their trees in one notes commit (a run batches its results so a
+  /// sub-task does not pay a notes commit of its own).
+  public func record(_ records: [(tree: OID, record: CheckpointRecord)]) throws {
+    guard !records.isEmpty else { return }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let parent = try repository.resolve(notesRef)
+    let notesTree = try parent.map { try repository.commit($0).tree }
+    let fannedOut = try notesTree.map { try repository.treeEntries($0).contains { $0.mode == .tree } } ?? false
+    if fannedOut {
+      // git's fan-out layout (ab/cdef…): let libgit2 place each note.
+      for (tree, record) in records {
+        try repository.setNote(
+          on: tree, notesRef: notesRef, try appended(existing: try repository.note(on: tree, notesRef: notesRef), record, encoder),
+          author: repository.defaultSignature())
+      }
+      return
+    }
+    var texts: [OID: String] = [:]
+    for (tree, record) in records {
+      var existing = texts[tree]
+      if existing == nil, let notesTree, let entry = try repository.treeEntry(in: notesTree, path: tree.hex) {
+        existing = String(decoding: try repository.blob(entry.oid), as: UTF8.self)
+      }
+      texts[tree] = try appended(existing: existing, record, encoder)
+    }
+    var updates: [TreeUpdate] = []
+    for (tree, text) in texts {
+      updates.append(TreeUpdate(path: tree.hex, action: .upsert(try repository.writeBlob(Data(text.utf8)), .blob)))
+    }
+    let base = try notesTree ?? repository.writeTree(files: [:])
+    let newTree = try repository.updateTree(base, updates)
+    let signature = repository.defaultSignature()
+    let commit = try repository.createCommit(
+      tree: newTree, parents: parent.map { [$0] } ?? [], message: "Notes added by 'git orchestrate'\n",
+      author: signature, committer: signature)
+    try repository.updateReference(notesRef, to: commit, expected: parent, message: "orchestrate: checkpoint results")
+  }
+
+  private func appended(existing: String?, _ record: CheckpointRecord, _ encoder: JSONEncoder) throws -> String {
+    var lines = (existing ?? "").split(separator: "\n").map(String.init)
     lines.append(String(decoding: try encoder.encode(record), as: UTF8.self))
     // Keep the note small: the newest 20 results per tree are plenty.
-    try repository.setNote(
-      on: tree, notesRef: notesRef, lines.suffix(20).joined(separator: "\n") + "\n",
-      author: repository.defaultSignature())
+    return lines.suffix(20).joined(separator: "\n") + "\n"
   }
 
   static func makeRecord(plan: String, subtask: String, checkpoint: Checkpoint, outcome: CheckpointOutcome) -> CheckpointRecord {

@@ -96,17 +96,21 @@ struct History {
     var stop = base
     if let candidate = base, !(try repository.isAncestor(candidate, of: tip)) { stop = nil }
     try repository.walkFirstParents(from: tip, stop: stop) { commit in
-      if commit.trailer(Trailers.plan) == planID, let value = commit.trailer(Trailers.subtask),
-        let parsed = Trailers.parseSubtask(value), history.completions[parsed.id] == nil
-      {
-        history.completions[parsed.id] = Completion(
-          commit: commit.oid, attempts: Int(commit.trailer(Trailers.attempts) ?? "") ?? 1,
-          duration: commit.trailer(Trailers.duration).flatMap(Trailers.parseSeconds),
-          checkpoint: commit.trailer(Trailers.checkpoint))
-      }
+      history.record(commit, planID: planID)
       return history.completions.count < expected || stop != nil
     }
     return history
+  }
+
+  /// Notes `commit` if it completes a sub-task of `planID` (the newest such commit wins).
+  mutating func record(_ commit: Commit, planID: String) {
+    guard commit.trailer(Trailers.plan) == planID, let value = commit.trailer(Trailers.subtask),
+      let parsed = Trailers.parseSubtask(value), completions[parsed.id] == nil
+    else { return }
+    completions[parsed.id] = Completion(
+      commit: commit.oid, attempts: Int(commit.trailer(Trailers.attempts) ?? "") ?? 1,
+      duration: commit.trailer(Trailers.duration).flatMap(Trailers.parseSeconds),
+      checkpoint: commit.trailer(Trailers.checkpoint))
   }
 }
 

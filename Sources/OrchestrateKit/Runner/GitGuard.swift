@@ -25,11 +25,11 @@ public struct GitGuard: Equatable, Sendable {
     if let workspace { folders.append(workspace.gitDirectory + "/hooks") }
     for folder in folders {
       for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+        // Size, times, inode and mode say whether a hook was touched, without reading it.
         let path = folder + "/" + name
-        let data = FileManager.default.contents(atPath: path) ?? Data()
-        var info = stat()
-        lstat(path, &info)
-        hooks[path] = OID.hashBlob(data).hex + String(info.st_mode, radix: 8)
+        if let (stat, mode) = FileStat.of(path) {
+          hooks[path] = "\(stat.size) \(stat.mtimeSeconds).\(stat.mtimeNanoseconds) \(stat.ctimeSeconds).\(stat.ctimeNanoseconds) \(stat.inode) \(String(mode, radix: 8))"
+        }
       }
     }
     return GitGuard(config: config, hooks: hooks)

@@ -39,8 +39,13 @@ extension PlanSession {
     _ = try mainTip()
     let startStatus = try status()
     events(.runStarted(plan: plan.id, total: plan.subtasks.count, completed: startStatus.completedSubtasks.count, mainBranch: mainName))
+    batchRecords = true
     defer {
+      batchRecords = false
+      try? flushRecords()
       try? workspace?.flush()
+      // Stopped by an error: the checkout still gets what landed, so it never looks like a revert of it.
+      try? updateUserCheckout()
     }
     while let subtask = try nextSubtask() {
       Trace.mark("next subtask")

@@ -58,9 +58,14 @@ public final class PlanSession {
   let processRunner = ProcessRunner()
   var workspace: Workspace?
   var userCheckout: UserCheckout?
+  private var historyCache: History?
   var events: @Sendable (RunEvent) -> Void
   var repository: Repository { orchestrator.repository }
   var cache: CheckpointCache { CheckpointCache(repository: repository) }
+  /// Checkpoint results not yet written to the notes ref (written in batches, and when the session closes).
+  private var pendingRecords: [(tree: OID, record: CheckpointRecord)] = []
+  /// `run` batches checkpoint results; the MCP server (one step per call) writes each at once.
+  var batchRecords = false
 
   /// Takes the repository lock for this plan.
   /// - Throws: `OrchestrateError.locked` when another process works in the repository.
@@ -81,12 +86,14 @@ public final class PlanSession {
     }
     lock = RepositoryLock(path: orchestrator.layout.lockPath)
     try lock.acquire(plan: stored.plan.id, command: options.command)
+    if lock.recoveredStale { RepositoryLock.removeStaleGitLocks(layout: orchestrator.layout) }
   }
 
   deinit { close() }
 
   /// Writes the workspace's index, brings the user's checkout up to date, and releases the lock.
   public func close() {
+    try? flushRecords()
     try? workspace?.flush()
     lock.release()
   }
@@ -98,9 +105,36 @@ public final class PlanSession {
     return tip
   }
 
+  /// What main's history says about the plan, read incrementally: only the commits added to main
+  /// since the last call are walked, so a long plan costs the same per sub-task as a short one.
   func history() throws -> History {
-    try History.read(
+    guard let tip = try repository.resolve(mainRef) else { return History() }
+    if let cached = historyCache, let known = cached.mainTip {
+      if known == tip { return cached }
+      var added = History()
+      var reachedKnown = false
+      var walked = 0
+      try repository.walkFirstParents(from: tip, stop: known) { commit in
+        if commit.parents.first == known { reachedKnown = true }
+        added.record(commit, planID: plan.id)
+        walked += 1
+        // Main was rewritten rather than extended: read it again from its tip (bounded by the plan's base).
+        return walked < 10_000 && commit.oid != stored.base
+      }
+      if reachedKnown {
+        var merged = cached
+        merged.mainTip = tip
+        for (id, completion) in added.completions where merged.completions[id] == nil {
+          merged.completions[id] = completion
+        }
+        historyCache = merged
+        return merged
+      }
+    }
+    let fresh = try History.read(
       repository: repository, mainRef: mainRef, planID: plan.id, base: stored.base, expected: plan.subtasks.count)
+    historyCache = fresh
+    return fresh
   }
 
   /// The first sub-task, in order, whose commit is not on main's first-parent history.
@@ -167,7 +201,7 @@ public final class PlanSession {
       }
       return true
     }
-    let tree = try workspace.snapshot()
+    let tree = try workspace.knownTree()
     let baseTree = try repository.commit(base).tree
     let fresh = branchTip == base && tree == baseTree
     var landing: OID?
@@ -330,7 +364,9 @@ public final class PlanSession {
   func validate(checkpoint: Checkpoint, subtaskID: String, in workspace: Workspace) throws -> CheckpointOutcome {
     var tree = try workspace.snapshot()
     Trace.mark("snapshot")
-    if let record = try cache.lookup(tree: tree, commandsHash: checkpoint.commandsHash), record.passed {
+    let pending = CheckpointRecord.latest(
+      pendingRecords.filter { $0.tree == tree }.map(\.record), commandsHash: checkpoint.commandsHash)
+    if let record = try pending ?? cache.lookup(tree: tree, commandsHash: checkpoint.commandsHash), record.passed {
       events(.checkpointPassed(commands: checkpoint.commands.count, seconds: 0, cached: true))
       return CheckpointOutcome(tree: tree, passed: true, cached: true, results: [], failure: nil, duration: 0)
     }
@@ -352,7 +388,9 @@ public final class PlanSession {
       }
     }
     Trace.mark("snapshot after")
-    try cache.record(CheckpointCache.makeRecord(plan: plan.id, subtask: subtaskID, checkpoint: checkpoint, outcome: outcome), tree: outcome.tree)
+    pendingRecords.append(
+      (outcome.tree, CheckpointCache.makeRecord(plan: plan.id, subtask: subtaskID, checkpoint: checkpoint, outcome: outcome)))
+    if !batchRecords || pendingRecords.count >= 50 { try flushRecords() }
     Trace.mark("record note")
     if outcome.passed {
       events(.checkpointPassed(commands: checkpoint.commands.count, seconds: outcome.duration, cached: false))
@@ -441,6 +479,11 @@ public final class PlanSession {
         let ours = try repository.commit(tip).tree
         switch try repository.mergeTrees(ancestor: ancestor, ours: ours, theirs: outcome.tree) {
         case .conflicts(let paths):
+          // Keep the validated work on the branch the message names, so a rebase by hand starts from it.
+          let failure = CheckpointFailure(
+            command: "replay onto \(mainName)", summary: "conflicts with the new \(mainName)",
+            outputTail: paths.joined(separator: "\n"))
+          try recordAttempt(&prepared, tree: outcome.tree, failure: failure, duration: duration)
           throw OrchestrateError.replayConflict(subtask: prepared.subtask.id, paths: paths, branch: prepared.branch)
         case .clean(let merged):
           guard let workspace else { throw OrchestrateError.io("the workspace is not prepared") }
@@ -451,8 +494,10 @@ public final class PlanSession {
           continue
         }
       }
+      Trace.mark(" land: main tip")
       let attempts = prepared.attempts + 1
       let changes = try repository.diffTrees(try repository.commit(prepared.base).tree, outcome.tree)
+      Trace.mark(" land: diff")
       let checkpointSeconds = outcome.duration
       let message = CommitMessage.completion(
         plan: plan, subtask: prepared.subtask, changes: changes, attempts: attempts,
@@ -461,8 +506,10 @@ public final class PlanSession {
       let signature = repository.defaultSignature()
       let commit = try repository.createCommit(
         tree: outcome.tree, parents: [prepared.base], message: message, author: signature, committer: signature)
+      Trace.mark(" land: commit")
       if let user = userCheckout {
         let conflicting = try user.conflicts(changes, target: commit)
+        Trace.mark(" land: user conflicts")
         if !conflicting.isEmpty { throw OrchestrateError.dirtyCheckout(files: conflicting, branch: mainName) }
         try user.markPending()
       }
@@ -470,13 +517,16 @@ public final class PlanSession {
         try repository.setReference(
           Layout.attemptsRef(plan: plan.id, subtask: prepared.subtask), to: oldTip, message: "orchestrate: attempts")
       }
+      Trace.mark(" land: mark pending")
       try repository.setReference(prepared.branchRef, to: commit, message: "orchestrate: checkpoint passed")
+      Trace.mark(" land: branch ref")
       do {
         try repository.updateReference(mainRef, to: commit, expected: prepared.base, message: "orchestrate: \(prepared.subtask.id)")
       } catch let error as RepositoryError {
         if case .referenceConflict = error { continue }
         throw error
       }
+      Trace.mark(" land: main ref")
       if outcome.tree == (try? workspace?.snapshot()) {
         try workspace?.restoreHead(branchRef: prepared.branchRef)
       }
@@ -484,10 +534,20 @@ public final class PlanSession {
     }
   }
 
+  /// Writes the batched checkpoint results to `refs/notes/orchestrate` in one notes commit.
+  public func flushRecords() throws {
+    guard !pendingRecords.isEmpty else { return }
+    try cache.record(pendingRecords)
+    pendingRecords = []
+  }
+
   /// Brings the user's checkout (when it is on main) up to main's tip.
   public func updateUserCheckout() throws {
+    let tip = try mainTip()
+    // A run with nothing left to prepare still owes the checkout what an earlier, stopped run landed.
+    if userCheckout == nil { userCheckout = try UserCheckout(repository: repository, mainRef: mainRef, mainTip: tip) }
     guard let user = userCheckout else { return }
-    let count = try user.update(to: try mainTip())
+    let count = try user.update(to: tip)
     try user.finish()
     if count > 0 { events(.checkoutUpdated(files: count)) }
   }

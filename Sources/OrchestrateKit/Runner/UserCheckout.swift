@@ -75,20 +75,23 @@ final class UserCheckout {
         try index.add(path: change.path)
         continue
       }
-      unlink(full)
       if let oid = change.newOID, let mode = change.newMode {
         try FileManager.default.createDirectory(
           atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let data = try repository.blob(oid)
         if mode == .symlink {
+          unlink(full)
           try FileManager.default.createSymbolicLink(
             atPath: full, withDestinationPath: String(decoding: data, as: UTF8.self))
         } else if mode != .gitlink {
-          try data.write(to: URL(fileURLWithPath: full))
+          // Written aside and renamed: a full disk leaves the old file, never a torn one that
+          // the next run would take for the user's own change.
+          try data.write(to: URL(fileURLWithPath: full), options: .atomic)
           chmod(full, mode == .executable ? 0o755 : 0o644)
         }
         try index.add(path: change.path)
       } else {
+        unlink(full)
         try index.remove(path: change.path)
         Self.removeEmptyParents(of: full, below: workdir)
       }

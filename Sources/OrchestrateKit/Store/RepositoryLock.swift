@@ -15,6 +15,8 @@ public final class RepositoryLock {
 
   public let path: String
   public private(set) var isHeld = false
+  /// Whether `acquire` took the lock over from a holder that had died (killed, crashed).
+  public private(set) var recoveredStale = false
 
   public init(path: String) {
     self.path = path
@@ -49,6 +51,7 @@ public final class RepositoryLock {
       }
       // Stale (dead pid or unreadable): remove it and try again.
       unlink(path)
+      recoveredStale = true
     }
     throw OrchestrateError.io("cannot take the lock \(path); remove it if no git orchestrate is running")
   }
@@ -79,5 +82,33 @@ extension RepositoryLock.Holder {
     guard host == ProcessInfo.processInfo.hostName else { return true }
     if pid == getpid() { return true }
     return kill(pid, 0) == 0 || errno == EPERM
+  }
+}
+
+extension RepositoryLock {
+  /// Removes the `.lock` files a killed run left on git-orchestrate's own refs and worktrees.
+  ///
+  /// Only called after taking the lock over from a dead holder: nothing else writes those refs,
+  /// so such a file can only be that run's, and git would otherwise refuse the ref for good.
+  /// The user's own refs, index and HEAD are never touched: a lock there may be a live git's.
+  static func removeStaleGitLocks(layout: Layout) {
+    let common = layout.commonDirectory
+    let folders = [
+      "refs/heads/orchestrate", "refs/orchestrate", "logs/refs/heads/orchestrate", "logs/refs/orchestrate",
+    ]
+    let fileManager = FileManager.default
+    for folder in folders {
+      guard let walker = fileManager.enumerator(atPath: common + "/" + folder) else { continue }
+      for case let relative as String in walker where relative.hasSuffix(".lock") {
+        unlink(common + "/" + folder + "/" + relative)
+      }
+    }
+    for file in ["refs/notes/orchestrate.lock", "logs/refs/notes/orchestrate.lock"] { unlink(common + "/" + file) }
+    for name in (try? fileManager.contentsOfDirectory(atPath: common + "/worktrees")) ?? [] where name.hasPrefix("orchestrate-") {
+      let gitdir = common + "/worktrees/" + name
+      for file in (try? fileManager.contentsOfDirectory(atPath: gitdir)) ?? [] where file.hasSuffix(".lock") {
+        unlink(gitdir + "/" + file)
+      }
+    }
   }
 }

@@ -18,8 +18,14 @@ final class Workspace {
   /// The tree the working directory held at the last snapshot; the index's entries describe it.
   private(set) var tree: OID?
   private var needsFullScan = true
+  /// A full scan started when the workspace was opened, running while the agent works.
+  private var pendingScan: BackgroundScan?
   private let useWatcher: Bool
   private let trustExecutableBit: Bool
+  /// No attributes or line-ending conversion can apply, so a file's blob is its bytes and can be hashed
+  /// without libgit2's per-file attribute lookup. Re-evaluated at every full scan.
+  private var rawHashing = false
+  private let configAllowsRawHashing: Bool
 
   /// Notes for the user (a saved stray change, a recreated directory).
   private(set) var notices: [String] = []
@@ -31,6 +37,15 @@ final class Workspace {
     self.index = index
     self.useWatcher = useWatcher
     trustExecutableBit = try repository.configBool("core.filemode") ?? true
+    let autocrlf = try repository.configString("core.autocrlf")?.lowercased()
+    let home = ProcessInfo.processInfo.environment["HOME"] ?? "/"
+    let xdg = ProcessInfo.processInfo.environment["XDG_CONFIG_HOME"] ?? home + "/.config"
+    let eol = try repository.configString("core.eol")
+    let attributesFile = try repository.configString("core.attributesFile")
+    configAllowsRawHashing =
+      (autocrlf == nil || autocrlf == "false") && eol == nil && attributesFile == nil
+      && !FileManager.default.fileExists(atPath: xdg + "/git/attributes")
+      && !FileManager.default.fileExists(atPath: repository.commonDirectory + "/info/attributes")
   }
 
   private var treeStampPath: String { repository.gitDirectory + "/orchestrate-tree" }
@@ -82,6 +97,13 @@ final class Workspace {
     }
     // Watch from here on: the files written above are known, and the first snapshot scans anyway.
     workspace.startWatching()
+    if !created, workspace.tree != nil, workspace.watcher?.isActive == true {
+      // Compare every file with the index in the background: on a large repository this takes a
+      // while, and the agent can start meanwhile. Whatever changes after the scan began, the
+      // watcher reports.
+      workspace.pendingScan = BackgroundScan(
+        root: path, indexPath: indexPath, trustExecutableBit: workspace.trustExecutableBit)
+    }
     return workspace
   }
 
@@ -90,6 +112,14 @@ final class Workspace {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
       throw OrchestrateError.workdirBroken(path: path, reason: "it was removed")
+    }
+    var info = stat()
+    if lstat(path + "/.git", &info) != 0, errno == ENOENT {
+      // An agent that deleted everything took the .git file with it: put it back, so the
+      // checkpoint judges what is left instead of every run stopping here.
+      var gitdir = repository.gitDirectory
+      while gitdir.hasSuffix("/") { gitdir.removeLast() }
+      try Data("gitdir: \(gitdir)\n".utf8).write(to: URL(fileURLWithPath: path + "/.git"))
     }
     guard let data = FileManager.default.contents(atPath: path + "/.git"),
       String(decoding: data, as: UTF8.self).hasPrefix("gitdir: ")
@@ -110,6 +140,16 @@ final class Workspace {
   /// Uses the watcher's list of changed paths when it has one; otherwise scans everything.
   func snapshot() throws -> OID {
     try checkIntact()
+    if let scan = pendingScan {
+      pendingScan = nil
+      let result = try scan.wait()
+      if let watcher, watcher.isActive, let base = tree {
+        try apply(result, base: base)
+        needsFullScan = false
+      } else {
+        needsFullScan = true
+      }
+    }
     let changes: ChangeSet
     if let watcher, watcher.isActive, !needsFullScan, tree != nil {
       changes = watcher.drain()
@@ -125,7 +165,9 @@ final class Workspace {
         // .gitignore or .gitattributes changed: what is ignored, or how it is hashed, may change anywhere.
         try fullScan()
       } else {
+        Trace.mark("  snapshot: drain")
         try apply(paths)
+        Trace.mark("  snapshot: apply \(paths.count)")
       }
     }
     needsFullScan = false
@@ -136,54 +178,33 @@ final class Workspace {
   /// Compares every file with its cached stat data and hashes only the ones that differ.
   private func fullScan() throws {
     let base = try currentIndexTree()
-    var entries: [String: IndexEntry] = [:]
-    var trackedFolders: Set<String> = [""]
-    for entry in index.entries() {
-      entries[entry.path] = entry
-      var folder = (entry.path as NSString).deletingLastPathComponent
-      while !folder.isEmpty, trackedFolders.insert(folder).inserted {
-        folder = (folder as NSString).deletingLastPathComponent
-      }
-    }
-    var changed: [String] = []
-    var seen = Set<String>()
-    var opaque: [String] = []  // nested repositories and submodules: their tracked entries stay as they are
-    var folders = [""]
-    while let folder = folders.popLast() {
-      let full = folder.isEmpty ? path : path + "/" + folder
-      guard let names = try? FileManager.default.contentsOfDirectory(atPath: full) else { continue }
-      for name in names {
-        if name == ".git" { continue }
-        let relative = folder.isEmpty ? name : folder + "/" + name
-        guard let (stat, mode) = FileStat.of(full + "/" + name) else { continue }
-        let kind = mode & UInt32(S_IFMT)
-        if kind == UInt32(S_IFDIR) {
-          if entries[relative]?.mode == .gitlink || FileManager.default.fileExists(atPath: full + "/" + name + "/.git") {
-            opaque.append(relative)
-            continue
-          }
-          if !trackedFolders.contains(relative), try repository.isIgnored(relative + "/") { continue }
-          folders.append(relative)
-        } else if kind == UInt32(S_IFREG) || kind == UInt32(S_IFLNK) {
-          seen.insert(relative)
-          if let entry = entries[relative] {
-            if !entry.stat.matches(stat) || entry.mode != fileMode(mode, previous: entry.mode) {
-              changed.append(relative)
-            }
-          } else if try !repository.isIgnored(relative) {
-            changed.append(relative)
-          }
-        }
-      }
-    }
+    let result = TreeScan.scan(root: path, entries: index.entries(), trustExecutableBit: trustExecutableBit)
+    try apply(result, base: base)
+  }
+
+  /// The tree the working directory holds, if known without waiting: the recorded one while the
+  /// opening scan is still running.
+  func knownTree() throws -> OID {
+    if pendingScan != nil, let tree { return tree }
+    return try snapshot()
+  }
+
+  /// Turns a scan's findings into blobs, index entries and a tree.
+  private func apply(_ result: ScanResult, base: OID) throws {
+    rawHashing = configAllowsRawHashing && !result.hasAttributes
     var updates: [TreeUpdate] = []
-    for (path, entry) in entries where !seen.contains(path) && entry.mode != .gitlink {
-      if opaque.contains(where: { path.hasPrefix($0 + "/") }) { continue }
+    for path in result.deleted {
       updates.append(TreeUpdate(path: path, action: .remove))
       try index.remove(path: path)
     }
-    for relative in changed {
+    for relative in result.changed {
       if let update = try hashFile(relative) { updates.append(update) }
+    }
+    for relative in result.untracked where try !repository.isIgnored(relative) {
+      if let update = try hashFile(relative) { updates.append(update) }
+    }
+    for folder in result.untrackedFolders {
+      try rescanFolder(folder, into: &updates)
     }
     tree = updates.isEmpty ? base : try repository.updateTree(base, updates)
   }
@@ -224,6 +245,7 @@ final class Workspace {
         if wanted, let update = try hashFile(relative) { updates.append(update) }
       }
     }
+    Trace.mark("  apply: hashed")
     tree = updates.isEmpty ? base : try repository.updateTree(base, updates)
   }
 
@@ -278,15 +300,27 @@ final class Workspace {
     if let previous, previous.stat.matches(stat), previous.mode == fileMode {
       return TreeUpdate(path: relative, action: .upsert(previous.oid, fileMode))
     }
-    let oid = try repository.blobFromWorkdir(relative)
+    let oid: OID
+    if rawHashing {
+      let full = path + "/" + relative
+      let data: Data
+      if mode & UInt32(S_IFMT) == UInt32(S_IFLNK) {
+        data = Data(((try? FileManager.default.destinationOfSymbolicLink(atPath: full)) ?? "").utf8)
+      } else {
+        guard let contents = FileManager.default.contents(atPath: full) else { return nil }
+        data = contents
+      }
+      oid = try repository.writeBlob(data)
+    } else {
+      oid = try repository.blobFromWorkdir(relative)
+    }
+    Trace.mark("   blob")
     try index.set(path: relative, oid: oid, mode: fileMode, stat: stat)
     return TreeUpdate(path: relative, action: .upsert(oid, fileMode))
   }
 
   private func fileMode(_ mode: UInt32, previous: FileMode?) -> FileMode {
-    if mode & UInt32(S_IFMT) == UInt32(S_IFLNK) { return .symlink }
-    if !trustExecutableBit, let previous, previous == .blob || previous == .executable { return previous }
-    return mode & 0o100 != 0 ? .executable : .blob
+    TreeScan.fileMode(mode, previous: previous, trustExecutableBit: trustExecutableBit)
   }
 
   private func insideOpaque(_ relative: String) -> Bool {

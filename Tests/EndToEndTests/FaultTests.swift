@@ -1,0 +1,432 @@
+import Foundation
+import Testing
+
+/// Faults around a running `git orchestrate run`: kill -9 at random instants, SIGINT and SIGTERM,
+/// the user changing things underneath it, stale git locks, a read-only object store, a full disk.
+/// Each ends with nothing completed lost and a run that resumes.
+@Suite("Faults", .serialized)
+struct FaultTests {
+  /// The long loops run with `ORCHESTRATE_FAULTS=1` (`make test-faults`); a short version always.
+  static let long = ProcessInfo.processInfo.environment["ORCHESTRATE_FAULTS"] == "1"
+  static let isRoot = getuid() == 0
+
+  // MARK: - kill -9
+
+  /// Twelve script steps with small sleeps, so kills land in agents, checkpoints and the engine.
+  static func twelveSteps(id: String) -> String {
+    var text = "id: \(id)\ndescription: twelve steps\nmax_attempts: 3\nsubtasks:\n"
+    for step in 1...12 {
+      text += """
+          - id: s\(step)
+            description: Step \(step)
+            run: ["sleep 0.05; echo \(step) > step-\(step).txt", "sleep 0.03; echo more >> step-\(step).txt"]
+            checkpoint: { commands: ["sleep 0.03; grep -q more step-\(step).txt"] }
+
+        """
+    }
+    return text
+  }
+
+  @Test(
+    "kill -9 at random instants during 12-step plans, resuming each time: each sub-task on main once, in order, fsck clean"
+  )
+  func killNineAndResume() throws {
+    let box = try Sandbox()
+    let kills = Self.long ? 50 : 5
+    var seed =
+      UInt64(ProcessInfo.processInfo.environment["ORCHESTRATE_FAULT_SEED"] ?? "")
+      ?? UInt64(Date().timeIntervalSince1970 * 1000)
+    let note = "seed \(seed) (set ORCHESTRATE_FAULT_SEED to replay)"
+    var killed = 0
+    var runs = 0
+    var round = 0
+    // Rounds of a fresh 12-step plan until enough kills have landed; each round is resumed after
+    // every kill until a run finishes it, then checked.
+    while killed < kills, runs < kills * 4 {
+      round += 1
+      let id = "twelve-\(round)"
+      try box.write("plan-\(round).yml", Self.twelveSteps(id: id))
+      let base = try box.git("rev-parse", "main")
+      var finished = false
+      while !finished, runs < kills * 4 {
+        runs += 1
+        let log = box.root.appendingPathComponent("run-\(runs).log")
+        let process = try box.start(["run", "plan-\(round).yml"], stdout: log)
+        // 20 ms to 1.5 s: startup, agents, checkpoints, commits and ref updates all get hit.
+        seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        usleep(20_000 + UInt32((seed >> 33) % 1_480_000))
+        if process.isRunning, killed < kills {
+          kill(process.processIdentifier, SIGKILL)
+          process.waitUntilExit()
+          killed += 1
+          continue
+        }
+        process.waitUntilExit()
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        try #require(
+          process.terminationStatus == 0, "run \(runs) exited \(process.terminationStatus), \(note):\n\(text)")
+        finished = true
+      }
+      try #require(finished, "\(note)")
+      let subtasks = try box.git(
+        "log", "--first-parent", "--reverse", "--format=%(trailers:key=Orchestrate-Subtask,valueonly)", "\(base)..main"
+      ).split(separator: "\n").map(String.init)
+      #expect(subtasks == (1...12).map { "\($0)/12 s\($0)" }, "\(note)")
+      #expect(try box.git("log", "-1", "--format=%(trailers:key=Orchestrate-Plan,valueonly)", "main") == id)
+      for step in 1...12 {
+        #expect(try box.git("show", "main:step-\(step).txt") == "\(step)\nmore", "\(note)")
+      }
+    }
+    #expect(killed == kills, "\(note)")
+    let fsck = box.run("/usr/bin/env", ["git", "fsck", "--strict", "--no-dangling"], in: box.repo)
+    #expect(fsck.status == 0, "\(note)\n\(fsck.stdout)\n\(fsck.stderr)")
+    #expect(
+      !FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/orchestrate/lock").path), "\(note)")
+    #expect(try box.git("worktree", "prune", "-n", "-v") == "", "\(note)")
+    let worktrees = try box.git("worktree", "list", "--porcelain")
+    #expect(!worktrees.contains("prunable"), "\(note)\n\(worktrees)")
+    #expect(worktrees.components(separatedBy: "worktree ").count - 1 <= round + 1, "\(note)\n\(worktrees)")
+    // The user's checkout follows main.
+    #expect(box.read("step-12.txt") == "12\nmore\n", "\(note)")
+    #expect(try box.git("status", "--porcelain", "--untracked-files=no") == "", "\(note)")
+  }
+
+  // MARK: - SIGINT and SIGTERM
+
+  enum Phase: String, CaseIterable, Sendable { case agent, checkpoint }
+
+  struct Interruption: Sendable, CustomTestStringConvertible {
+    var signal: Int32
+    var phase: Phase
+    var testDescription: String { "\(signal == SIGINT ? "SIGINT" : "SIGTERM") during the \(phase.rawValue)" }
+  }
+
+  static let interruptions = [SIGINT, SIGTERM].flatMap { signal in
+    Phase.allCases.map { Interruption(signal: signal, phase: $0) }
+  }
+
+  @Test(
+    "SIGINT and SIGTERM end the agent's and the checkpoint's process groups, exit 128+n, say how to resume, and the next run completes",
+    arguments: interruptions)
+  func interrupted(_ interruption: Interruption) throws {
+    let box = try Sandbox()
+    let marks = box.root.path
+    // The first time, the hanging command leaves a grandchild behind its shell; once resumed it passes.
+    let hang =
+      "if [ -f \(marks)/resumed ]; then true; else sleep 1000 & echo $! > \(marks)/grandchild.pid; touch \(marks)/started; wait; fi"
+    let agent = interruption.phase == .agent ? "\(hang); echo made > made.txt" : "echo made > made.txt"
+    let checkpoint = interruption.phase == .checkpoint ? "\(hang); test -f made.txt" : "test -f made.txt"
+    try box.write(
+      "plan.yml",
+      """
+      id: stop
+      description: d
+      subtasks:
+        - id: first
+          description: First
+          run: ["echo one > one.txt"]
+          checkpoint: { commands: ["test -f one.txt"] }
+        - id: second
+          description: Second
+          run: [\(Self.quoted(agent))]
+          checkpoint: { commands: [\(Self.quoted(checkpoint))] }
+      """)
+    let log = box.root.appendingPathComponent("run.log")
+    let process = try box.start(["run", "plan.yml"], stdout: log)
+    let started = box.root.appendingPathComponent("started")
+    #expect(eventually { FileManager.default.fileExists(atPath: started.path) })
+    let grandchild =
+      pid_t(box.read("grandchild.pid", in: box.root)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+    #expect(grandchild > 0)
+    kill(process.processIdentifier, interruption.signal)
+    process.waitUntilExit()
+    let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+    #expect(process.terminationStatus == 128 + interruption.signal, "\(text)")
+    #expect(text.contains("resume with: git orchestrate run stop"), "\(text)")
+    #expect(eventually(5) { !processIsAlive(grandchild) }, "grandchild \(grandchild) still runs")
+    #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/orchestrate/lock").path))
+    #expect(try box.mainSubjects() == ["First", "initial"])
+
+    FileManager.default.createFile(atPath: box.root.appendingPathComponent("resumed").path, contents: nil)
+    let resumed = box.orchestrate("run", "stop")
+    #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+    #expect(try box.mainSubjects() == ["Second", "First", "initial"])
+    #expect(box.read("made.txt") == "made\n")
+  }
+
+  // MARK: - The user changes things during a run
+
+  @Test(
+    "the user commits a conflicting change to main during a run: exit 1, a clear message, nothing lost, resumable after a rebase"
+  )
+  func conflictingCommitOnMain() throws {
+    let box = try Sandbox(files: ["README.md": "# p\n", "shared.txt": "original\n"])
+    let repoPath = box.repo.path
+    try box.write(
+      "plan.yml",
+      """
+      id: clash
+      description: d
+      subtasks:
+        - id: edit
+          description: Edit shared
+          run:
+            - "echo from-subtask > shared.txt && echo extra > extra.txt"
+            - "echo from-user > \(repoPath)/shared.txt && git -C \(repoPath) -c user.name=u -c user.email=u@x commit -q -am 'user edit'"
+          checkpoint: { commands: ["grep -q from-subtask shared.txt"] }
+      """)
+    let result = box.orchestrate("run", "plan.yml")
+    #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+    #expect(result.stderr.contains("conflict"), "\(result.stderr)")
+    #expect(result.stderr.contains("shared.txt"), "\(result.stderr)")
+    #expect(result.stderr.contains("orchestrate/clash/01-edit"), "\(result.stderr)")
+    // The user's commit stays on main, and their checkout still has it.
+    #expect(try box.mainSubjects() == ["user edit", "initial"])
+    #expect(box.read("shared.txt") == "from-user\n")
+    // The sub-task's validated work is kept on the branch the message names.
+    let branch = "orchestrate/clash/01-edit"
+    #expect(try box.git("show", "\(branch):shared.txt") == "from-subtask", "the work is not on the branch")
+    #expect(try box.git("show", "\(branch):extra.txt") == "extra")
+    #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/orchestrate/lock").path))
+  }
+
+  @Test(
+    "the user deletes the tool's working directory between runs: it is recreated from the branch and the run completes")
+  func workdirDeletedBetweenRuns() throws {
+    let box = try Sandbox()
+    let marks = box.root.path
+    try box.write(
+      "plan.yml",
+      """
+      id: gone
+      description: d
+      max_attempts: 1
+      subtasks:
+        - id: first
+          description: First
+          run: ["echo one > one.txt"]
+          checkpoint: { commands: ["test -f one.txt"] }
+        - id: second
+          description: Second
+          run: ["echo two > two.txt"]
+          checkpoint: { commands: ["test -f \(marks)/allow"] }
+      """)
+    let stopped = box.orchestrate("run", "plan.yml")
+    #expect(stopped.status == 1, "\(stopped.stdout)\n\(stopped.stderr)")
+    try FileManager.default.removeItem(at: box.workdirRoot.appendingPathComponent("gone"))
+    FileManager.default.createFile(atPath: box.root.appendingPathComponent("allow").path, contents: nil)
+    let resumed = box.orchestrate("run", "gone")
+    #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+    #expect(try box.mainSubjects() == ["Second", "First", "initial"])
+    #expect(try box.git("show", "main:two.txt") == "two")
+    #expect(try box.git("worktree", "prune", "-n", "-v") == "")
+  }
+
+  @Test(
+    "the user deletes the tool's working directory during a run, between sub-tasks: the run recreates it or stops cleanly, and resumes"
+  )
+  func workdirDeletedDuringRun() throws {
+    let box = try Sandbox()
+    let marks = box.root.path
+    // Sub-task 2's first step waits until the test has deleted the working directory; its
+    // second step then runs in a directory that no longer exists.
+    try box.write(
+      "plan.yml",
+      """
+      id: vanish
+      description: d
+      subtasks:
+        - id: first
+          description: First
+          run: ["echo one > one.txt"]
+          checkpoint: { commands: ["test -f one.txt"] }
+        - id: second
+          description: Second
+          run:
+            - "touch \(marks)/waiting; while [ ! -f \(marks)/deleted ]; do sleep 0.02; done"
+            - "echo two > two.txt"
+          checkpoint: { commands: ["test -f two.txt"] }
+        - id: third
+          description: Third
+          run: ["echo three > three.txt"]
+          checkpoint: { commands: ["test -f three.txt && test -f one.txt"] }
+      """)
+    let log = box.root.appendingPathComponent("run.log")
+    let process = try box.start(["run", "plan.yml"], stdout: log)
+    #expect(eventually { FileManager.default.fileExists(atPath: box.root.appendingPathComponent("waiting").path) })
+    try FileManager.default.removeItem(at: box.workdirRoot.appendingPathComponent("vanish"))
+    FileManager.default.createFile(atPath: box.root.appendingPathComponent("deleted").path, contents: nil)
+    process.waitUntilExit()
+    let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+    #expect(!text.contains("Fatal error"), "\(text)")
+    #expect([0, 1, 2].contains(process.terminationStatus), "\(text)")
+    #expect(try box.mainSubjects().suffix(2) == ["First", "initial"], "\(text)")
+    let resumed = box.orchestrate("run", "vanish")
+    #expect(resumed.status == 0, "first run:\n\(text)\nresumed:\n\(resumed.stdout)\n\(resumed.stderr)")
+    #expect(try box.mainSubjects() == ["Third", "Second", "First", "initial"])
+    #expect(try box.git("worktree", "prune", "-n", "-v") == "")
+  }
+
+  // MARK: - Locks left by a crashed git
+
+  enum LockFile: String, CaseIterable, Sendable {
+    case userIndex = "index.lock"
+    case userHead = "HEAD.lock"
+    case worktreeIndex = "worktrees/orchestrate-locks/index.lock"
+    case worktreeHead = "worktrees/orchestrate-locks/HEAD.lock"
+  }
+
+  @Test(
+    "a lock left by a crashed git: the run completes or says which file to remove; nothing lost; resumable",
+    arguments: LockFile.allCases)
+  func staleGitLock(_ lock: LockFile) throws {
+    let box = try Sandbox()
+    let marks = box.root.path
+    try box.write(
+      "plan.yml",
+      """
+      id: locks
+      description: d
+      max_attempts: 1
+      subtasks:
+        - id: first
+          description: First
+          run: ["echo one > one.txt"]
+          checkpoint: { commands: ["test -f one.txt"] }
+        - id: second
+          description: Second
+          run: ["echo two > two.txt"]
+          checkpoint: { commands: ["test -f \(marks)/allow && test -f two.txt"] }
+      """)
+    // A first run creates the worktree and stops at the second sub-task, which a fix then allows.
+    let first = box.orchestrate("run", "plan.yml")
+    #expect(first.status == 1, "\(first.stdout)\n\(first.stderr)")
+    FileManager.default.createFile(atPath: box.root.appendingPathComponent("allow").path, contents: nil)
+    let before = try box.git("rev-parse", "main")
+    let lockURL = box.repo.appendingPathComponent(".git/" + lock.rawValue)
+    #expect(FileManager.default.fileExists(atPath: lockURL.deletingLastPathComponent().path))
+    FileManager.default.createFile(atPath: lockURL.path, contents: Data())
+    let result = box.orchestrate("run", "locks")
+    #expect(!result.stderr.contains("Fatal error"), "\(result.stderr)")
+    if result.status != 0 {
+      // Refused with a message that says a lock is in the way; if the sub-task landed before the
+      // user's index could be written, the next run brings the checkout up to date.
+      #expect(result.status == 2, "\(result.stdout)\n\(result.stderr)")
+      #expect(result.stderr.contains("lock"), "\(result.stderr)")
+      #expect(try box.mainSubjects().suffix(2) == ["First", "initial"])
+    }
+    _ = before
+    #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/orchestrate/lock").path))
+    try? FileManager.default.removeItem(at: lockURL)
+    let resumed = box.orchestrate("run", "locks")
+    #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+    #expect(try box.mainSubjects() == ["Second", "First", "initial"])
+    #expect(box.read("two.txt") == "two\n")
+    #expect(try box.git("status", "--porcelain", "--untracked-files=no") == "")
+  }
+
+  // MARK: - A read-only object store
+
+  @Test("a read-only object store: exit 2 with a clear message, nothing changed")
+  func readOnlyObjectStore() throws {
+    let box = try Sandbox()
+    try box.write("plan.yml", RunTests.simple(id: "readonly"))
+    let objects = box.repo.appendingPathComponent(".git/objects").path
+    let refsBefore = try box.git("for-each-ref")
+    // As root, permissions do not stop writes: a read-only bind mount does.
+    if Self.isRoot {
+      try Self.system("mount", "--bind", objects, objects)
+      try Self.system("mount", "-o", "remount,ro,bind", objects)
+    } else {
+      try Self.system("chmod", "-R", "a-w", objects)
+    }
+    defer {
+      if Self.isRoot { try? Self.system("umount", objects) } else { try? Self.system("chmod", "-R", "u+w", objects) }
+      withExtendedLifetime(box) {}
+    }
+    #expect(!FileManager.default.isWritableFile(atPath: objects))
+    let result = box.orchestrate("run", "plan.yml")
+    #expect(result.status == 2, "\(result.stdout)\n\(result.stderr)")
+    #expect(!result.stderr.contains("Fatal error"))
+    #expect(
+      result.stderr.lowercased().contains("objects") || result.stderr.lowercased().contains("read-only"),
+      "\(result.stderr)")
+    #expect(try box.git("for-each-ref") == refsBefore)
+    #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/orchestrate/lock").path))
+  }
+
+  // MARK: - A full disk
+
+  @Test(
+    "the disk fills while an attempt is written: a clear message, nothing completed lost, resumable once there is room")
+  func diskFull() throws {
+    guard Self.isRoot else {
+      print("skipped: the disk-full test mounts a small tmpfs and needs root")
+      return
+    }
+    let box = try Sandbox()
+    let marks = box.root.path
+    try box.write(
+      "plan.yml",
+      """
+      id: full
+      description: d
+      subtasks:
+        - id: first
+          description: First
+          run: ["echo one > one.txt"]
+          checkpoint: { commands: ["test -f one.txt"] }
+        - id: second
+          description: Second
+          run: ["if [ -f \(marks)/room ]; then echo two > two.txt; else head -c 64M /dev/urandom > filler.bin; fi"]
+          checkpoint: { commands: ["test -f two.txt"] }
+      """)
+    // Move the repository onto a 16 MB tmpfs mounted at its own path.
+    let repo = box.repo.path
+    let aside = box.root.appendingPathComponent("repo.orig").path
+    try FileManager.default.moveItem(atPath: repo, toPath: aside)
+    try FileManager.default.createDirectory(atPath: repo, withIntermediateDirectories: true)
+    try Self.system("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", repo)
+    defer {
+      try? Self.system("umount", repo)
+      withExtendedLifetime(box) {}
+    }
+    try Self.system("cp", "-a", aside + "/.", repo)
+
+    let result = box.orchestrate("run", "plan.yml")
+    #expect(!result.stderr.contains("Fatal error"), "\(result.stderr)")
+    #expect(result.status != 0, "\(result.stdout)\n\(result.stderr)")
+    #expect([1, 2].contains(result.status), "\(result.stdout)\n\(result.stderr)")
+    #expect(
+      (result.stdout + result.stderr).lowercased().contains("no space left"), "\(result.stdout)\n\(result.stderr)")
+    #expect(try box.mainSubjects() == ["First", "initial"])
+    #expect(try box.git("show", "main:one.txt") == "one")
+    #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/orchestrate/lock").path))
+
+    // Make room and resume.
+    try? FileManager.default.removeItem(at: box.workdirRoot.appendingPathComponent("full/filler.bin"))
+    FileManager.default.createFile(atPath: box.root.appendingPathComponent("room").path, contents: nil)
+    let resumed = box.orchestrate("run", "full")
+    #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+    #expect(try box.mainSubjects() == ["Second", "First", "initial"])
+    let fsck = box.run("/usr/bin/env", ["git", "fsck", "--strict", "--no-dangling"], in: box.repo)
+    #expect(fsck.status == 0, "\(fsck.stdout)\n\(fsck.stderr)")
+  }
+
+  // MARK: - Helpers
+
+  static func quoted(_ text: String) -> String {
+    "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+  }
+
+  static func system(_ args: String...) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = args
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+      throw SandboxError("\(args.joined(separator: " ")) failed (\(process.terminationStatus))")
+    }
+  }
+}
