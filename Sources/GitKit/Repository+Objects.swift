@@ -168,8 +168,26 @@ extension Repository {
     var rawAncestor = ancestor.raw
     var rawCommit = commit.raw
     let code = git_graph_descendant_of(pointer, &rawCommit, &rawAncestor)
+    if code == GIT_ENOTFOUND.rawValue, isShallow { return reaches(ancestor, from: commit) }
     try check(code, "git_graph_descendant_of")
     return code == 1
+  }
+
+  /// Whether `target` is reachable from `start` through the parents that are present.
+  ///
+  /// For shallow clones: libgit2 1.5 does not read the shallow file, so its graph walks fail with
+  /// "object not found" at the boundary; the history present is what a shallow clone has.
+  func reaches(_ target: OID, from start: OID) -> Bool {
+    var seen: Set<OID> = [start]
+    var pending = [start]
+    while let oid = pending.popLast() {
+      guard let current = try? commit(oid) else { continue }
+      for parent in current.parents where seen.insert(parent).inserted {
+        if parent == target { return true }
+        pending.append(parent)
+      }
+    }
+    return false
   }
 
   /// Walk first parents from `start`, newest first, calling body until it returns false, the root, or `stop` (exclusive).

@@ -24,7 +24,8 @@ extension Repository {
   ///
   /// Removals are applied before additions, so a file may become a folder or a folder a file.
   /// Removing a path that is not in the tree is not an error.
-  public func updateTree(_ base: OID, _ updates: [TreeUpdate]) throws -> OID {
+  /// A `nil` base is the empty tree (which is then never written on its own).
+  public func updateTree(_ base: OID?, _ updates: [TreeUpdate]) throws -> OID {
     var removals: [String] = []
     var upserts: [(String, OID, FileMode)] = []
     for update in updates {
@@ -34,7 +35,7 @@ extension Repository {
       }
     }
     var tree = base
-    let present = try removals.filter { try treeEntry(in: tree, path: $0) != nil }
+    let present = try removals.filter { path in try tree.map { try treeEntry(in: $0, path: path) } != nil }
     if !present.isEmpty {
       tree = try apply(tree, present.map { ($0, OID.zero, FileMode.blob, GIT_TREE_UPDATE_REMOVE) })
     }
@@ -45,20 +46,21 @@ extension Repository {
         var prefix = ""
         for component in path.split(separator: "/").dropLast() {
           prefix += prefix.isEmpty ? String(component) : "/" + component
-          if let entry = try treeEntry(in: tree, path: prefix), entry.mode != .tree { blockers.append(prefix) }
+          if let tree, let entry = try treeEntry(in: tree, path: prefix), entry.mode != .tree { blockers.append(prefix) }
         }
-        if let entry = try treeEntry(in: tree, path: path), entry.mode == .tree { blockers.append(path) }
+        if let tree, let entry = try treeEntry(in: tree, path: path), entry.mode == .tree { blockers.append(path) }
       }
       if !blockers.isEmpty {
         tree = try apply(tree, Array(Set(blockers)).map { ($0, OID.zero, FileMode.blob, GIT_TREE_UPDATE_REMOVE) })
       }
       tree = try apply(tree, upserts.map { ($0.0, $0.1, $0.2, GIT_TREE_UPDATE_UPSERT) })
     }
-    return tree
+    if let tree { return tree }
+    return try writeTree(files: [:])
   }
 
-  private func apply(_ base: OID, _ updates: [(String, OID, FileMode, git_tree_update_t)]) throws -> OID {
-    let tree = try lookupTree(base)
+  private func apply(_ base: OID?, _ updates: [(String, OID, FileMode, git_tree_update_t)]) throws -> OID {
+    let tree = try base.map(lookupTree)
     defer { git_tree_free(tree) }
     let paths = updates.map { strdup($0.0) }
     defer { paths.forEach { free($0) } }

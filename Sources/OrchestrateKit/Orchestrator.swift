@@ -19,7 +19,14 @@ public final class Orchestrator {
   /// `orchestrate.mainBranch`, else `main`, else `master`, else the branch HEAD names.
   public func mainBranch(for plan: Plan?) throws -> String {
     if let name = plan?.mainBranch, !name.isEmpty { return name }
-    if let name = try repository.configString("orchestrate.mainBranch"), !name.isEmpty { return name }
+    if let name = try repository.configString("orchestrate.mainBranch"), !name.isEmpty {
+      if let problem = PlanValidator.branchNameProblem(name) {
+        throw OrchestrateError.invalidArgument(
+          "git config orchestrate.mainBranch '\(PlanDiagnostic.escaped(name))' is not a valid branch name (\(problem)); set it to a branch such as main: 'git config orchestrate.mainBranch main'"
+        )
+      }
+      return name
+    }
     for name in ["main", "master"] where try repository.resolve("refs/heads/" + name) != nil { return name }
     if case .branch(let name, _) = try repository.head() { return String(name.dropFirst("refs/heads/".count)) }
     if case .unborn(let name) = try repository.head() { return String(name.dropFirst("refs/heads/".count)) }
@@ -50,6 +57,11 @@ public final class Orchestrator {
         let plan = try PlanReader.read(contentsOf: argument)
         if let stored = try store.find(plan.id), try stored.plan.normalizedJSON() == plan.normalizedJSON() {
           return stored
+        }
+        // Refuse before storing anything: a plan needs a main branch with a commit to start from.
+        let main = try mainBranch(for: plan)
+        guard try repository.resolve("refs/heads/" + main) != nil else {
+          throw OrchestrateError.mainBranchMissing(main)
         }
         return try addPlan(plan, source: argument).0
       }

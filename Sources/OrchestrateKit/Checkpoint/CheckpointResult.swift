@@ -131,8 +131,7 @@ public struct CheckpointCache {
     for (tree, text) in texts {
       updates.append(TreeUpdate(path: tree.hex, action: .upsert(try repository.writeBlob(Data(text.utf8)), .blob)))
     }
-    let base = try notesTree ?? repository.writeTree(files: [:])
-    let newTree = try repository.updateTree(base, updates)
+    let newTree = try repository.updateTree(notesTree, updates)
     let signature = repository.defaultSignature()
     let commit = try repository.createCommit(
       tree: newTree, parents: parent.map { [$0] } ?? [], message: "Notes added by 'git orchestrate'\n",

@@ -136,7 +136,7 @@ struct PlanValidator {
     if let value = find(entries, "main_branch"),
       let name = string(value, subtask: nil, field: "main_branch")
     {
-      if let problem = branchNameProblem(name) {
+      if let problem = Self.branchNameProblem(name) {
         error(
           value.line, nil, "main_branch",
           "'\(PlanDiagnostic.escaped(name))' is not a valid branch name: \(problem)")
@@ -640,7 +640,8 @@ struct PlanValidator {
       + "use letters, digits, '-', '_' and '.'"
   }
 
-  private func branchNameProblem(_ name: String) -> String? {
+  /// What is wrong with `name` as a branch name (each '/'-separated part a valid ref component), if anything.
+  static func branchNameProblem(_ name: String) -> String? {
     if name.isEmpty { return "it is empty" }
     let components = name.split(separator: "/", omittingEmptySubsequences: false)
     if components.contains(where: \.isEmpty) {

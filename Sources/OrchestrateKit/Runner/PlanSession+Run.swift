@@ -23,7 +23,16 @@ extension PlanSession {
   func maxAttempts() throws -> Int {
     if let value = options.maxAttempts { return value }
     if let value = plan.maxAttempts { return value }
-    if let value = try repository.configInt("orchestrate.maxAttempts") {
+    let configured: Int?
+    do {
+      configured = try repository.configInt("orchestrate.maxAttempts")
+    } catch {
+      let text = (try? repository.configString("orchestrate.maxAttempts")) ?? nil
+      throw OrchestrateError.invalidArgument(
+        "git config orchestrate.maxAttempts '\(text ?? "")' is not a whole number; set it to one, e.g. 'git config orchestrate.maxAttempts 3'"
+      )
+    }
+    if let value = configured {
       guard value >= 1 else {
         throw OrchestrateError.invalidArgument("git config orchestrate.maxAttempts must be at least 1 (it is \(value))")
       }
@@ -35,6 +44,7 @@ extension PlanSession {
   /// Runs every remaining sub-task, one at a time, each validated before the next starts.
   public func run() throws -> RunOutcome {
     let budget = try maxAttempts()
+    _ = try timeout(checkpoint: nil)  // a bad orchestrate.timeout is reported before anything is created
     guard budget >= 1 else { throw OrchestrateError.invalidArgument("--max-attempts must be at least 1") }
     _ = try mainTip()
     let startStatus = try status()

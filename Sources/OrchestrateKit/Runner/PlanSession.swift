@@ -547,7 +547,13 @@ public final class PlanSession {
     // A run with nothing left to prepare still owes the checkout what an earlier, stopped run landed.
     if userCheckout == nil { userCheckout = try UserCheckout(repository: repository, mainRef: mainRef, mainTip: tip) }
     guard let user = userCheckout else { return }
-    let count = try user.update(to: tip)
+    let count: Int
+    do {
+      count = try user.update(to: tip)
+    } catch let error as GitError where error.isLocked {
+      throw OrchestrateError.io(
+        "main has the new sub-task commits, but your checkout could not be brought up to date: its index is locked (\(repository.gitDirectory)/index.lock); another git command is running, or one crashed. Remove the lock if no git is running, then run 'git orchestrate run \(plan.id)' again to update your checkout")
+    }
     try user.finish()
     if count > 0 { events(.checkoutUpdated(files: count)) }
   }

@@ -35,8 +35,9 @@ final class UserCheckout {
     let entries = try changes.map { change in
       DiffEntry(
         path: change.path, status: change.status,
-        oldOID: try repository.treeEntry(in: oldTree, path: change.path)?.oid,
-        newOID: try repository.treeEntry(in: newTree, path: change.path)?.oid, oldMode: nil, newMode: nil)
+        oldOID: try Self.fileEntry(repository.treeEntry(in: oldTree, path: change.path))?.oid,
+        newOID: try Self.fileEntry(repository.treeEntry(in: newTree, path: change.path))?.oid, oldMode: nil,
+        newMode: nil)
     }
     return try conflicts(entries)
   }
@@ -47,10 +48,21 @@ final class UserCheckout {
     guard !changes.isEmpty else { return [] }
     let index = try repository.index()
     var found: [String] = []
+    let removed = Set(changes.filter { $0.newOID == nil }.map(\.path))
     for change in changes where change.oldOID != change.newOID {
+      if change.newOID != nil, Self.isDirectory(workdir + "/" + change.path) {
+        // A folder becomes a file: only if everything in the folder is tracked and goes away with it.
+        if !Self.files(under: workdir + "/" + change.path, relative: change.path).allSatisfy(removed.contains) {
+          found.append(change.path)
+        }
+        continue
+      }
       let current = Self.contentID(workdir + "/" + change.path)
       if current == change.newOID { continue }  // already as it will be
-      if current != change.oldOID { found.append(change.path); continue }
+      if current != change.oldOID {
+        found.append(change.path)
+        continue
+      }
       if index.entryOID(path: change.path) != change.oldOID { found.append(change.path) }
     }
     return found
@@ -69,7 +81,8 @@ final class UserCheckout {
       throw OrchestrateError.dirtyCheckout(files: conflicting, branch: String(mainRef.dropFirst("refs/heads/".count)))
     }
     let index = try repository.index()
-    for change in changes {
+    // Removals first, so a folder that becomes a file (or a file that becomes a folder) is out of the way.
+    for change in changes.filter({ $0.newOID == nil }) + changes.filter({ $0.newOID != nil }) {
       let full = workdir + "/" + change.path
       if Self.contentID(full) == change.newOID, change.newOID != nil {
         try index.add(path: change.path)
@@ -125,6 +138,26 @@ final class UserCheckout {
       return OID.hashBlob(data)
     default:
       return nil
+    }
+  }
+
+  /// A tree entry that is a file (blob or symlink), `nil` for a folder or a submodule.
+  static func fileEntry(_ entry: TreeEntry?) -> TreeEntry? {
+    guard let entry, entry.mode != .tree, entry.mode != .gitlink else { return nil }
+    return entry
+  }
+
+  static func isDirectory(_ path: String) -> Bool {
+    var info = stat()
+    return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+  }
+
+  /// Every file and symlink under the folder `path`, as paths relative to the checkout.
+  static func files(under path: String, relative: String) -> [String] {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return [] }
+    return names.flatMap { name in
+      isDirectory(path + "/" + name)
+        ? files(under: path + "/" + name, relative: relative + "/" + name) : [relative + "/" + name]
     }
   }
 

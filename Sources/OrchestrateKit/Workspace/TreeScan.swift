@@ -29,8 +29,8 @@ enum TreeScan {
     for entry in entries {
       byPath[entry.path] = entry
       if entry.path.hasSuffix(".gitattributes") { result.hasAttributes = true }
-      var folder = parent(entry.path)
-      while !folder.isEmpty, trackedFolders.insert(folder).inserted { folder = parent(folder) }
+      var folder = RelativePath.parent(of: entry.path)
+      while !folder.isEmpty, trackedFolders.insert(folder).inserted { folder = RelativePath.parent(of: folder) }
     }
     var seen = Set<String>()
     seen.reserveCapacity(entries.count)
@@ -77,11 +77,6 @@ enum TreeScan {
       result.deleted.append(entry.path)
     }
     return result
-  }
-
-  static func parent(_ path: String) -> String {
-    guard let slash = path.lastIndex(of: "/") else { return "" }
-    return String(path[..<slash])
   }
 
   /// The mode git records for a file with `st_mode`; without a trusted executable bit, the previous mode stays.

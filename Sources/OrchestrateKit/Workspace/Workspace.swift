@@ -161,7 +161,7 @@ final class Workspace {
     case .everything:
       try fullScan()
     case .paths(let paths):
-      if paths.contains(where: { ($0 as NSString).lastPathComponent.hasPrefix(".git") }) {
+      if paths.contains(where: { ($0.split(separator: "/").last ?? "").hasPrefix(".git") }) {
         // .gitignore or .gitattributes changed: what is ignored, or how it is hashed, may change anywhere.
         try fullScan()
       } else {
@@ -190,7 +190,7 @@ final class Workspace {
   }
 
   /// Turns a scan's findings into blobs, index entries and a tree.
-  private func apply(_ result: ScanResult, base: OID) throws {
+  private func apply(_ result: ScanResult, base: OID?) throws {
     rawHashing = configAllowsRawHashing && !result.hasAttributes
     var updates: [TreeUpdate] = []
     for path in result.deleted {
@@ -206,7 +206,7 @@ final class Workspace {
     for folder in result.untrackedFolders {
       try rescanFolder(folder, into: &updates)
     }
-    tree = updates.isEmpty ? base : try repository.updateTree(base, updates)
+    tree = updates.isEmpty && base != nil ? base : try repository.updateTree(base, updates)
   }
 
   /// Applies the watcher's changed paths: files hashed, folders rescanned, missing paths removed.
@@ -252,7 +252,7 @@ final class Workspace {
   /// Reconciles the entries under a folder the watcher reported with what it holds now.
   private func rescanFolder(_ relative: String, into updates: inout [TreeUpdate]) throws {
     let tracked = index.paths(under: relative)
-    let trackedFolders = Set(tracked.map { ($0 as NSString).deletingLastPathComponent })
+    let trackedFolders = Set(tracked.map { RelativePath.parent(of: $0) })
     var seen = Set<String>()
     if FileManager.default.fileExists(atPath: path + "/" + relative + "/.git") {
       return  // a nested repository: git would record a gitlink; leave it out of the tree
@@ -333,15 +333,12 @@ final class Workspace {
   }
 
   /// The tree the index describes: the recorded one when the index file is as we wrote it.
-  private func currentIndexTree() throws -> OID {
+  /// `nil` for an empty index (the empty tree, not written unless it is the result).
+  private func currentIndexTree() throws -> OID? {
     if let tree { return tree }
     if let recorded = recordedTree() { return recorded }
-    if index.count == 0 { return try repository.updateTree(try emptyTree(), []) }
+    if index.count == 0 { return nil }
     return try index.writeTree()
-  }
-
-  private func emptyTree() throws -> OID {
-    try repository.writeTree(files: [:])
   }
 
   /// The tree stored beside the index at the last flush, if the index file is still the one written then.
