@@ -49,6 +49,11 @@ def rows(results):
             ms(row["ours_ms_per_subtask"]), ms(row["git_cli_ms_per_subtask"]),
             ratio(row["git_cli_ms_per_subtask"], row["ours_ms_per_subtask"]),
             f"≤ {limit:.0f} ms" if limit else "flat", verdict(row["ours_ms_per_subtask"], limit) if limit else "—"])
+        if row.get("ours_cpu_ms_per_subtask") is not None:
+            out.append([
+                f"1c. the same in CPU time (user + system, children included), {size_label(n)} files",
+                ms(row["ours_cpu_ms_per_subtask"]), ms(row["git_cli_cpu_ms_per_subtask"]),
+                ratio(row["git_cli_cpu_ms_per_subtask"], row["ours_cpu_ms_per_subtask"]), "(context)", "—"])
     second = figures.get("second")
     if second:
         label = size_label(second["files"])
@@ -216,6 +221,11 @@ def render(results, docs):
         "   1,000 times, each timed on the client. 5b repeats it with newline-delimited JSON-RPC written straight to the pipes.",
         "6. **Peak memory.** `/usr/bin/time -v` around every `run` of figure 1; the largest maximum RSS of S=55 on the largest fixture.",
         "",
+        f"Copies and their runs live in `{results.get('work_directory', 'bench-out/work')}`"
+        + (" (tmpfs: on this VM's ext4 disk creating a file costs ~0.4 ms of kernel time, so one `cp -a` of the 100k fixture"
+           " takes about a minute there against 4 s on tmpfs; `BENCH_WORK=dir` measures elsewhere). The yardstick's `mktemp -d`"
+           " worktree is put there too (TMPDIR), so both sides work on the same file system."
+           if str(results.get("work_directory", "")).startswith("/dev/shm") else "; the yardstick's worktree too (TMPDIR)."),
         "`git-orchestrate` is the release build, called directly (through `git orchestrate` git adds one exec, about 1 ms).",
         "Raw numbers: bench-out/results.json. Quick mode: `make bench BENCH_SIZES=\"1000 20000\"` (figures 2 and 6 then use the",
         "largest size given); `BENCH_ONLY=subtask,status` picks figures; `BENCH_REPS` sets the rounds (at least 3).",
