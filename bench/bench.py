@@ -116,6 +116,7 @@ class Bench:
         self.out = os.path.abspath(options.out)
         self.sizes = sorted(int(s) for s in options.sizes.split())
         self.reps = options.reps
+        self.disk_sizes = sorted(int(s) for s in options.disk_sizes.split())
         self.only = options.only.split(",") if options.only else ALL_FIGURES
         self.work = self.choose_work_directory(options.work)
         self.fixtures = os.path.join(self.out, "fixtures")
@@ -165,7 +166,7 @@ class Bench:
 
     # MARK: - tools
 
-    def hyperfine(self, name, commands, runs, prepare=None, warmup=0):
+    def hyperfine(self, name, commands, runs, prepare=None, warmup=0, env=None):
         """Times commands with hyperfine; returns {command name: [seconds per run]}."""
         export = os.path.join(self.work, f"hyperfine-{name}.json")
         args = ["hyperfine", "-N", "--style", "none", "--runs", str(runs), "--export-json", export]
@@ -175,7 +176,7 @@ class Bench:
             args += ["--prepare", prepare]
         for label, command in commands:
             args += ["-n", label, command]
-        run(args, env=self.env)
+        run(args, env=env or self.env)
         with open(export) as handle:
             data = json.load(handle)
         self.last_cpu = {result["command"]: result["user"] + result["system"] for result in data["results"]}
@@ -212,65 +213,78 @@ class Bench:
     # MARK: - 1 and 6: per-sub-task overhead, peak memory
 
     def bench_subtask(self):
-        plans = {}
+        self.subtask_plans = {}
         for s in (S_SMALL, S_LARGE):
-            plans[s] = write_plan(
+            self.subtask_plans[s] = write_plan(
                 os.path.join(self.plans, f"run-{s}.yml"), "bench",
                 [(f"s{t:03d}", edit_command("sub-task", t), "true") for t in range(1, s + 1)])
-        rows = {}
-        for n in self.sizes:
-            fixture = self.fixture(n)
-            copy = os.path.join(self.work, f"copy-{n}")
-            base = git(fixture, "rev-parse", "main").strip()
-            rss_files = {s: os.path.join(self.work, f"rss-{n}-{s}.txt") for s in (S_SMALL, S_LARGE)}
-            for path in rss_files.values():
-                if os.path.exists(path):
-                    os.remove(path)
-            times, cpu = {}, {}
-            log(f"per-sub-task overhead at {n} files: {self.reps} rounds of yardstick S={S_SMALL},{S_LARGE} and ours")
-            for round_ in range(self.reps):
-                # One round runs the four commands one after the other, each on a fresh copy, so load
-                # from other work on the machine hits both sides alike.
-                commands = [
-                    (f"git-cli S={S_SMALL}", f"bash {self.baseline} {copy} {S_SMALL} {K}"),
-                    (f"ours S={S_SMALL}", f"/usr/bin/time -v -a -o {rss_files[S_SMALL]} {self.binary} run -C {copy} {plans[S_SMALL]}"),
-                    (f"git-cli S={S_LARGE}", f"bash {self.baseline} {copy} {S_LARGE} {K}"),
-                    (f"ours S={S_LARGE}", f"/usr/bin/time -v -a -o {rss_files[S_LARGE]} {self.binary} run -C {copy} {plans[S_LARGE]}"),
-                ]
-                result = self.hyperfine(f"subtask-{n}-{round_}", commands, runs=1, prepare=self.copy_command(fixture, copy))
-                for label, values in result.items():
-                    times.setdefault(label, []).extend(values)
-                    # CPU time (user + system of the process and the children it waited for): less
-                    # sensitive than wall time to other work on a shared machine.
-                    cpu.setdefault(label, []).append(self.last_cpu[label])
-                # The last command was ours with S=55: main must hold exactly 55 new sub-task commits.
-                count = int(git(copy, "rev-list", "--count", "--first-parent", f"{base}..main").strip())
-                subjects = git(copy, "log", "--format=%(trailers:key=Orchestrate-Subtask,valueonly)", f"{base}..main")
-                if count != S_LARGE or len([s for s in subjects.split("\n") if s.strip()]) != S_LARGE:
-                    sys.exit(f"bench: ours S={S_LARGE} at {n} files left {count} commits on main, expected {S_LARGE}")
-                log(f"  round {round_ + 1}: " + ", ".join(f"{k} {v[-1] * 1000:.0f} ms" for k, v in result.items()))
-            med = {label: median(values) for label, values in times.items()}
-            ours = (med[f"ours S={S_LARGE}"] - med[f"ours S={S_SMALL}"]) / (S_LARGE - S_SMALL) * 1000
-            theirs = (med[f"git-cli S={S_LARGE}"] - med[f"git-cli S={S_SMALL}"]) / (S_LARGE - S_SMALL) * 1000
-            cpu_med = {label: median(values) for label, values in cpu.items()}
-            ours_cpu = (cpu_med[f"ours S={S_LARGE}"] - cpu_med[f"ours S={S_SMALL}"]) / (S_LARGE - S_SMALL) * 1000
-            theirs_cpu = (cpu_med[f"git-cli S={S_LARGE}"] - cpu_med[f"git-cli S={S_SMALL}"]) / (S_LARGE - S_SMALL) * 1000
-            rss = {s: self.max_rss(path) for s, path in rss_files.items()}
-            shutil.rmtree(copy, ignore_errors=True)
-            rows[n] = {
-                "ours_ms_per_subtask": ours,
-                "git_cli_ms_per_subtask": theirs,
-                "speedup": theirs / ours if ours > 0 else None,
-                "ours_cpu_ms_per_subtask": ours_cpu,
-                "git_cli_cpu_ms_per_subtask": theirs_cpu,
-                "median_seconds": med,
-                "median_cpu_seconds": cpu_med,
-                "all_seconds": times,
-                "max_rss_mb": {str(s): v for s, v in rss.items()},
-            }
-            log(f"  {n} files: ours {ours:.1f} ms/sub-task, git-cli {theirs:.1f} ms/sub-task (CPU time: ours "
-                f"{ours_cpu:.1f}, git-cli {theirs_cpu:.1f}), max RSS {rss}")
+        rows = {n: self.measure_subtask(n, self.work, self.env) for n in self.sizes}
         self.results["figures"]["subtask"] = {str(n): row for n, row in rows.items()}
+        if self.disk_sizes and not self.work.startswith(self.out):
+            # The same on the disk, where creating a file costs far more than on tmpfs: how much of
+            # each side's cost is file-system work.
+            disk = os.path.join(self.out, "work-disk")
+            shutil.rmtree(disk, ignore_errors=True)
+            os.makedirs(os.path.join(disk, "tmp"))
+            env = dict(self.env, TMPDIR=os.path.join(disk, "tmp"))
+            rows = {n: self.measure_subtask(n, disk, env, "on disk ") for n in self.disk_sizes}
+            self.results["figures"]["subtask_disk"] = {str(n): row for n, row in rows.items()}
+            shutil.rmtree(disk, ignore_errors=True)
+
+    def measure_subtask(self, n, work, env, where=""):
+        plans = self.subtask_plans
+        fixture = self.fixture(n)
+        copy = os.path.join(work, f"copy-{n}")
+        base = git(fixture, "rev-parse", "main").strip()
+        rss_files = {s: os.path.join(work, f"rss-{n}-{s}.txt") for s in (S_SMALL, S_LARGE)}
+        for path in rss_files.values():
+            if os.path.exists(path):
+                os.remove(path)
+        times, cpu = {}, {}
+        log(f"per-sub-task overhead {where}at {n} files: {self.reps} rounds of yardstick S={S_SMALL},{S_LARGE} and ours")
+        for round_ in range(self.reps):
+            # One round runs the four commands one after the other, each on a fresh copy, so load
+            # from other work on the machine hits both sides alike.
+            commands = [
+                (f"git-cli S={S_SMALL}", f"bash {self.baseline} {copy} {S_SMALL} {K}"),
+                (f"ours S={S_SMALL}", f"/usr/bin/time -v -a -o {rss_files[S_SMALL]} {self.binary} run -C {copy} {plans[S_SMALL]}"),
+                (f"git-cli S={S_LARGE}", f"bash {self.baseline} {copy} {S_LARGE} {K}"),
+                (f"ours S={S_LARGE}", f"/usr/bin/time -v -a -o {rss_files[S_LARGE]} {self.binary} run -C {copy} {plans[S_LARGE]}"),
+            ]
+            result = self.hyperfine(
+                f"subtask-{n}-{round_}", commands, runs=1, prepare=self.copy_command(fixture, copy), env=env)
+            for label, values in result.items():
+                times.setdefault(label, []).extend(values)
+                # CPU time (user + system of the process and the children it waited for): less
+                # sensitive than wall time to other work on a shared machine.
+                cpu.setdefault(label, []).append(self.last_cpu[label])
+            # The last command was ours with S=55: main must hold exactly 55 new sub-task commits.
+            count = int(git(copy, "rev-list", "--count", "--first-parent", f"{base}..main").strip())
+            subjects = git(copy, "log", "--format=%(trailers:key=Orchestrate-Subtask,valueonly)", f"{base}..main")
+            if count != S_LARGE or len([s for s in subjects.split("\n") if s.strip()]) != S_LARGE:
+                sys.exit(f"bench: ours S={S_LARGE} at {n} files left {count} commits on main, expected {S_LARGE}")
+            log(f"  round {round_ + 1}: " + ", ".join(f"{k} {v[-1] * 1000:.0f} ms" for k, v in result.items()))
+        med = {label: median(values) for label, values in times.items()}
+        ours = (med[f"ours S={S_LARGE}"] - med[f"ours S={S_SMALL}"]) / (S_LARGE - S_SMALL) * 1000
+        theirs = (med[f"git-cli S={S_LARGE}"] - med[f"git-cli S={S_SMALL}"]) / (S_LARGE - S_SMALL) * 1000
+        cpu_med = {label: median(values) for label, values in cpu.items()}
+        ours_cpu = (cpu_med[f"ours S={S_LARGE}"] - cpu_med[f"ours S={S_SMALL}"]) / (S_LARGE - S_SMALL) * 1000
+        theirs_cpu = (cpu_med[f"git-cli S={S_LARGE}"] - cpu_med[f"git-cli S={S_SMALL}"]) / (S_LARGE - S_SMALL) * 1000
+        rss = {s: self.max_rss(path) for s, path in rss_files.items()}
+        shutil.rmtree(copy, ignore_errors=True)
+        log(f"  {n} files {where}: ours {ours:.1f} ms/sub-task, git-cli {theirs:.1f} ms/sub-task (CPU time: ours "
+            f"{ours_cpu:.1f}, git-cli {theirs_cpu:.1f}), max RSS {rss}")
+        return {
+            "ours_ms_per_subtask": ours,
+            "git_cli_ms_per_subtask": theirs,
+            "speedup": theirs / ours if ours > 0 else None,
+            "ours_cpu_ms_per_subtask": ours_cpu,
+            "git_cli_cpu_ms_per_subtask": theirs_cpu,
+            "median_seconds": med,
+            "median_cpu_seconds": cpu_med,
+            "all_seconds": times,
+            "max_rss_mb": {str(s): v for s, v in rss.items()},
+        }
 
     @staticmethod
     def max_rss(path):
@@ -592,6 +606,8 @@ def main():
     parser.add_argument("--reps", type=int, default=int(os.environ.get("BENCH_REPS", "3")))
     parser.add_argument("--only", default=os.environ.get("BENCH_ONLY", ""), help="comma-separated: " + ",".join(ALL_FIGURES))
     parser.add_argument("--out", default=os.path.join(ROOT, "bench-out"))
+    parser.add_argument("--disk-sizes", default=os.environ.get("BENCH_DISK_SIZES", "1000"),
+                        help="sizes measured again with the copies on the disk (when the main work directory is tmpfs)")
     parser.add_argument("--work", default=os.environ.get("BENCH_WORK", ""),
                         help="where the copies are measured (default: tmpfs /dev/shm when it has 8 GB free, else OUT/work)")
     options = parser.parse_args()

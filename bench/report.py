@@ -54,6 +54,13 @@ def rows(results):
                 f"1c. the same in CPU time (user + system, children included), {size_label(n)} files",
                 ms(row["ours_cpu_ms_per_subtask"]), ms(row["git_cli_cpu_ms_per_subtask"]),
                 ratio(row["git_cli_cpu_ms_per_subtask"], row["ours_cpu_ms_per_subtask"]), "(context)", "—"])
+    disk = figures.get("subtask_disk", {})
+    for n in sorted(int(k) for k in disk):
+        row = disk[str(n)]
+        out.append([
+            f"1d. per-sub-task overhead with the copies on the ext4 disk instead of tmpfs, {size_label(n)} files",
+            ms(row["ours_ms_per_subtask"]), ms(row["git_cli_ms_per_subtask"]),
+            ratio(row["git_cli_ms_per_subtask"], row["ours_ms_per_subtask"]), "(context)", "—"])
     second = figures.get("second")
     if second:
         label = size_label(second["files"])
