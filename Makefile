@@ -51,7 +51,7 @@ test: deps venv
 ## test-faults: the long fault-injection tests (kill -9 at random instants, …)
 test-faults: deps
 	$(SWIFT) build
-	ORCHESTRATE_FAULTS=1 $(SWIFT) test --filter Faults
+	ORCHESTRATE_FAULTS=1 $(SWIFT) test --filter 'FaultTests|HostileAgentTests'
 
 ## demo: a throw-away repository, the example plan run end to end (script sub-tasks, no LLM, no network)
 demo: build

@@ -29,6 +29,6 @@ say git log --first-parent --format='%h %s%n%(trailers:key=Orchestrate-Subtask,k
 git log --first-parent --format='%h %s%n%(trailers:key=Orchestrate-Subtask,key=Orchestrate-Attempts,key=Orchestrate-Checkpoint)' main
 say git orchestrate run plan.yml "   # again: nothing left to do"
 git orchestrate run plan.yml | tail -3
-say ls && sh tests/run.sh
+say "ls && sh tests/run.sh"
 ls && sh tests/run.sh
 printf '\nThe demo repository is %s (remove it when done).\n' "$demo/repo"
