@@ -246,3 +246,14 @@ def render(results, docs):
     ]
     with open(path, "w") as handle:
         handle.write("\n".join(lines))
+
+
+if __name__ == "__main__":
+    # Re-render docs/performance.md from a results.json without measuring again (e.g. after editing the notes).
+    import json
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    source = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "bench-out", "results.json")
+    with open(source) as handle:
+        render(json.load(handle), os.path.join(root, "docs"))
