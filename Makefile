@@ -61,7 +61,8 @@ demo: build
 man: build
 	$(SWIFT) package --disable-sandbox plugin generate-manual --configuration $(CONFIG)
 	install -d $(SHARE)/man/man1
-	cp .build/plugins/GenerateManual/outputs/git-orchestrate/git-orchestrate.1 $(SHARE)/man/man1/git-orchestrate.1
+	# mdoc wants a paragraph macro, not an empty line, between paragraphs.
+	sed 's/^$$/.Pp/' .build/plugins/GenerateManual/outputs/git-orchestrate/git-orchestrate.1 > $(SHARE)/man/man1/git-orchestrate.1
 
 ## completions: bash (with _git_orchestrate for 'git orchestrate <TAB>'), zsh and fish
 completions: build

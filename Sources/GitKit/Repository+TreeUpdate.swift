@@ -40,20 +40,25 @@ extension Repository {
       tree = try apply(tree, present.map { ($0, OID.zero, FileMode.blob, GIT_TREE_UPDATE_REMOVE) })
     }
     if !upserts.isEmpty {
-      // A path whose parent is a file in the tree: drop the file first.
-      var blockers: [String] = []
-      for (path, _, _) in upserts {
-        var prefix = ""
-        for component in path.split(separator: "/").dropLast() {
-          prefix += prefix.isEmpty ? String(component) : "/" + component
-          if let tree, let entry = try treeEntry(in: tree, path: prefix), entry.mode != .tree { blockers.append(prefix) }
+      let plain = upserts.map { ($0.0, $0.1, $0.2, GIT_TREE_UPDATE_UPSERT) }
+      if let updated = try? apply(tree, plain) {
+        tree = updated
+      } else {
+        // A path whose parent is a file in the tree: drop the file first, then try again.
+        git_error_clear()
+        var blockers: [String] = []
+        for (path, _, _) in upserts {
+          var prefix = ""
+          for component in path.split(separator: "/").dropLast() {
+            prefix += prefix.isEmpty ? String(component) : "/" + component
+            if let tree, let entry = try treeEntry(in: tree, path: prefix), entry.mode != .tree { blockers.append(prefix) }
+          }
         }
-        if let tree, let entry = try treeEntry(in: tree, path: path), entry.mode == .tree { blockers.append(path) }
+        if !blockers.isEmpty {
+          tree = try apply(tree, Array(Set(blockers)).map { ($0, OID.zero, FileMode.blob, GIT_TREE_UPDATE_REMOVE) })
+        }
+        tree = try apply(tree, plain)
       }
-      if !blockers.isEmpty {
-        tree = try apply(tree, Array(Set(blockers)).map { ($0, OID.zero, FileMode.blob, GIT_TREE_UPDATE_REMOVE) })
-      }
-      tree = try apply(tree, upserts.map { ($0.0, $0.1, $0.2, GIT_TREE_UPDATE_UPSERT) })
     }
     if let tree { return tree }
     return try writeTree(files: [:])
