@@ -82,9 +82,8 @@ public final class Orchestrator {
   public func status(_ stored: StoredPlan) throws -> PlanStatus {
     let plan = stored.plan
     let mainName = try mainBranch(for: plan)
-    let history = try History.read(
-      repository: repository, mainRef: "refs/heads/" + mainName, planID: plan.id, base: stored.base,
-      expected: plan.subtasks.count)
+    let history = try History.readCached(
+      repository: repository, layout: layout, mainRef: "refs/heads/" + mainName, stored: stored)
     let branches = Dictionary(
       try repository.references(withPrefix: Layout.branchPrefix + plan.id + "/").map { ($0.name, $0.target) },
       uniquingKeysWith: { a, _ in a })

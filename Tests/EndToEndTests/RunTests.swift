@@ -296,3 +296,44 @@ struct RunTests {
     """
   }
 }
+
+@Suite("status cache")
+struct StatusCacheTests {
+  @Test("status keeps a cache of main's history, and stays right when main moves forward or is rewound")
+  func cacheFollowsMain() throws {
+    let box = try Sandbox()
+    try box.write(
+      "plan.yml",
+      """
+      id: cached
+      description: d
+      max_attempts: 1
+      subtasks:
+        - id: one
+          run: ["echo 1 > one.txt"]
+          checkpoint: { commands: ["test -f one.txt"] }
+        - id: two
+          run: ["echo 2 > two.txt"]
+          checkpoint: { commands: ["test -f two.txt"] }
+      """)
+    #expect(box.orchestrate("run", "plan.yml").status == 0)
+    func completed() throws -> [String] {
+      let out = box.orchestrate("status", "--json")
+      let json = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any]
+      return json?["completed_subtasks"] as? [String] ?? ["<no json: \(out.stderr)>"]
+    }
+    #expect(try completed() == ["one", "two"])
+    let cache = box.repo.appendingPathComponent(".git/orchestrate/cache/history-cached.json")
+    #expect(FileManager.default.fileExists(atPath: cache.path))
+    // Rewound: the user drops the last sub-task commit.
+    try box.git("reset", "-q", "--hard", "main~1")
+    #expect(try completed() == ["one"])
+    // Forward again, with a commit of someone else's on top.
+    try box.git("reset", "-q", "--hard", "HEAD@{1}")
+    try box.git("commit", "-q", "--allow-empty", "-m", "someone else")
+    #expect(try completed() == ["one", "two"])
+    // A corrupt cache is rebuilt, not trusted.
+    try Data("{not json".utf8).write(to: cache)
+    #expect(try completed() == ["one", "two"])
+  }
+}

@@ -77,8 +77,8 @@ public struct PlanStatus: Codable, Sendable, Equatable {
 }
 
 /// What main's history says about one plan's sub-tasks.
-struct History {
-  struct Completion {
+struct History: Codable {
+  struct Completion: Codable {
     var commit: OID
     var attempts: Int
     var duration: Double?
@@ -100,6 +100,62 @@ struct History {
       return history.completions.count < expected || stop != nil
     }
     return history
+  }
+
+  /// `read`, with the result kept in `<common dir>/orchestrate/cache/`: commits never change, so
+  /// only the commits main gained since the cached tip are read (a `status` of a long plan then
+  /// costs the same as a short one's). The cache is derived data: a missing, unreadable or
+  /// mismatched file is simply rebuilt.
+  static func readCached(
+    repository: Repository, layout: Layout, mainRef: String, stored: StoredPlan
+  ) throws -> History {
+    let plan = stored.plan
+    let file = layout.stateDirectory + "/cache/history-" + plan.id + ".json"
+    guard let tip = try repository.resolve(mainRef) else { return History() }
+    if let data = FileManager.default.contents(atPath: file),
+      let cached = try? JSONDecoder().decode(CachedHistory.self, from: data),
+      cached.planCommit == stored.commit, cached.mainRef == mainRef, let known = cached.history.mainTip
+    {
+      if known == tip { return cached.history }
+      var added = History()
+      var reachedKnown = false
+      var walked = 0
+      try repository.walkFirstParents(from: tip, stop: known) { commit in
+        if commit.parents.first == known { reachedKnown = true }
+        added.record(commit, planID: plan.id)
+        walked += 1
+        return walked < 10_000 && commit.oid != stored.base
+      }
+      if reachedKnown {
+        var merged = cached.history
+        merged.mainTip = tip
+        for (id, completion) in added.completions where merged.completions[id] == nil {
+          merged.completions[id] = completion
+        }
+        save(merged, stored: stored, mainRef: mainRef, to: file)
+        return merged
+      }
+    }
+    let fresh = try read(
+      repository: repository, mainRef: mainRef, planID: plan.id, base: stored.base, expected: plan.subtasks.count)
+    save(fresh, stored: stored, mainRef: mainRef, to: file)
+    return fresh
+  }
+
+  private struct CachedHistory: Codable {
+    var planCommit: OID
+    var mainRef: String
+    var history: History
+  }
+
+  private static func save(_ history: History, stored: StoredPlan, mainRef: String, to file: String) {
+    guard let data = try? JSONEncoder().encode(CachedHistory(planCommit: stored.commit, mainRef: mainRef, history: history))
+    else { return }
+    let folder = (file as NSString).deletingLastPathComponent
+    try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let temporary = file + ".\(getpid()).tmp"
+    guard FileManager.default.createFile(atPath: temporary, contents: data) else { return }
+    if rename(temporary, file) != 0 { unlink(temporary) }
   }
 
   /// Notes `commit` if it completes a sub-task of `planID` (the newest such commit wins).
