@@ -96,8 +96,20 @@ format:
 lint:
 	$(SWIFT) format lint --recursive Sources Tests Package.swift
 
-bench: deps
-	@echo "make bench: not yet implemented"; exit 1
+## bench: the performance figures against the git-CLI yardstick (a program, never a test); writes
+## bench-out/results.json and docs/performance.md. Quick: make bench BENCH_SIZES="1000 20000"
+BENCH_SIZES ?= 1000 20000 100000
+BENCH_REPS  ?= 3
+BENCH_ONLY  ?=
+BENCH_DISK_SIZES ?= 1000
+bench: deps venv
+	@command -v hyperfine >/dev/null 2>&1 && [ -x /usr/bin/time ] || { \
+	  echo "make bench: installing hyperfine and time with apt-get"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq hyperfine time >/dev/null; }
+	$(SWIFT) build -c release --product git-orchestrate
+	BENCH_SIZES="$(BENCH_SIZES)" BENCH_REPS="$(BENCH_REPS)" BENCH_ONLY="$(BENCH_ONLY)" BENCH_DISK_SIZES="$(BENCH_DISK_SIZES)" \
+	  $(VENV)/bin/python bench/bench.py --bin .build/release/git-orchestrate --out bench-out
 
 clean:
 	rm -rf .build

@@ -1,0 +1,631 @@
+#!/usr/bin/env python3
+"""make bench: git-orchestrate's costs against the git-CLI yardstick, measured in the same run.
+
+Usage (normally through `make bench`):
+  python bench/bench.py --bin .build/release/git-orchestrate [--sizes "1000 20000 100000"]
+                        [--reps 3] [--only subtask,second,status,verify,mcp] [--out bench-out]
+
+Whole-process timings come from hyperfine (-N: no shell in between); peak memory from
+/usr/bin/time -v; the MCP round trip from the official Python SDK (run this with the venv's python).
+Writes OUT/results.json, docs/performance.md and docs/performance.svg. A benchmark, never a test:
+nothing here fails because a figure is slow; it fails only when a command gives a wrong result.
+"""
+
+import argparse
+import asyncio
+import datetime
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.join(ROOT, "bench")
+K = 5  # files edited per sub-task, as in the yardstick
+S_SMALL, S_LARGE = 5, 55
+ALL_FIGURES = ["subtask", "second", "status", "verify", "mcp"]
+
+TARGETS = {  # figure -> (limit in its unit, unit)
+    ("subtask", 20000): 10.0,
+    ("subtask", 100000): 20.0,
+    "second": 100.0,
+    "status": 50.0,
+    "verify": 100.0,
+    "mcp": 5.0,
+    "memory": 100.0,
+}
+
+
+def log(message):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def run(args, **kwargs):
+    """Runs a command that must succeed; returns its standard output."""
+    kwargs.setdefault("check", True)
+    kwargs.setdefault("capture_output", True)
+    kwargs.setdefault("text", True)
+    try:
+        return subprocess.run(args, **kwargs).stdout
+    except subprocess.CalledProcessError as error:
+        sys.exit(f"bench: {' '.join(map(str, args))[:300]} failed ({error.returncode}):\n{error.stdout}\n{error.stderr}")
+
+
+def git(repo, *args, **kwargs):
+    return run(["git", "-C", repo, *args], **kwargs)
+
+
+def sha256_of(*paths):
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as handle:
+            digest.update(handle.read())
+    return digest.hexdigest()[:16]
+
+
+def shared_script(name):
+    """The shared copy beside the repository when present (CI, the project's machines), else bench/'s copy."""
+    shared = os.path.normpath(os.path.join(ROOT, "..", "shared", "bench", name))
+    local = os.path.join(HERE, name)
+    if os.path.exists(shared):
+        return shared, sha256_of(shared) == sha256_of(local)
+    return local, True
+
+
+def median(values):
+    return statistics.median(values) if values else None
+
+
+def file_path(i):
+    return f"src/m{i % 200:03d}/f{i:06d}.txt"
+
+
+def edit_command(label, t):
+    """The shell command that edits the same K files the yardstick edits in its sub-task t."""
+    return " && ".join(f"echo '{label} {t}' >> {file_path((t * K + j) % 1000)}" for j in range(K))
+
+
+def yaml_quote(text):
+    return json.dumps(text)  # a JSON string is a YAML flow scalar
+
+
+def write_plan(path, plan_id, subtasks, max_attempts=1):
+    """subtasks: [(id, run_command, checkpoint_command)]"""
+    lines = [f"id: {plan_id}", f"description: benchmark plan {plan_id}", f"max_attempts: {max_attempts}", "subtasks:"]
+    for sid, command, checkpoint in subtasks:
+        lines += [
+            f"  - id: {sid}",
+            f"    description: {sid}",
+            f"    run: [{yaml_quote(command)}]",
+            f"    checkpoint: {{commands: [{yaml_quote(checkpoint)}]}}",
+        ]
+    with open(path, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return path
+
+
+class Bench:
+    def __init__(self, options):
+        self.binary = os.path.abspath(options.bin)
+        self.out = os.path.abspath(options.out)
+        self.sizes = sorted(int(s) for s in options.sizes.split())
+        self.reps = options.reps
+        self.disk_sizes = sorted(int(s) for s in options.disk_sizes.split())
+        self.only = options.only.split(",") if options.only else ALL_FIGURES
+        self.work = self.choose_work_directory(options.work)
+        self.fixtures = os.path.join(self.out, "fixtures")
+        self.plans = os.path.join(self.out, "plans")
+        for folder in (self.work, self.fixtures, self.plans):
+            os.makedirs(folder, exist_ok=True)
+        self.make_fixture, same_fixture = shared_script("make-fixture.sh")
+        self.baseline, same_baseline = shared_script("git-cli-baseline.sh")
+        self.results = {
+            "figures": {},
+            "scripts": {
+                "make_fixture": self.make_fixture,
+                "git_cli_baseline": self.baseline,
+                "bench_copies_identical": same_fixture and same_baseline,
+            },
+        }
+        if not (same_fixture and same_baseline):
+            log("warning: bench/'s copies of the shared scripts differ from ../shared/bench; using the shared ones")
+        # TMPDIR: the yardstick's worktree (mktemp -d) lives on the same file system as our workspace.
+        self.env = dict(os.environ, GIT_CONFIG_NOSYSTEM="1", NO_COLOR="1", LC_ALL="C", TMPDIR=self.tmp)
+        self.env.pop("ORCHESTRATE_TRACE", None)
+        self.results["work_directory"] = self.work
+
+    def choose_work_directory(self, requested):
+        """Where the copies are made and measured: tmpfs when it has room, else bench-out/work.
+
+        Every measured run starts from a fresh `cp -a` of a fixture. On this project's VMs creating a
+        file on the ext4 disk costs ~0.4 ms of kernel time, so one copy of the 100k-file fixture takes
+        about a minute there against 4 s on tmpfs, and the 12 copies of the 100k round alone would blow
+        the 15-minute budget. Both sides run on the same file system, whichever it is.
+        """
+        if requested:
+            work = os.path.abspath(requested)
+        else:
+            work = os.path.join(self.out, "work")
+            try:
+                stats = os.statvfs("/dev/shm")
+                if stats.f_bavail * stats.f_frsize > 8 * 1024**3:
+                    work = "/dev/shm/git-orchestrate-bench"
+            except OSError:
+                pass
+        shutil.rmtree(work, ignore_errors=True)
+        os.makedirs(work)
+        self.tmp = os.path.join(work, "tmp")
+        os.makedirs(self.tmp)
+        return work
+
+    # MARK: - tools
+
+    def hyperfine(self, name, commands, runs, prepare=None, warmup=0, env=None):
+        """Times commands with hyperfine; returns {command name: [seconds per run]}."""
+        export = os.path.join(self.work, f"hyperfine-{name}.json")
+        args = ["hyperfine", "-N", "--style", "none", "--runs", str(runs), "--export-json", export]
+        if warmup:
+            args += ["--warmup", str(warmup)]
+        if prepare:
+            args += ["--prepare", prepare]
+        for label, command in commands:
+            args += ["-n", label, command]
+        run(args, env=env or self.env)
+        with open(export) as handle:
+            data = json.load(handle)
+        self.last_cpu = {result["command"]: result["user"] + result["system"] for result in data["results"]}
+        return {result["command"]: result["times"] for result in data["results"]}
+
+    def fixture(self, n):
+        """A make-fixture.sh repository of n files, packed (so git's background gc cannot race a copy)."""
+        path = os.path.join(self.fixtures, str(n))
+        marker = path + ".ok"
+        stamp = sha256_of(self.make_fixture)
+        if os.path.exists(marker) and open(marker).read() == stamp and os.path.isdir(path):
+            return path
+        log(f"making the {n}-file fixture")
+        started = time.monotonic()
+        # make-fixture.sh leaves ~n loose objects, so its commit would start `git gc --auto` in the
+        # background, which deletes loose objects while a copy is made (and makes a foreground gc
+        # refuse to run). gc.auto=0 from the environment stops that; then one foreground gc packs it all.
+        env = dict(self.env, GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0="gc.auto", GIT_CONFIG_VALUE_0="0")
+        run(["bash", self.make_fixture, path, str(n)], env=env)
+        git(path, "gc", "-q")
+        with open(marker, "w") as handle:
+            handle.write(stamp)
+        log(f"  done in {time.monotonic() - started:.1f} s")
+        return path
+
+    def copy_command(self, source, target):
+        return f"sh -c 'rm -rf {target} && cp -a {source} {target}'"
+
+    def fresh_copy(self, source, target):
+        shutil.rmtree(target, ignore_errors=True)
+        run(["cp", "-a", source, target])
+        return target
+
+    # MARK: - 1 and 6: per-sub-task overhead, peak memory
+
+    def bench_subtask(self):
+        self.subtask_plans = {}
+        for s in (S_SMALL, S_LARGE):
+            self.subtask_plans[s] = write_plan(
+                os.path.join(self.plans, f"run-{s}.yml"), "bench",
+                [(f"s{t:03d}", edit_command("sub-task", t), "true") for t in range(1, s + 1)])
+        rows = {n: self.measure_subtask(n, self.work, self.env) for n in self.sizes}
+        self.results["figures"]["subtask"] = {str(n): row for n, row in rows.items()}
+        if self.disk_sizes and not self.work.startswith(self.out):
+            # The same on the disk, where creating a file costs far more than on tmpfs: how much of
+            # each side's cost is file-system work.
+            disk = os.path.join(self.out, "work-disk")
+            shutil.rmtree(disk, ignore_errors=True)
+            os.makedirs(os.path.join(disk, "tmp"))
+            env = dict(self.env, TMPDIR=os.path.join(disk, "tmp"))
+            rows = {n: self.measure_subtask(n, disk, env, "on disk ") for n in self.disk_sizes}
+            self.results["figures"]["subtask_disk"] = {str(n): row for n, row in rows.items()}
+            shutil.rmtree(disk, ignore_errors=True)
+
+    def measure_subtask(self, n, work, env, where=""):
+        plans = self.subtask_plans
+        fixture = self.fixture(n)
+        copy = os.path.join(work, f"copy-{n}")
+        base = git(fixture, "rev-parse", "main").strip()
+        rss_files = {s: os.path.join(work, f"rss-{n}-{s}.txt") for s in (S_SMALL, S_LARGE)}
+        for path in rss_files.values():
+            if os.path.exists(path):
+                os.remove(path)
+        times, cpu = {}, {}
+        log(f"per-sub-task overhead {where}at {n} files: {self.reps} rounds of yardstick S={S_SMALL},{S_LARGE} and ours")
+        for round_ in range(self.reps):
+            # One round runs the four commands one after the other, each on a fresh copy, so load
+            # from other work on the machine hits both sides alike.
+            commands = [
+                (f"git-cli S={S_SMALL}", f"bash {self.baseline} {copy} {S_SMALL} {K}"),
+                (f"ours S={S_SMALL}", f"/usr/bin/time -v -a -o {rss_files[S_SMALL]} {self.binary} run -C {copy} {plans[S_SMALL]}"),
+                (f"git-cli S={S_LARGE}", f"bash {self.baseline} {copy} {S_LARGE} {K}"),
+                (f"ours S={S_LARGE}", f"/usr/bin/time -v -a -o {rss_files[S_LARGE]} {self.binary} run -C {copy} {plans[S_LARGE]}"),
+            ]
+            result = self.hyperfine(
+                f"subtask-{n}-{round_}", commands, runs=1, prepare=self.copy_command(fixture, copy), env=env)
+            for label, values in result.items():
+                times.setdefault(label, []).extend(values)
+                # CPU time (user + system of the process and the children it waited for): less
+                # sensitive than wall time to other work on a shared machine.
+                cpu.setdefault(label, []).append(self.last_cpu[label])
+            # The last command was ours with S=55: main must hold exactly 55 new sub-task commits.
+            count = int(git(copy, "rev-list", "--count", "--first-parent", f"{base}..main").strip())
+            subjects = git(copy, "log", "--format=%(trailers:key=Orchestrate-Subtask,valueonly)", f"{base}..main")
+            if count != S_LARGE or len([s for s in subjects.split("\n") if s.strip()]) != S_LARGE:
+                sys.exit(f"bench: ours S={S_LARGE} at {n} files left {count} commits on main, expected {S_LARGE}")
+            log(f"  round {round_ + 1}: " + ", ".join(f"{k} {v[-1] * 1000:.0f} ms" for k, v in result.items()))
+        med = {label: median(values) for label, values in times.items()}
+        ours = (med[f"ours S={S_LARGE}"] - med[f"ours S={S_SMALL}"]) / (S_LARGE - S_SMALL) * 1000
+        theirs = (med[f"git-cli S={S_LARGE}"] - med[f"git-cli S={S_SMALL}"]) / (S_LARGE - S_SMALL) * 1000
+        cpu_med = {label: median(values) for label, values in cpu.items()}
+        ours_cpu = (cpu_med[f"ours S={S_LARGE}"] - cpu_med[f"ours S={S_SMALL}"]) / (S_LARGE - S_SMALL) * 1000
+        theirs_cpu = (cpu_med[f"git-cli S={S_LARGE}"] - cpu_med[f"git-cli S={S_SMALL}"]) / (S_LARGE - S_SMALL) * 1000
+        rss = {s: self.max_rss(path) for s, path in rss_files.items()}
+        shutil.rmtree(copy, ignore_errors=True)
+        log(f"  {n} files {where}: ours {ours:.1f} ms/sub-task, git-cli {theirs:.1f} ms/sub-task (CPU time: ours "
+            f"{ours_cpu:.1f}, git-cli {theirs_cpu:.1f}), max RSS {rss}")
+        return {
+            "ours_ms_per_subtask": ours,
+            "git_cli_ms_per_subtask": theirs,
+            "speedup": theirs / ours if ours > 0 else None,
+            "ours_cpu_ms_per_subtask": ours_cpu,
+            "git_cli_cpu_ms_per_subtask": theirs_cpu,
+            "median_seconds": med,
+            "median_cpu_seconds": cpu_med,
+            "all_seconds": times,
+            "max_rss_mb": {str(s): v for s, v in rss.items()},
+        }
+
+    @staticmethod
+    def max_rss(path):
+        """Largest 'Maximum resident set size' in a /usr/bin/time -v output file, in MB."""
+        if not os.path.exists(path):
+            return None
+        values = [int(v) for v in re.findall(r"Maximum resident set size \(kbytes\): (\d+)", open(path).read())]
+        return max(values) / 1024 if values else None
+
+    # MARK: - 2: the second run's set-up, working directory reused
+
+    def bench_second(self):
+        n = self.sizes[-1]
+        fixture = self.fixture(n)
+        repo = self.fresh_copy(fixture, os.path.join(self.work, f"second-{n}"))
+        gates = os.path.join(self.work, "gates")
+        shutil.rmtree(gates, ignore_errors=True)
+        os.makedirs(gates)
+        measured = max(self.reps, 5)
+        total = measured + 1
+        # Sub-task k edits one file, then waits for its gate: without the gate the attempt fails and,
+        # with max_attempts 1, the run stops there. So each measured run resumes exactly one sub-task
+        # in the workspace the previous run left, lands it, and stops at the next one.
+        plan = write_plan(
+            os.path.join(self.plans, "second.yml"), "second",
+            [(f"k{k:02d}", f"echo 'second {k}' >> {file_path(500 + k)} && test -f {gates}/{k}", "true")
+             for k in range(1, total + 1)])
+        log(f"second run at {n} files: the first run (creates the workspace), then {measured} measured runs")
+        open(os.path.join(gates, "1"), "w").close()
+        first = self.timed_run(repo, plan, expect_exit=1)
+        samples = []
+        for k in range(2, total + 1):
+            open(os.path.join(gates, str(k)), "w").close()
+            sample = self.timed_run(repo, plan, expect_exit=0 if k == total else 1)
+            if sample["setup_ms"] is None or sample["landed_ms"] is None:
+                sys.exit(f"bench: the second run {k} did not start and land a sub-task: {sample}")
+            samples.append(sample)
+            log(f"  run {k}: set-up {sample['setup_ms']:.0f} ms, landed at {sample['landed_ms']:.0f} ms, "
+                f"exit at {sample['total_ms']:.0f} ms, max RSS {sample['max_rss_mb']:.0f} MB")
+        shutil.rmtree(repo, ignore_errors=True)
+        self.results["figures"]["second"] = {
+            "files": n,
+            "setup_ms": median([s["setup_ms"] for s in samples]),
+            "landed_ms": median([s["landed_ms"] for s in samples]),
+            "total_ms": median([s["total_ms"] for s in samples]),
+            "max_rss_mb": max(s["max_rss_mb"] for s in samples),
+            "first_run": first,
+            "samples": samples,
+        }
+
+    def timed_run(self, repo, plan, expect_exit):
+        """`run --json`, timing when the first sub-task starts and lands, and the exit; max RSS from wait4."""
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [self.binary, "run", "--json", "-C", repo, plan], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=self.env)
+        setup = landed = None
+        for line in process.stdout:
+            now = (time.perf_counter() - started) * 1000
+            try:
+                event = json.loads(line).get("event")
+            except ValueError:
+                continue
+            if event == "subtask_started" and setup is None:
+                setup = now
+            elif event == "subtask_completed" and landed is None:
+                landed = now
+        stderr = process.stderr.read()
+        _, status, usage = os.wait4(process.pid, 0)
+        total = (time.perf_counter() - started) * 1000
+        code = os.waitstatus_to_exitcode(status)
+        process.returncode = code
+        if code != expect_exit:
+            sys.exit(f"bench: run of {plan} exited {code}, expected {expect_exit}: {stderr.decode()[-800:]}")
+        return {"setup_ms": setup, "landed_ms": landed, "total_ms": total, "max_rss_mb": usage.ru_maxrss / 1024}
+
+    # MARK: - 3: status over 1,000 completed sub-tasks and 100,000 commits of other history
+
+    def status_repository(self):
+        path = os.path.join(self.fixtures, "status")
+        marker = path + ".ok"
+        stamp = "v1-" + sha256_of(__file__)
+        if os.path.exists(marker) and open(marker).read() == stamp:
+            return path
+        log("making the status repository: 100,000 commits of other history, a plan, 1,000 sub-task commits")
+        started = time.monotonic()
+        shutil.rmtree(path, ignore_errors=True)
+        run(["git", "init", "-q", "-b", "main", path])
+        git(path, "config", "user.name", "bench")
+        git(path, "config", "user.email", "bench@example.invalid")
+        stream = []
+        when = 1_600_000_000
+        for i in range(1, 100_001):
+            content = f"change {i}\n".encode()
+            message = f"other work {i}\n".encode()
+            stream.append(b"commit refs/heads/main\n")
+            stream.append(f"committer Other <other@example.invalid> {when + i} +0000\n".encode())
+            stream.append(b"data %d\n%s" % (len(message), message))
+            stream.append(b"M 100644 inline other/f%03d.txt\ndata %d\n%s\n" % (i % 100, len(content), content))
+        run(["git", "-C", path, "fast-import", "--quiet"], input=b"".join(stream), text=False)
+        git(path, "reset", "-q", "--hard", "main")
+        total = 1000
+        plan = write_plan(
+            os.path.join(self.plans, "status.yml"), "status-bench",
+            [(f"s{t:04d}", f"echo {t} > done/s{t:04d}.txt", "true") for t in range(1, total + 1)])
+        run([self.binary, "plan", "add", "-C", path, plan], env=self.env)
+        base = git(path, "rev-parse", "main").strip()
+        stream = []
+        for t in range(1, total + 1):
+            # The exact message `run` writes (Sources/OrchestrateKit/Runner/CommitMessage.swift).
+            message = (
+                f"s{t:04d}\n\nArtifacts:\n  A done/s{t:04d}.txt\n\n"
+                f"Orchestrate-Plan: status-bench\nOrchestrate-Subtask: {t}/{total} s{t:04d}\n"
+                f"Orchestrate-Attempts: 1\nOrchestrate-Checkpoint: passed (1 command, 0.0 s)\n"
+                f"Orchestrate-Duration: 0.1 s\n").encode()
+            content = f"{t}\n".encode()
+            stream.append(b"commit refs/heads/main\n")
+            stream.append(f"committer bench <bench@example.invalid> {when + 200_000 + t} +0000\n".encode())
+            stream.append(b"data %d\n%s" % (len(message), message))
+            if t == 1:
+                stream.append(f"from {base}\n".encode())
+            stream.append(b"M 100644 inline done/s%04d.txt\ndata %d\n%s\n" % (t, len(content), content))
+        run(["git", "-C", path, "fast-import", "--quiet"], input=b"".join(stream), text=False)
+        git(path, "reset", "-q", "--hard", "main")
+        git(path, "gc", "-q")
+        with open(path + ".base", "w") as handle:
+            handle.write(base)
+        with open(marker, "w") as handle:
+            handle.write(stamp)
+        log(f"  done in {time.monotonic() - started:.1f} s")
+        return path
+
+    def bench_status(self):
+        repo = self.status_repository()
+        base = open(repo + ".base").read().strip()
+        report = json.loads(run([self.binary, "status", "--json", "-C", repo, "status-bench"], env=self.env))
+        if len(report["completed_subtasks"]) != 1000 or report["total_subtasks"] != 1000:
+            sys.exit(f"bench: status reports {len(report['completed_subtasks'])} of {report['total_subtasks']} completed")
+        commits = int(git(repo, "rev-list", "--count", "main").strip())
+        log(f"status --json on {commits} commits: hyperfine")
+        result = self.hyperfine("status", [
+            ("ours", f"{self.binary} status --json -C {repo} status-bench"),
+            ("git-cli", f"git -C {repo} log --first-parent --format=%(trailers:key=Orchestrate-Subtask,valueonly) {base}..main"),
+        ], runs=max(20, self.reps * 5), warmup=3)
+        ours, theirs = median(result["ours"]) * 1000, median(result["git-cli"]) * 1000
+        # The same with no state the tool may keep between calls (.git/orchestrate/cache): a first call.
+        cache = os.path.join(repo, ".git", "orchestrate", "cache")
+        cold = self.hyperfine("status-cold", [("cold", f"{self.binary} status --json -C {repo} status-bench")],
+                              runs=max(10, self.reps * 3), prepare=f"rm -rf {cache}")
+        cold_ms = median(cold["cold"]) * 1000
+        self.results["figures"]["status"] = {
+            "ms": ours, "git_cli_ms": theirs, "cold_ms": cold_ms, "commits": commits, "all_seconds": result}
+        log(f"  status {ours:.1f} ms (with no cache {cold_ms:.1f} ms); git log of the plan's range {theirs:.1f} ms")
+
+    # MARK: - 4: verify of 1,000 sub-task commits with recorded passes
+
+    def verify_repository(self):
+        """A real `run` of a 1,000-step script plan on a small repository: the most honest records."""
+        path = os.path.join(self.work, "verify")
+        ran_log = os.path.join(self.work, "verify-checkpoints.log")
+        shutil.rmtree(path, ignore_errors=True)
+        run(["git", "init", "-q", "-b", "main", path])
+        git(path, "config", "user.name", "bench")
+        git(path, "config", "user.email", "bench@example.invalid")
+        with open(os.path.join(path, "README"), "w") as handle:
+            handle.write("verify benchmark\n")
+        git(path, "add", "-A")
+        git(path, "commit", "-q", "-m", "start")
+        total = 1000
+        # The checkpoint leaves a line outside the repository each time it runs, so the benchmark
+        # can tell that verify ran none.
+        plan = write_plan(
+            os.path.join(self.plans, "verify.yml"), "verify-bench",
+            [(f"v{t:04d}", f"echo {t} >> f{t % 50:02d}.txt", f"test -s f{t % 50:02d}.txt && echo {t} >> {ran_log}")
+             for t in range(1, total + 1)])
+        log("verify: a real run of a 1,000-step script plan on a small repository")
+        started = time.perf_counter()
+        run([self.binary, "run", "-C", path, plan], env=self.env)
+        seconds = time.perf_counter() - started
+        log(f"  the run took {seconds:.1f} s ({seconds * 1000 / total:.1f} ms per sub-task, process starts included)")
+        return path, ran_log, seconds
+
+    def bench_verify(self):
+        repo, ran_log, run_seconds = self.verify_repository()
+        open(ran_log, "w").close()
+        output = run([self.binary, "verify", "-C", repo], env=self.env)
+        summary = output.strip().split("\n")[-1]
+        if "1000 sub-task commits verified: 1000 passed, 0 failed (0 checkpoints run)" not in summary:
+            sys.exit(f"bench: verify says: {summary}")
+        yardstick = os.path.join(HERE, "verify-git-cli.sh")
+        log("verify: hyperfine")
+        result = self.hyperfine("verify", [
+            ("ours", f"{self.binary} verify -C {repo}"),
+            ("git-cli", f"bash {yardstick} {repo}"),
+        ], runs=max(10, self.reps * 3), warmup=2)
+        if os.path.getsize(ran_log) != 0:
+            sys.exit("bench: verify ran a checkpoint command")
+        checked = run(["bash", yardstick, repo]).strip()
+        if checked != "1000":
+            sys.exit(f"bench: the git-cli verification found {checked} passes, expected 1000")
+        ours, theirs = median(result["ours"]) * 1000, median(result["git-cli"]) * 1000
+        self.results["figures"]["verify"] = {
+            "ms": ours, "git_cli_ms": theirs, "commits": 1000, "run_seconds_for_1000_subtasks": run_seconds,
+            "all_seconds": result}
+        log(f"  verify {ours:.1f} ms; git-cli loop {theirs:.1f} ms")
+
+    # MARK: - 5: MCP get_next_subtask round trip
+
+    def bench_mcp(self):
+        n = self.sizes[0]
+        repo = self.fresh_copy(self.fixture(n), os.path.join(self.work, "mcp"))
+        plan = write_plan(
+            os.path.join(self.plans, "mcp.yml"), "mcp-bench",
+            [(f"m{t}", edit_command("mcp", t), "true") for t in range(1, 4)])
+        run([self.binary, "plan", "add", "-C", repo, plan], env=self.env)
+        calls = 1000
+        log(f"MCP get_next_subtask: {calls} calls from the Python SDK, then {calls} from a bare JSON-RPC client")
+        sdk = asyncio.run(self.mcp_sdk(repo, calls))
+        bare = self.mcp_bare(repo, calls)
+        self.results["figures"]["mcp"] = {
+            "files": n, "calls": calls,
+            "sdk_median_ms": median(sdk), "sdk_p90_ms": statistics.quantiles(sdk, n=10)[-1],
+            "bare_median_ms": median(bare), "bare_p90_ms": statistics.quantiles(bare, n=10)[-1],
+        }
+        log(f"  SDK median {median(sdk):.2f} ms, bare JSON-RPC median {median(bare):.2f} ms")
+
+    async def mcp_sdk(self, repo, calls):
+        try:
+            from mcp import ClientSession, StdioServerParameters
+            from mcp.client.stdio import stdio_client
+        except ImportError:
+            sys.exit("bench: the MCP Python SDK is missing; run `make venv` and use .venv/bin/python")
+        params = StdioServerParameters(command=self.binary, args=["mcp", "-C", repo], env=self.env)
+        samples = []
+        async with stdio_client(params, errlog=open(os.devnull, "w")) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                first = await session.call_tool("get_next_subtask", {"master_task_id": "mcp-bench"})
+                if first.isError or not first.structuredContent.get("has_next"):
+                    sys.exit(f"bench: get_next_subtask failed: {first.content[0].text[:400]}")
+                for _ in range(calls):
+                    started = time.perf_counter()
+                    result = await session.call_tool("get_next_subtask", {"master_task_id": "mcp-bench"})
+                    samples.append((time.perf_counter() - started) * 1000)
+                    if result.isError:
+                        sys.exit(f"bench: get_next_subtask failed: {result.content[0].text[:400]}")
+        return samples
+
+    def mcp_bare(self, repo, calls):
+        """Newline-delimited JSON-RPC over the pipes, no SDK: what the server itself costs."""
+        process = subprocess.Popen(
+            [self.binary, "mcp", "-C", repo], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, env=self.env, bufsize=0)
+
+        def request(ident, method, params=None):
+            message = {"jsonrpc": "2.0", "id": ident, "method": method}
+            if params is not None:
+                message["params"] = params
+            process.stdin.write((json.dumps(message) + "\n").encode())
+            line = process.stdout.readline()
+            reply = json.loads(line)
+            if "error" in reply or reply.get("result", {}).get("isError"):
+                sys.exit(f"bench: MCP {method} failed: {line[:400]}")
+            return reply
+
+        request(0, "initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
+                                  "clientInfo": {"name": "bench", "version": "1"}})
+        process.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+        arguments = {"name": "get_next_subtask", "arguments": {"master_task_id": "mcp-bench"}}
+        request(1, "tools/call", arguments)
+        samples = []
+        for i in range(calls):
+            started = time.perf_counter()
+            request(2 + i, "tools/call", arguments)
+            samples.append((time.perf_counter() - started) * 1000)
+        process.stdin.close()
+        process.wait(timeout=60)
+        return samples
+
+    # MARK: - report
+
+    def machine(self):
+        cpu = "unknown"
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        memory = next((line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal")), "0")
+        return {
+            "nproc": os.cpu_count(),
+            "cpu": cpu,
+            "memory_gb": round(int(memory) / 1024 / 1024, 1),
+            "kernel": platform.release(),
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "load_average": os.getloadavg(),
+            "git": run(["git", "--version"]).strip(),
+            "hyperfine": run(["hyperfine", "--version"]).strip(),
+            "commit": run(["git", "-C", ROOT, "log", "-1", "--format=%h %s"]).strip(),
+        }
+
+    def run_all(self):
+        self.results["machine_at_start"] = self.machine()
+        started = time.monotonic()
+        for figure in ALL_FIGURES:
+            if figure in self.only:
+                getattr(self, "bench_" + figure)()
+        self.results["machine"] = self.machine()
+        self.results["machine"]["load_average_at_start"] = self.results["machine_at_start"]["load_average"]
+        self.results["elapsed_seconds"] = time.monotonic() - started
+        self.results["sizes"] = self.sizes
+        self.results["reps"] = self.reps
+        if self.work.startswith("/dev/shm/"):
+            shutil.rmtree(self.work, ignore_errors=True)  # memory, not disk: give it back
+        with open(os.path.join(self.out, "results.json"), "w") as handle:
+            json.dump(self.results, handle, indent=2, sort_keys=True)
+        from report import render
+        render(self.results, os.path.join(ROOT, "docs"))
+        log(f"done in {self.results['elapsed_seconds'] / 60:.1f} min; wrote {self.out}/results.json and docs/performance.md")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bin", required=True, help="the release git-orchestrate binary")
+    parser.add_argument("--sizes", default=os.environ.get("BENCH_SIZES", "1000 20000 100000"))
+    parser.add_argument("--reps", type=int, default=int(os.environ.get("BENCH_REPS", "3")))
+    parser.add_argument("--only", default=os.environ.get("BENCH_ONLY", ""), help="comma-separated: " + ",".join(ALL_FIGURES))
+    parser.add_argument("--out", default=os.path.join(ROOT, "bench-out"))
+    parser.add_argument("--disk-sizes", default=os.environ.get("BENCH_DISK_SIZES", "1000"),
+                        help="sizes measured again with the copies on the disk (when the main work directory is tmpfs)")
+    parser.add_argument("--work", default=os.environ.get("BENCH_WORK", ""),
+                        help="where the copies are measured (default: tmpfs /dev/shm when it has 8 GB free, else OUT/work)")
+    options = parser.parse_args()
+    if options.reps < 3:
+        parser.error("--reps must be at least 3 (medians of fewer runs mean little on a shared machine)")
+    for tool in ("hyperfine", "/usr/bin/time", "git"):
+        if not shutil.which(tool):
+            sys.exit(f"bench: {tool} is missing (Debian: apt-get install hyperfine time git)")
+    Bench(options).run_all()
+
+
+if __name__ == "__main__":
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, HERE)
+    main()
