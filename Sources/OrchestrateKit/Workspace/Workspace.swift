@@ -173,10 +173,12 @@ final class Workspace {
       changes = .everything(reason: "first snapshot")
     }
     switch changes {
-    case .everything:
+    case .everything(let reason):
+      Trace.mark("  snapshot: full scan (\(reason))")
       try fullScan()
     case .paths(let paths):
       if paths.contains(where: { ($0.split(separator: "/").last ?? "").hasPrefix(".git") }) {
+        Trace.mark("  snapshot: full scan (.gitignore or .gitattributes changed)")
         // .gitignore or .gitattributes changed: what is ignored, or how it is hashed, may change anywhere.
         try fullScan()
       } else {

@@ -94,12 +94,14 @@ final class Sandbox {
     return process
   }
 
-  func run(_ executable: String, _ args: [String], in directory: URL, input: String? = nil) -> Output {
+  func run(
+    _ executable: String, _ args: [String], in directory: URL, input: String? = nil, environment: [String: String]? = nil
+  ) -> Output {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = args
     process.currentDirectoryURL = directory
-    process.environment = environment
+    process.environment = environment ?? self.environment
     let out = root.appendingPathComponent("out-\(UUID().uuidString)")
     let err = root.appendingPathComponent("err-\(UUID().uuidString)")
     FileManager.default.createFile(atPath: out.path, contents: nil)
