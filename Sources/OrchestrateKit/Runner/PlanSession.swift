@@ -86,7 +86,11 @@ public final class PlanSession {
     }
     lock = RepositoryLock(path: orchestrator.layout.lockPath)
     try lock.acquire(plan: stored.plan.id, command: options.command)
-    if lock.recoveredStale { RepositoryLock.removeStaleGitLocks(layout: orchestrator.layout) }
+    if lock.recoveredStale {
+      RepositoryLock.removeStaleGitLocks(
+        layout: orchestrator.layout, deadRunStarted: lock.staleHolderStarted, mainRef: "refs/heads/" + mainName,
+        userGitDirectory: orchestrator.repository.workingDirectory == nil ? nil : orchestrator.repository.gitDirectory)
+    }
   }
 
   deinit { close() }

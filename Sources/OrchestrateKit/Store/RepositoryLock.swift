@@ -17,6 +17,8 @@ public final class RepositoryLock {
   public private(set) var isHeld = false
   /// Whether `acquire` took the lock over from a holder that had died (killed, crashed).
   public private(set) var recoveredStale = false
+  /// When the lock was taken over: when the dead run that held it had started.
+  public private(set) var staleHolderStarted: Date?
 
   public init(path: String) {
     self.path = path
@@ -50,6 +52,7 @@ public final class RepositoryLock {
         throw OrchestrateError.locked(holder: holder, path: path)
       }
       // Stale (dead pid or unreadable): remove it and try again.
+      staleHolderStarted = Self.readHolder(path)?.started
       unlink(path)
       recoveredStale = true
     }
@@ -91,7 +94,7 @@ extension RepositoryLock {
   /// Only called after taking the lock over from a dead holder: nothing else writes those refs,
   /// so such a file can only be that run's, and git would otherwise refuse the ref for good.
   /// The user's own refs, index and HEAD are never touched: a lock there may be a live git's.
-  static func removeStaleGitLocks(layout: Layout) {
+  static func removeStaleGitLocks(layout: Layout, deadRunStarted: Date?, mainRef: String, userGitDirectory: String?) {
     let common = layout.commonDirectory
     let folders = [
       "refs/heads/orchestrate", "refs/orchestrate", "logs/refs/heads/orchestrate", "logs/refs/orchestrate",
@@ -104,6 +107,24 @@ extension RepositoryLock {
       }
     }
     for file in ["refs/notes/orchestrate.lock", "logs/refs/notes/orchestrate.lock"] { unlink(common + "/" + file) }
+    // The dead run also wrote main and the user's index: a lock there that it created (made after
+    // it started) and that no live git holds is its own, and would otherwise stop every later run.
+    // git holds such a lock for milliseconds, so one still there after two seconds is not a live git's.
+    if let started = deadRunStarted {
+      var candidates = [
+        common + "/" + mainRef + ".lock", common + "/logs/" + mainRef + ".lock", common + "/packed-refs.lock",
+      ]
+      if let userGitDirectory { candidates.append(userGitDirectory + "/index.lock") }
+      for candidate in candidates {
+        guard let attributes = try? fileManager.attributesOfItem(atPath: candidate),
+          let modified = attributes[.modificationDate] as? Date
+        else { continue }
+        guard modified >= started.addingTimeInterval(-1) else { continue }
+        let deadline = modified.addingTimeInterval(2)
+        while Date() < deadline, fileManager.fileExists(atPath: candidate) { usleep(50_000) }
+        unlink(candidate)
+      }
+    }
     for name in (try? fileManager.contentsOfDirectory(atPath: common + "/worktrees")) ?? [] where name.hasPrefix("orchestrate-") {
       let gitdir = common + "/worktrees/" + name
       for file in (try? fileManager.contentsOfDirectory(atPath: gitdir)) ?? [] where file.hasSuffix(".lock") {
