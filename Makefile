@@ -34,7 +34,12 @@ deps:
 venv:
 	@if [ ! -x $(VENV)/bin/python ] || ! $(VENV)/bin/python -c 'import mcp' 2>/dev/null; then \
 	  echo "make venv: installing $(MCP_PIN) into $(VENV)"; \
-	  python3 -m venv $(VENV) && $(VENV)/bin/pip install -q --disable-pip-version-check '$(MCP_PIN)'; \
+	  python3 -m venv $(VENV) 2>/dev/null || { \
+	    echo "make venv: python3 cannot make a venv; installing python3-venv with apt-get"; \
+	    if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-venv >/dev/null; \
+	    rm -rf $(VENV); python3 -m venv $(VENV); }; \
+	  $(VENV)/bin/pip install -q --disable-pip-version-check '$(MCP_PIN)'; \
 	fi
 
 build: deps
