@@ -106,6 +106,8 @@ struct RunTests {
     let result = box.orchestrate("run", "plan.yml")
     #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
     #expect(result.stdout.contains("CHECKPOINT STILL FAILING"))
+    // The progress box after the stop shows the sub-task as failed, not as still in progress.
+    #expect(result.stdout.contains("  ❌ second: Second (2 failed attempts"), "\(result.stdout)")
     #expect(result.stdout.contains("orchestrate/stubborn/02-second"))
     #expect(result.stdout.contains("git orchestrate run stubborn"))
     #expect(!result.stdout.contains("sub-task 3/3"))

@@ -117,23 +117,9 @@ struct History: Codable {
       cached.planCommit == stored.commit, cached.mainRef == mainRef, let known = cached.history.mainTip
     {
       if known == tip { return cached.history }
-      var added = History()
-      var reachedKnown = false
-      var walked = 0
-      try repository.walkFirstParents(from: tip, stop: known) { commit in
-        if commit.parents.first == known { reachedKnown = true }
-        added.record(commit, planID: plan.id)
-        walked += 1
-        return walked < 10_000 && commit.oid != stored.base
-      }
-      if reachedKnown {
-        var merged = cached.history
-        merged.mainTip = tip
-        for (id, completion) in added.completions where merged.completions[id] == nil {
-          merged.completions[id] = completion
-        }
-        save(merged, stored: stored, mainRef: mainRef, to: file)
-        return merged
+      if let extended = try cached.history.extended(to: tip, repository: repository, planID: plan.id, base: stored.base) {
+        save(extended, stored: stored, mainRef: mainRef, to: file)
+        return extended
       }
     }
     let fresh = try read(
@@ -156,6 +142,28 @@ struct History: Codable {
     let temporary = file + ".\(getpid()).tmp"
     guard FileManager.default.createFile(atPath: temporary, contents: data) else { return }
     if rename(temporary, file) != 0 { unlink(temporary) }
+  }
+
+  /// This history brought forward to main's new `tip`, reading only the commits main gained since
+  /// `mainTip`; `nil` when main was rewritten rather than extended (then read it again in full).
+  func extended(to tip: OID, repository: Repository, planID: String, base: OID?) throws -> History? {
+    guard let known = mainTip else { return nil }
+    if known == tip { return self }
+    var added = History()
+    var reachedKnown = false
+    var walked = 0
+    try repository.walkFirstParents(from: tip, stop: known) { commit in
+      if commit.parents.first == known { reachedKnown = true }
+      added.record(commit, planID: planID)
+      walked += 1
+      return walked < 10_000 && commit.oid != base
+    }
+    guard reachedKnown else { return nil }
+    var merged = self
+    merged.mainTip = tip
+    // The new commits are the newer ones: they win, as the newest does in `read`.
+    merged.completions.merge(added.completions) { _, newer in newer }
+    return merged
   }
 
   /// Notes `commit` if it completes a sub-task of `planID` (the newest such commit wins).

@@ -52,10 +52,13 @@ extension PlanSession {
     batchRecords = true
     defer {
       batchRecords = false
-      try? flushRecords()
-      try? workspace?.flush()
-      // Stopped by an error: the checkout still gets what landed, so it never looks like a revert of it.
-      try? updateUserCheckout()
+      // A run that stopped on a failed checkpoint has done all this and released the lock already.
+      if lock.isHeld {
+        try? flushRecords()
+        try? workspace?.flush()
+        // Stopped by an error: the checkout still gets what landed, so it never looks like a revert of it.
+        try? updateUserCheckout()
+      }
     }
     while let subtask = try nextSubtask() {
       Trace.mark("next subtask")
@@ -130,6 +133,10 @@ extension PlanSession {
           .subtaskStuck(
             id: subtask.id, branch: prepared.branch, workdir: prepared.workdir, attempts: prepared.attempts, resume: resume))
         try? updateUserCheckout()
+        try? flushRecords()
+        try? workspace?.flush()
+        // The run is over: without the lock the status shows the sub-task as failed, not in progress.
+        lock.release()
         let status = try status()
         events(.runFinished(status: status))
         return .stuck(subtask: subtask.id, branch: prepared.branch, workdir: prepared.workdir, status: status)

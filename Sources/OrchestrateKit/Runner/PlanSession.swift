@@ -97,8 +97,10 @@ public final class PlanSession {
 
   /// Writes the workspace's index, brings the user's checkout up to date, and releases the lock.
   public func close() {
-    try? flushRecords()
-    try? workspace?.flush()
+    if lock.isHeld {
+      try? flushRecords()
+      try? workspace?.flush()
+    }
     lock.release()
   }
 
@@ -113,27 +115,11 @@ public final class PlanSession {
   /// since the last call are walked, so a long plan costs the same per sub-task as a short one.
   func history() throws -> History {
     guard let tip = try repository.resolve(mainRef) else { return History() }
-    if let cached = historyCache, let known = cached.mainTip {
-      if known == tip { return cached }
-      var added = History()
-      var reachedKnown = false
-      var walked = 0
-      try repository.walkFirstParents(from: tip, stop: known) { commit in
-        if commit.parents.first == known { reachedKnown = true }
-        added.record(commit, planID: plan.id)
-        walked += 1
-        // Main was rewritten rather than extended: read it again from its tip (bounded by the plan's base).
-        return walked < 10_000 && commit.oid != stored.base
-      }
-      if reachedKnown {
-        var merged = cached
-        merged.mainTip = tip
-        for (id, completion) in added.completions where merged.completions[id] == nil {
-          merged.completions[id] = completion
-        }
-        historyCache = merged
-        return merged
-      }
+    if let cached = historyCache,
+      let extended = try cached.extended(to: tip, repository: repository, planID: plan.id, base: stored.base)
+    {
+      historyCache = extended
+      return extended
     }
     let fresh = try History.read(
       repository: repository, mainRef: mainRef, planID: plan.id, base: stored.base, expected: plan.subtasks.count)
@@ -444,10 +430,8 @@ public final class PlanSession {
     let message = CommitMessage.attempt(
       plan: plan, subtask: prepared.subtask, attempt: number, failure: failure, changes: changes, duration: duration)
     let signature = repository.defaultSignature()
-    let parentCommit = try repository.commit(parent)
     // An agent may have committed on the branch itself; its commits are folded into this one.
     let parents = try repository.isAncestor(prepared.base, of: parent) ? [parent] : [prepared.base]
-    _ = parentCommit
     let commit = try repository.createCommit(
       tree: tree, parents: parents, message: message, author: signature, committer: signature)
     try repository.setReference(prepared.branchRef, to: commit, message: "orchestrate: attempt \(number) failed")

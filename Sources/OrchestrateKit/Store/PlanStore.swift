@@ -73,7 +73,7 @@ public struct PlanStore {
       let stored = try load(commit: existing)
       if try stored.plan.normalizedJSON() == json { return (stored, .unchanged) }
       guard replace else { throw OrchestrateError.planExists(id: plan.id) }
-      if try hasStarted(planID: plan.id, mainTip: nil) {
+      if try hasStarted(planID: plan.id) {
         throw OrchestrateError.planAlreadyStarted(id: plan.id)
       }
     }
@@ -94,7 +94,7 @@ public struct PlanStore {
   }
 
   /// Whether any sub-task of the plan has a branch or a commit on main.
-  public func hasStarted(planID: String, mainTip: OID?) throws -> Bool {
+  public func hasStarted(planID: String) throws -> Bool {
     if !(try repository.references(withPrefix: Layout.branchPrefix + planID + "/").isEmpty) { return true }
     if !(try repository.references(withPrefix: Layout.attemptsRefPrefix + planID + "/").isEmpty) { return true }
     return false
