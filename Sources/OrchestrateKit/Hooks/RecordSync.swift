@@ -48,7 +48,7 @@ public struct RecordSync {
       ], in: directory)
     guard fetched.succeeded else {
       throw OrchestrateError.io(
-        "git fetch \(remote) failed: \(fetched.stderr.trimmingCharacters(in: .whitespacesAndNewlines)); plans with an id you also have but different content are refused, never overwritten"
+        "git fetch \(remote) failed: \(fetched.message); plans with an id you also have but different content are refused, never overwritten"
       )
     }
     var lines = ["fetched plans and checkpoint records from \(remote)"]
@@ -60,7 +60,7 @@ public struct RecordSync {
             in: directory)
           guard merged.succeeded else {
             throw OrchestrateError.io(
-              "cannot merge the checkpoint records of \(remote): \(merged.stderr.trimmingCharacters(in: .whitespacesAndNewlines))"
+              "cannot merge the checkpoint records of \(remote): \(merged.message)"
             )
           }
           lines.append("merged \(remote)'s checkpoint records into \(Layout.notesRef)")
@@ -89,7 +89,7 @@ public struct RecordSync {
     let pushed = try GitCommand.run(["push", "--quiet", remote] + refspecs, in: directory)
     guard pushed.succeeded else {
       throw OrchestrateError.io(
-        "git push \(remote) failed: \(pushed.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+        "git push \(remote) failed: \(pushed.message)")
     }
     lines.append("pushed plans and checkpoint records to \(remote)")
     return Outcome(lines: lines)

@@ -26,7 +26,7 @@ final class CheckoutSandbox {
     guard output.succeeded else {
       try? FileManager.default.removeItem(atPath: root)
       throw OrchestrateError.io(
-        "cannot check out \(commit.hex.prefix(12)) in a temporary worktree: \(output.stderr.trimmingCharacters(in: .whitespacesAndNewlines))"
+        "cannot check out \(commit.hex.prefix(12)) in a temporary worktree: \(output.message)"
       )
     }
   }

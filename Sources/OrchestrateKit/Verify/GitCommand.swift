@@ -2,46 +2,38 @@ import Foundation
 
 /// Runs the `git` command line for the few things libgit2 1.5 does not do well here: linked
 /// worktrees at a detached commit, and talking to remotes (credentials, transports, hooks).
+///
+/// Through the one `ProcessRunner`, so git gets the same process group, output draining and
+/// interrupt handling as every other command the tool runs.
 enum GitCommand {
   struct Output {
     var status: Int32
-    var stdout: String
-    var stderr: String
+    /// Standard output and error together, as git wrote them (the last 64 KiB).
+    var text: String
     var succeeded: Bool { status == 0 }
+    var message: String { text.trimmingCharacters(in: .whitespacesAndNewlines) }
   }
 
   /// Runs `git ARGS` in `directory` with the repository-locating variables removed (as in a hook).
   /// - Throws: `OrchestrateError.io` when git cannot be started at all.
   @discardableResult
-  static func run(_ arguments: [String], in directory: String, input: Data? = nil) throws -> Output {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["git"] + arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: directory)
-    process.environment = PlanSession.childEnvironment()
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = input == nil ? FileHandle.nullDevice : nil
+  static func run(_ arguments: [String], in directory: String) throws -> Output {
+    let command = (["git"] + arguments).map(shellQuoted).joined(separator: " ")
+    let result: CommandResult
     do {
-      try process.run()
+      result = try ProcessRunner().run(
+        CommandSpec(command: command, directory: directory, environment: PlanSession.childEnvironment()))
     } catch {
       throw OrchestrateError.io("cannot run git: \(error.localizedDescription); is git installed and on PATH?")
     }
-    // Read both pipes while git runs so a large output cannot block it.
-    let group = DispatchGroup()
-    nonisolated(unsafe) var errData = Data()
-    group.enter()
-    DispatchQueue.global().async {
-      errData = err.fileHandleForReading.readDataToEndOfFile()
-      group.leave()
+    if result.exitCode == 127 {
+      throw OrchestrateError.io("cannot run git: not found; is git installed and on PATH?")
     }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    return Output(
-      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-      stderr: String(decoding: errData, as: UTF8.self))
+    return Output(status: result.exitCode, text: result.outputTail)
+  }
+
+  /// `text` as one word for `sh -c`.
+  static func shellQuoted(_ text: String) -> String {
+    "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
   }
 }
