@@ -152,9 +152,8 @@ public enum OrchestrationServer {
 }
 
 /// The error of the server task, handed back to the blocked caller.
-private final class Outcome: @unchecked Sendable {
-  private let lock = NSLock()
-  private var stored: Error?
-  var error: Error? { lock.withLock { stored } }
-  func set(_ error: Error) { lock.withLock { stored = error } }
+private final class Outcome: Sendable {
+  private let stored = LockedBox<Error?>(nil)
+  var error: Error? { stored.current }
+  func set(_ error: Error) { stored.withLock { $0 = error } }
 }

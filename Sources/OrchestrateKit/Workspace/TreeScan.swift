@@ -90,18 +90,19 @@ enum TreeScan {
 /// Loads the workspace's index and runs a full scan against it on a background thread; `wait()`
 /// returns both. Reading a 100,000-entry index takes tens of milliseconds and the scan hundreds, so
 /// a run can start its agent meanwhile.
-final class BackgroundScan: @unchecked Sendable {
+final class BackgroundScan: Sendable {
   private let done = DispatchSemaphore(value: 0)
-  private var result: Result<(DetachedIndex, ScanResult), Error>?
+  private let result = LockedBox<Result<(DetachedIndex, ScanResult), Error>?>(nil)
 
   /// Starts loading the index file at `indexPath` and scanning `root` against it.
   init(root: String, indexPath: String, trustExecutableBit: Bool) {
     Thread.detachNewThread { [self] in
-      result = Result {
+      let scanned = Result {
         let index = try DetachedIndex(path: indexPath)
         let scan = TreeScan.scan(root: root, entries: index.entries(), trustExecutableBit: trustExecutableBit)
         return (index, scan)
       }
+      result.withLock { $0 = scanned }
       done.signal()
     }
   }
@@ -109,6 +110,7 @@ final class BackgroundScan: @unchecked Sendable {
   func wait() throws -> (DetachedIndex, ScanResult) {
     done.wait()
     done.signal()
-    return try result!.get()
+    guard let scanned = result.current else { preconditionFailure("signalled before a result was stored") }
+    return try scanned.get()
   }
 }

@@ -74,18 +74,20 @@ extension GitOrchestrate {
 }
 
 /// Renders run events as the seed's terminal view, or as JSON lines.
-final class RunRenderer: @unchecked Sendable {
+final class RunRenderer: Sendable {
   let json: Bool
-  private let lock = NSLock()
-  private var subtaskTotal = 0
+  /// Events arrive from the output threads of commands too: one at a time, in order.
+  private let subtaskTotal = LockedBox(0)
 
   init(json: Bool) {
     self.json = json
   }
 
   func render(_ event: RunEvent) {
-    lock.lock()
-    defer { lock.unlock() }
+    subtaskTotal.withLock { total in render(event, subtaskTotal: &total) }
+  }
+
+  private func render(_ event: RunEvent, subtaskTotal: inout Int) {
     if json {
       emit(jsonLine(event.json))
       return
