@@ -104,7 +104,9 @@ public final class Orchestrator {
       var tipHex: String?
       if let tipEntry = branches["refs/heads/" + branch], let tip = tipEntry {
         tipHex = tip.hex
-        attempts = try failedAttempts(branchTip: tip, mainTip: history.mainTip)
+        attempts = try AttemptLog.read(
+          repository: repository, from: tip, plan: plan.id, subtask: subtask.id, mainTip: history.mainTip
+        ).count
         state = attempts > 0 ? .failed : .inProgress
         if holder?.plan == plan.id { state = .inProgress }
       }
@@ -124,17 +126,5 @@ public final class Orchestrator {
       estimatedRemaining: Estimate.text(seconds, remainingCount: total - completed.count),
       estimatedRemainingSeconds: completed.count == total ? 0 : seconds, currentSubtask: current,
       subtaskDetails: details)
-  }
-
-  /// Counts the failed-attempt commits on a sub-task branch, newest first, down to main.
-  func failedAttempts(branchTip: OID, mainTip: OID?) throws -> Int {
-    var count = 0
-    var stop: OID?
-    if let mainTip { stop = try repository.mergeBase(branchTip, mainTip) }
-    try repository.walkFirstParents(from: branchTip, stop: stop) { commit in
-      if commit.trailer(Trailers.result)?.hasPrefix("failed") == true { count += 1 }
-      return count < 1000
-    }
-    return count
   }
 }

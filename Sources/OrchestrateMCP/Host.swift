@@ -6,7 +6,7 @@ import OrchestrateKit
 
 /// Runs the actor's jobs on one dispatch queue of its own, so the blocking git work and checkpoint
 /// commands of a tool call never occupy the cooperative threads that read and write the protocol.
-final class QueueExecutor: SerialExecutor, @unchecked Sendable {
+final class QueueExecutor: SerialExecutor, Sendable {
   private let queue = DispatchQueue(label: "git-orchestrate.mcp.host")
 
   func enqueue(_ job: consuming ExecutorJob) {
@@ -19,9 +19,8 @@ final class QueueExecutor: SerialExecutor, @unchecked Sendable {
 }
 
 /// Collects the kit's run events during a tool call: notices go into the result, everything is logged.
-final class EventLog: @unchecked Sendable {
-  private let lock = NSLock()
-  private var notices: [String] = []
+final class EventLog: Sendable {
+  private let notices = LockedBox<[String]>([])
   let logger: Logger
 
   init(logger: Logger) {
@@ -31,7 +30,7 @@ final class EventLog: @unchecked Sendable {
   func record(_ event: RunEvent) {
     switch event {
     case .notice(let text):
-      lock.withLock { notices.append(text) }
+      notices.withLock { $0.append(text) }
       logger.notice("\(text)")
     case .output(let data):
       logger.trace("\(String(decoding: data, as: UTF8.self))")
@@ -41,15 +40,15 @@ final class EventLog: @unchecked Sendable {
   }
 
   func note(_ text: String) {
-    lock.withLock { notices.append(text) }
+    notices.withLock { $0.append(text) }
     logger.notice("\(text)")
   }
 
   /// The notices since the last call.
   func take() -> [String] {
-    lock.withLock {
-      defer { notices = [] }
-      return notices
+    notices.withLock { taken in
+      defer { taken = [] }
+      return taken
     }
   }
 }
@@ -71,11 +70,6 @@ public actor OrchestrationHost {
   private(set) var session: PlanSession?
   /// The lock held by `decompose_task` before any plan session exists.
   private var planLock: RepositoryLock?
-  /// When each sub-task (`plan/subtask`) was first handed out, and when its current attempt began.
-  private var handedOut: [String: Date] = [:]
-  private var attemptStarted: [String: Date] = [:]
-  /// The repository's git configuration and hooks when a sub-task was handed out.
-  private var guards: [String: GitGuard] = [:]
 
   public init(path: String, logger: Logger = Logger(label: "git-orchestrate.mcp")) {
     self.path = path
@@ -161,67 +155,13 @@ public actor OrchestrationHost {
 
   // MARK: - Sub-tasks
 
-  static func key(_ plan: String, _ subtask: String) -> String { plan + "/" + subtask }
-
-  /// Prepares sub-task `id` of the session's plan, keeping the work in its directory; refuses a
+  /// Begins sub-task `id` of the session's plan, keeping the work in its directory; refuses a
   /// sub-task that is not the next one.
-  func prepare(_ session: PlanSession, subtaskID: String) throws -> PreparedSubtask {
+  func begin(_ session: PlanSession, subtaskID: String) throws -> SubtaskCycle {
     guard let subtask = session.plan.subtask(id: subtaskID) else {
       throw OrchestrateError.subtaskNotFound(plan: session.plan.id, subtask: subtaskID)
     }
-    let prepared = try session.prepare(subtask, keepingWork: true)
-    let key = Self.key(session.plan.id, subtask.id)
-    let now = Date()
-    if handedOut[key] == nil { handedOut[key] = now }
-    if attemptStarted[key] == nil { attemptStarted[key] = now }
-    if guards[key] == nil { guards[key] = try session.captureGitGuard() }
-    return prepared
-  }
-
-  /// Refuses to go on when the git configuration or hooks changed since the sub-task was handed out.
-  func checkGitGuard(_ session: PlanSession, _ prepared: PreparedSubtask) throws {
-    let key = Self.key(session.plan.id, prepared.subtask.id)
-    guard let before = guards[key] else { return }
-    let changes = before.changes(to: try session.captureGitGuard())
-    if !changes.isEmpty {
-      throw OrchestrateError.agentTamperedWithGit(subtask: prepared.subtask.id, changes: changes)
-    }
-  }
-
-  /// Seconds since the sub-task was handed out (in this server).
-  func elapsed(_ session: PlanSession, _ subtask: Subtask) -> TimeInterval {
-    handedOut[Self.key(session.plan.id, subtask.id)].map { Date().timeIntervalSince($0) } ?? 0
-  }
-
-  /// Records a failed checkpoint as an attempt on the branch, unless the branch's last attempt is
-  /// this very tree already (validating the same work twice keeps one record).
-  /// - Returns: the attempt commit.
-  func recordFailure(_ session: PlanSession, _ prepared: inout PreparedSubtask, _ outcome: CheckpointOutcome) throws
-    -> String?
-  {
-    guard let failure = outcome.failure else { return nil }
-    let repository = session.orchestrator.repository
-    if let tip = try repository.resolve(prepared.branchRef) {
-      let commit = try repository.commit(tip)
-      if commit.tree == outcome.tree, commit.trailer(Trailers.result)?.hasPrefix("failed") == true {
-        return commit.oid.hex
-      }
-    }
-    let key = Self.key(session.plan.id, prepared.subtask.id)
-    let started = attemptStarted[key] ?? Date()
-    let commit = try session.recordAttempt(
-      &prepared, tree: outcome.tree, failure: failure,
-      duration: max(outcome.duration, Date().timeIntervalSince(started)))
-    attemptStarted[key] = Date()
-    return commit.hex
-  }
-
-  /// Forgets the timing and guard of a completed sub-task.
-  func finished(_ session: PlanSession, _ subtask: Subtask) {
-    let key = Self.key(session.plan.id, subtask.id)
-    handedOut[key] = nil
-    attemptStarted[key] = nil
-    guards[key] = nil
+    return try session.begin(subtask, keepingWork: true)
   }
 
   // MARK: - Progress

@@ -26,29 +26,33 @@ public struct CommandReport: Codable, Sendable, Equatable {
   }
 }
 
-/// Why a checkpoint did not pass.
+/// Why an attempt did not pass: a checkpoint command failed, or the agent (or a step) did before any
+/// checkpoint ran, or the work could not be replayed onto a moved main.
 public struct CheckpointFailure: Codable, Sendable, Equatable {
+  public enum Kind: String, Codable, Sendable {
+    case checkpoint, agent, step, replay
+  }
+
+  public var kind: Kind
   public var command: String
   public var summary: String
   public var outputTail: String
-  public var reason: String { "Checkpoint test failed: \(command) \(summary)" }
 
-  public init(command: String, summary: String, outputTail: String) {
+  public var reason: String {
+    switch kind {
+    case .checkpoint: "Checkpoint test failed: \(command) \(summary)"
+    case .agent: "Agent failed: \(command) \(summary)"
+    case .step: "Step failed: \(command) \(summary)"
+    case .replay: "Replay failed: \(command) \(summary)"
+    }
+  }
+
+  public init(kind: Kind = .checkpoint, command: String, summary: String, outputTail: String) {
+    self.kind = kind
     self.command = command
     self.summary = summary
     self.outputTail = outputTail
   }
-}
-
-/// The outcome of validating a sub-task's checkpoint on one exact tree.
-public struct CheckpointOutcome: Sendable {
-  public var tree: OID
-  public var passed: Bool
-  /// True when the pass came from the record for this tree and these commands; no command ran.
-  public var cached: Bool
-  public var results: [CommandReport]
-  public var failure: CheckpointFailure?
-  public var duration: TimeInterval
 }
 
 /// One line of the checkpoint record kept in `refs/notes/orchestrate`, on the tree it validated.
@@ -146,13 +150,13 @@ public struct CheckpointCache {
     return lines.suffix(20).joined(separator: "\n") + "\n"
   }
 
-  static func makeRecord(plan: String, subtask: String, checkpoint: Checkpoint, outcome: CheckpointOutcome) -> CheckpointRecord {
+  static func makeRecord(plan: String, subtask: String, checkpoint: Checkpoint, verdict: Verdict) -> CheckpointRecord {
     CheckpointRecord(
       plan: plan, subtask: subtask, commandsHash: checkpoint.commandsHash,
-      status: outcome.passed ? "passed" : "failed",
-      exitCode: outcome.passed ? 0 : (outcome.results.last?.exitCode ?? 1),
-      failingCommand: outcome.failure?.command,
-      durationSeconds: (outcome.duration * 1000).rounded() / 1000,
+      status: verdict.passed ? "passed" : "failed",
+      exitCode: verdict.passed ? 0 : (verdict.results.last?.exitCode ?? 1),
+      failingCommand: verdict.failure?.command,
+      durationSeconds: (verdict.seconds * 1000).rounded() / 1000,
       toolVersion: Version.current, recordedAt: Date().formatted(.iso8601))
   }
 }

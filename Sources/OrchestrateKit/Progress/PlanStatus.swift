@@ -168,13 +168,9 @@ struct History: Codable {
 
   /// Notes `commit` if it completes a sub-task of `planID` (the newest such commit wins).
   mutating func record(_ commit: Commit, planID: String) {
-    guard commit.trailer(Trailers.plan) == planID, let value = commit.trailer(Trailers.subtask),
-      let parsed = Trailers.parseSubtask(value), completions[parsed.id] == nil
-    else { return }
-    completions[parsed.id] = Completion(
-      commit: commit.oid, attempts: Int(commit.trailer(Trailers.attempts) ?? "") ?? 1,
-      duration: commit.trailer(Trailers.duration).flatMap(Trailers.parseSeconds),
-      checkpoint: commit.trailer(Trailers.checkpoint))
+    guard let done = CommitRole(commit).completion(of: planID), completions[done.subtask] == nil else { return }
+    completions[done.subtask] = Completion(
+      commit: commit.oid, attempts: done.attempts, duration: done.seconds, checkpoint: done.checkpoint)
   }
 }
 

@@ -134,27 +134,12 @@ extension Orchestrator {
       if withPatch { detail.patch = try repository.patch(parentTree, commit.tree) }
     }
     // Failed attempts: on the branch while the sub-task is open, kept under attempts/ once it completed.
-    let attemptsTip =
-      try repository.resolve(Layout.attemptsRef(plan: stored.plan.id, subtask: subtask))
-      ?? repository.resolve(Layout.branchRef(plan: stored.plan.id, subtask: subtask))
-    if let attemptsTip {
-      let stop = try mainTip.flatMap { try repository.mergeBase(attemptsTip, $0) }
-      var found: [SubtaskDetail.Attempt] = []
-      try repository.walkFirstParents(from: attemptsTip, stop: stop == attemptsTip ? nil : stop) { commit in
-        if let result = commit.trailer(Trailers.result), result.hasPrefix("failed"),
-          commit.trailer(Trailers.plan) == stored.plan.id,
-          commit.trailer(Trailers.subtask).flatMap(Trailers.parseSubtask)?.id == subtask.id
-        {
-          found.append(
-            .init(
-              number: Int(commit.trailer(Trailers.attempt) ?? "") ?? 0, commit: commit.oid.hex, result: result,
-              failingCommand: Self.failingCommand(in: commit.message),
-              durationSeconds: commit.trailer(Trailers.duration).flatMap(Trailers.parseSeconds)))
-        }
-        return found.count < 1000
+    detail.attempts = try AttemptLog.read(repository: repository, plan: stored.plan.id, subtask: subtask, mainTip: mainTip)
+      .entries.reversed().map { entry in
+        .init(
+          number: entry.attempt.number, commit: entry.commit.oid.hex, result: entry.attempt.result,
+          failingCommand: Self.failingCommand(in: entry.commit.message), durationSeconds: entry.attempt.seconds)
       }
-      detail.attempts = found.reversed()
-    }
     return detail
   }
 

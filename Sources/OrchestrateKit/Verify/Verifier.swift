@@ -216,10 +216,11 @@ public final class Verifier {
         "the checkpoint changed files in the tree (\(changed.prefix(5).joined(separator: ", "))); the result was not recorded, add them to .gitignore"
       return
     }
-    let outcome = CheckpointOutcome(
-      tree: commit.tree, passed: failure == nil, cached: false, results: reports, failure: failure, duration: duration)
+    let verdict: Verdict =
+      failure.map { .failed(tree: commit.tree, failure: $0, results: reports, seconds: duration) }
+      ?? .passed(tree: commit.tree, cached: false, results: reports, seconds: duration)
     try CheckpointCache(repository: repository).record(
-      CheckpointCache.makeRecord(plan: plan.id, subtask: commit.subtask, checkpoint: checkpoint, outcome: outcome),
+      CheckpointCache.makeRecord(plan: plan.id, subtask: commit.subtask, checkpoint: checkpoint, verdict: verdict),
       tree: commit.tree)
     result.recorded = true
   }

@@ -18,7 +18,7 @@ public struct SubtaskCommit: Sendable, Equatable {
     guard let plan = commit.trailer(Trailers.plan), let value = commit.trailer(Trailers.subtask),
       let parsed = Trailers.parseSubtask(value)
     else { return nil }
-    if commit.trailer(Trailers.result)?.hasPrefix("failed") == true { return nil }
+    if case .failedAttempt = CommitRole(commit) { return nil }
     self.commit = commit.oid
     tree = commit.tree
     summary = commit.summary

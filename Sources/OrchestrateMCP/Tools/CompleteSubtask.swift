@@ -61,61 +61,52 @@ enum CompleteSubtask: OrchestrationTool {
     let claimed = arguments.values["checkpoint_result"] ?? .null
     let claimedArtifacts = arguments.values["artifacts"] ?? .null
     let session = try host.session(for: stored)
-    var prepared = try host.prepare(session, subtaskID: subtaskID)
+    var cycle = try host.begin(session, subtaskID: subtaskID)
     host.logger.info(
       "complete_subtask \(stored.plan.id)/\(subtaskID): caller says checkpoint_result=\(claimed.jsonText) artifacts=\(claimedArtifacts.jsonText); validating itself"
     )
-    try host.checkGitGuard(session, prepared)
-    let plan = session.plan
-    var outcome = try session.validate(prepared)
-    if outcome.passed {
-      switch try session.complete(&prepared, outcome: outcome, duration: host.elapsed(session, prepared.subtask)) {
-      case .completed(let commit, let attempts):
-        do {
-          try session.updateUserCheckout()
-        } catch {
-          host.events.note(
-            "main moved, but your checkout could not be brought up to date: \(error.localizedDescription)")
-        }
-        host.finished(session, prepared.subtask)
-        let repository = session.orchestrator.repository
-        let landed = try repository.commit(commit)
-        let parentTree = try landed.parents.first.map { try repository.commit($0).tree }
-        let changes = try repository.diffTrees(parentTree, landed.tree).map(\.path)
-        let status = try host.status(stored)
-        return [
-          "completed": true, "commit": .string(commit.hex),
-          "reason": .string(
-            "sub-task '\(subtaskID)' passed its checkpoint and is on \(session.mainName) as \(commit.hex.prefix(10))"
-              + (outcome.cached ? " (checkpoint recorded for exactly these files)" : "")),
-          "error": .null, "results": ValidateCheckpoint.results(outcome),
-          "progress": OrchestrationHost.progress(status),
-          "master_task_id": .string(plan.id), "subtask_id": .string(subtaskID), "branch": .string(prepared.branch),
-          "main_branch": .string(session.mainName), "attempts": .int(attempts),
-          "artifacts": .array(changes.map { .string($0) }), "caller_checkpoint_result": claimed,
-          "has_next": .bool(!status.isComplete), "fix_prompt": .null,
-          "notices": .array(host.events.take().map { .string($0) }),
-        ]
-      case .failed(let replayed):
-        outcome = replayed
-      }
-    }
-    let commit = try host.recordFailure(session, &prepared, outcome)
-    let failed = ValidateCheckpoint.report(
-      outcome, plan: plan, prepared: prepared, attemptCommit: commit, notices: host.events.take())
-    let status = try host.status(stored)
-    guard case .object(let fields) = failed else { return failed }
-    return [
-      "completed": false, "commit": .null,
-      "reason": .string(
-        "not completed: \(fields["reason"]?.stringValue ?? "the checkpoint failed"); nothing was put on \(session.mainName). Fix the work in \(prepared.workdir) and call again"
-      ),
-      "error": fields["error"] ?? .null, "results": fields["results"] ?? [],
-      "progress": OrchestrationHost.progress(status),
-      "master_task_id": .string(plan.id), "subtask_id": .string(subtaskID), "branch": .string(prepared.branch),
-      "main_branch": .string(session.mainName), "attempts": .int(prepared.attempts), "artifacts": [],
-      "caller_checkpoint_result": claimed, "has_next": true, "fix_prompt": fields["fix_prompt"] ?? .null,
-      "notices": fields["notices"] ?? [],
+    try session.checkGuard(cycle)
+    let verdict = try session.check(cycle)
+    let settlement = try session.settle(&cycle, verdict)
+    var result: [String: Value] = [
+      "master_task_id": .string(stored.plan.id), "subtask_id": .string(subtaskID), "branch": .string(cycle.branch),
+      "main_branch": .string(session.mainName), "caller_checkpoint_result": claimed, "results": ValidateCheckpoint.results(verdict),
     ]
+    switch settlement {
+    case .landed(let landing):
+      do {
+        try session.updateUserCheckout()
+      } catch {
+        host.events.note("main moved, but your checkout could not be brought up to date: \(error.localizedDescription)")
+      }
+      let status = try host.status(stored)
+      result.merge([
+        "completed": true, "commit": .string(landing.commit.hex),
+        "reason": .string(
+          "sub-task '\(subtaskID)' passed its checkpoint and is on \(session.mainName) as \(landing.commit.hex.prefix(10))"
+            + (verdict.cached ? " (checkpoint recorded for exactly these files)" : "")),
+        "error": .null, "progress": OrchestrationHost.progress(status), "attempts": .int(landing.attempts),
+        "artifacts": .array(landing.artifacts.map { .string($0) }), "has_next": .bool(!status.isComplete),
+        "fix_prompt": .null, "notices": .array(host.events.take().map { .string($0) }),
+      ]) { _, new in new }
+    case .retry(let failure, let attemptCommit):
+      // The failure is the verdict's, or that of the work replayed onto a main that moved.
+      let failed = ValidateCheckpoint.fields(
+        .failed(tree: verdict.tree, failure: failure, results: verdict.results, seconds: verdict.seconds),
+        plan: session.plan, cycle: cycle, attemptCommit: attemptCommit.hex, notices: host.events.take())
+      let status = try host.status(stored)
+      result.merge([
+        "completed": false, "commit": .null,
+        "reason": .string(
+          "not completed: \(failed["reason"]?.stringValue ?? "the checkpoint failed"); nothing was put on \(session.mainName). Fix the work in \(cycle.workdir) and call again"
+        ),
+        "error": failed["error"] ?? .null, "progress": OrchestrationHost.progress(status),
+        "attempts": .int(cycle.attempts), "artifacts": [], "has_next": true,
+        "fix_prompt": failed["fix_prompt"] ?? .null, "notices": failed["notices"] ?? [],
+      ]) { _, new in new }
+    case .conflict(let paths, _):
+      throw OrchestrateError.replayConflict(subtask: subtaskID, paths: paths, branch: cycle.branch)
+    }
+    return .object(result)
   }
 }

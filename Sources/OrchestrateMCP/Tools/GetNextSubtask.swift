@@ -67,10 +67,10 @@ enum GetNextSubtask: OrchestrationTool {
         "notices": .array(host.events.take().map { .string($0) }),
       ]
     }
-    let prepared = try host.prepare(session, subtaskID: subtask.id)
+    let cycle = try host.begin(session, subtaskID: subtask.id)
     let status = try host.status(stored)
-    let prompt = Prompts.orchestration(plan: plan, subtask: subtask, workdir: prepared.workdir)
-    let started = prepared.fresh ? "Start" : "Continue"
+    let prompt = Prompts.orchestration(plan: plan, subtask: subtask, workdir: cycle.workdir)
+    let started = cycle.fresh ? "Start" : "Continue"
     return [
       "has_next": true,
       "master_task_id": .string(plan.id),
@@ -85,11 +85,11 @@ enum GetNextSubtask: OrchestrationTool {
         ],
       ],
       "progress": OrchestrationHost.progress(status),
-      "branch": .string(prepared.branch),
-      "workdir": .string(prepared.workdir),
-      "attempts": .int(prepared.attempts),
+      "branch": .string(cycle.branch),
+      "workdir": .string(cycle.workdir),
+      "attempts": .int(cycle.attempts),
       "message": .string(
-        "\(started) sub-task \(subtask.order)/\(plan.subtasks.count) '\(subtask.id)' in \(prepared.workdir), then call validate_checkpoint and complete_subtask"
+        "\(started) sub-task \(subtask.order)/\(plan.subtasks.count) '\(subtask.id)' in \(cycle.workdir), then call validate_checkpoint and complete_subtask"
       ),
       "notices": .array(host.events.take().map { .string($0) }),
     ]

@@ -63,28 +63,13 @@ enum GetSubtaskFailure: OrchestrationTool {
     guard let subtask else { return .object(result) }
     let repository = orchestrator.repository
     let mainTip = try repository.resolve("refs/heads/" + (try orchestrator.mainBranch(for: plan)))
-    var attempts = 0
-    var last: (commit: String, message: String, number: Int)?
-    for ref in [Layout.branchRef(plan: plan.id, subtask: subtask), Layout.attemptsRef(plan: plan.id, subtask: subtask)]
-    {
-      guard last == nil, let tip = try repository.resolve(ref) else { continue }
-      let stop = try mainTip.flatMap { try repository.mergeBase(tip, $0) }
-      try repository.walkFirstParents(from: tip, stop: stop == tip ? nil : stop) { commit in
-        guard commit.trailer(Trailers.plan) == plan.id, commit.trailer(Trailers.result)?.hasPrefix("failed") == true
-        else { return true }
-        attempts += 1
-        if last == nil {
-          last = (commit.oid.hex, commit.message, Int(commit.trailer(Trailers.attempt) ?? "") ?? 0)
-        }
-        return attempts < 1000
-      }
-    }
-    guard let last else { return .object(result) }
-    let parsed = parse(last.message)
+    let log = try AttemptLog.read(repository: repository, plan: plan.id, subtask: subtask, mainTip: mainTip)
+    guard let last = log.entries.first else { return .object(result) }
+    let parsed = parse(last.commit.message)
     let failure = CheckpointFailure(command: parsed.command, summary: parsed.result, outputTail: parsed.output)
     result["has_failure"] = true
-    result["attempts"] = .int(max(attempts, last.number))
-    result["commit"] = .string(last.commit)
+    result["attempts"] = .int(max(log.count, last.attempt.number))
+    result["commit"] = .string(last.commit.oid.hex)
     result["reason"] = .string(failure.reason)
     result["command"] = .string(parsed.command)
     result["result"] = .string(parsed.result)

@@ -58,52 +58,55 @@ enum ValidateCheckpoint: OrchestrationTool {
       throw ToolError.commandsNotThePlans(subtask: subtaskID, commands: subtask.checkpoint.commands)
     }
     let session = try host.session(for: stored)
-    var prepared = try host.prepare(session, subtaskID: subtaskID)
-    try host.checkGitGuard(session, prepared)
-    let outcome = try session.validate(prepared)
+    var cycle = try host.begin(session, subtaskID: subtaskID)
+    try session.checkGuard(cycle)
+    let verdict = try session.check(cycle)
     var attemptCommit: String?
-    if !outcome.passed { attemptCommit = try host.recordFailure(session, &prepared, outcome) }
-    return report(
-      outcome, plan: session.plan, prepared: prepared, attemptCommit: attemptCommit, notices: host.events.take())
+    if !verdict.passed, case .retry(_, let commit) = try session.settle(&cycle, verdict) { attemptCommit = commit.hex }
+    return .object(
+      fields(verdict, plan: session.plan, cycle: cycle, attemptCommit: attemptCommit, notices: host.events.take()))
   }
 
-  /// The result object of a checkpoint run, shared with complete_subtask.
-  static func report(
-    _ outcome: CheckpointOutcome, plan: Plan, prepared: PreparedSubtask, attemptCommit: String?, notices: [String]
-  ) -> Value {
-    let subtask = prepared.subtask
+  /// The fields of a checkpoint's verdict, shared with complete_subtask.
+  static func fields(
+    _ verdict: Verdict, plan: Plan, cycle: SubtaskCycle, attemptCommit: String?, notices: [String]
+  ) -> [String: Value] {
+    let subtask = cycle.subtask
+    var cached = false
     let reason: String
-    if outcome.passed {
+    switch verdict {
+    case .passed(_, let wasCached, _, _):
+      cached = wasCached
       let what = subtask.checkpoint.description.isEmpty ? subtask.id : subtask.checkpoint.description
       reason =
-        outcome.cached
+        cached
         ? "Checkpoint validated: \(what) (recorded for exactly these files; no command ran)"
         : "Checkpoint validated: \(what)"
-    } else {
-      reason = outcome.failure?.reason ?? "Checkpoint failed"
+    case .failed(_, let failure, _, _):
+      reason = failure.reason
     }
+    let failure = verdict.failure
     return [
-      "passed": .bool(outcome.passed),
+      "passed": .bool(verdict.passed),
       "reason": .string(reason),
-      "error": .nullable(outcome.failure.map { $0.outputTail.isEmpty ? $0.summary : $0.outputTail }),
-      "results": results(outcome),
-      "cached": .bool(outcome.cached),
+      "error": .nullable(failure.map { $0.outputTail.isEmpty ? $0.summary : $0.outputTail }),
+      "results": results(verdict),
+      "cached": .bool(cached),
       "master_task_id": .string(plan.id),
       "subtask_id": .string(subtask.id),
-      "branch": .string(prepared.branch),
-      "workdir": .string(prepared.workdir),
-      "attempts": .int(prepared.attempts),
+      "branch": .string(cycle.branch),
+      "workdir": .string(cycle.workdir),
+      "attempts": .int(cycle.attempts),
       "attempt_commit": .nullable(attemptCommit),
-      "fix_prompt": .nullable(
-        outcome.failure.map { Prompts.fix(plan: plan, subtask: subtask, failure: $0, workdir: prepared.workdir) }),
+      "fix_prompt": .nullable(failure.map { Prompts.fix(plan: plan, subtask: subtask, failure: $0, workdir: cycle.workdir) }),
       "notices": .array(notices.map { .string($0) }),
     ]
   }
 
   /// `[{command, exit_code, duration_seconds, output_tail}]` of the commands that ran.
-  static func results(_ outcome: CheckpointOutcome) -> Value {
+  static func results(_ verdict: Verdict) -> Value {
     .array(
-      outcome.results.map {
+      verdict.results.map {
         [
           "command": .string($0.command), "exit_code": .int(Int($0.exitCode)),
           "duration_seconds": .double($0.durationSeconds), "output_tail": .string($0.outputTail),

@@ -1,0 +1,120 @@
+import Foundation
+import GitKit
+
+extension PlanSession {
+  /// Begins (or begins again) the next sub-task: its branch exists and the workspace holds it.
+  ///
+  /// Idempotent: beginning the sub-task under way again changes nothing, and the time of its
+  /// attempt under way keeps counting from when it first began.
+  /// - Parameter keepingWork: when the workspace is already on the sub-task's branch, keep what its
+  ///   working directory holds instead of resetting it to the branch: an agent's work in progress,
+  ///   or a hand fix made there after a stop (also across restarts of the MCP server).
+  /// - Throws: `OrchestrateError.outOfOrder` or `.alreadyCompleted` for any sub-task but the next.
+  public func begin(_ subtask: Subtask, keepingWork: Bool = true) throws -> SubtaskCycle {
+    guard let next = try nextSubtask() else {
+      throw OrchestrateError.outOfOrder(plan: plan.id, subtask: subtask.id, next: nil)
+    }
+    guard next.id == subtask.id else {
+      if try history().completions[subtask.id] != nil {
+        throw OrchestrateError.alreadyCompleted(plan: plan.id, subtask: subtask.id)
+      }
+      throw OrchestrateError.outOfOrder(plan: plan.id, subtask: subtask.id, next: next.id)
+    }
+    let tip = try mainTip()
+    try catchUpUserCheckout(tip: tip)
+    let branchRef = Layout.branchRef(plan: plan.id, subtask: subtask)
+    let branch = Layout.branchName(plan: plan.id, subtask: subtask)
+    var branchTip = try repository.resolve(branchRef)
+    if branchTip == nil {
+      try repository.updateReference(branchRef, to: tip, expected: nil, message: "orchestrate: start \(subtask.id)")
+      branchTip = tip
+    }
+    guard let branchTip else { throw OrchestrateError.io("cannot create \(branch)") }
+    let base = try repository.mergeBase(branchTip, tip) ?? tip
+
+    Trace.mark(" begin: refs")
+    let workspace = try openWorkspace(branchRef: branchRef)
+    try workspace.switchTo(branchRef: branchRef, commit: branchTip, planID: plan.id, keepingWork: keepingWork)
+    Trace.mark(" begin: workspace")
+    for notice in workspace.takeNotices() { events(.notice(notice)) }
+
+    let log = try AttemptLog.read(
+      repository: repository, from: branchTip, plan: plan.id, subtask: subtask.id, mainTip: tip)
+    var attempts = log.count
+    let tree = try workspace.knownTree()
+    let baseTree = try repository.commit(base).tree
+    let fresh = branchTip == base && tree == baseTree
+    // A commit made for main that passed, when a run stopped just before moving main.
+    var landing: OID?
+    let tipCommit = try repository.commit(branchTip)
+    if tipCommit.parents == [tip], tipCommit.tree == tree, CommitRole(tipCommit).completion(of: plan.id) != nil {
+      landing = branchTip
+      attempts = max(0, (CommitRole(tipCommit).completion(of: plan.id)?.attempts ?? 1) - 1)
+    }
+    let started = attemptStarts[subtask.id] ?? Date()
+    attemptStarts[subtask.id] = started
+    if guards[subtask.id] == nil { guards[subtask.id] = try captureGuard() }
+    return SubtaskCycle(
+      subtask: subtask, branch: branch, branchRef: branchRef, workdir: workspace.path,
+      base: landing == nil ? base : tip, attempts: attempts, fresh: fresh, spent: log.seconds, landing: landing,
+      attemptStarted: started)
+  }
+
+  /// Brings the user's checkout up to main's tip once, before the first sub-task this process
+  /// begins: a previous run may have stopped before the checkout caught up.
+  private func catchUpUserCheckout(tip: OID) throws {
+    if userCheckout == nil { userCheckout = try UserCheckout(repository: repository, mainRef: mainRef, mainTip: tip) }
+    guard let user = userCheckout, !user.caughtUp else { return }
+    user.caughtUp = true
+    if user.syncedTo != tip {
+      let count = try user.update(to: tip)
+      if count > 0 { events(.checkoutUpdated(files: count)) }
+    }
+    try user.finish()
+  }
+
+  func openWorkspace(branchRef: String) throws -> Workspace {
+    if let workspace {
+      do {
+        try workspace.checkIntact()
+        return workspace
+      } catch {
+        events(.notice("the working directory \(workspace.path) was removed; recreating it from the branch"))
+        self.workspace = nil
+      }
+    }
+    let created = try Workspace.open(
+      main: repository, layout: orchestrator.layout, planID: plan.id, branchRef: branchRef,
+      useWatcher: settings.useWatcher)
+    workspace = created
+    return created
+  }
+
+  /// The workspace `begin` opened.
+  func openedWorkspace() throws -> Workspace {
+    guard let workspace else { throw OrchestrateError.io("the workspace is not prepared") }
+    return workspace
+  }
+
+  // MARK: - The guard
+
+  /// A fingerprint of the repository's git configuration and hooks (the workspace's included).
+  func captureGuard() throws -> GitGuard {
+    try GitGuard.capture(repository, workspace: workspace?.repository)
+  }
+
+  /// Takes a new fingerprint for `subtask` after the tool's own writes, before an agent's turn.
+  func refreshGuard(_ subtask: Subtask) throws {
+    guards[subtask.id] = try captureGuard()
+  }
+
+  /// Refuses to go on when the git configuration or hooks changed since the agent got its turn.
+  /// - Throws: `OrchestrateError.agentTamperedWithGit` naming each change.
+  public func checkGuard(_ cycle: SubtaskCycle) throws {
+    guard let before = guards[cycle.subtask.id] else { return }
+    let changes = before.changes(to: try captureGuard())
+    if !changes.isEmpty {
+      throw OrchestrateError.agentTamperedWithGit(subtask: cycle.subtask.id, changes: changes)
+    }
+  }
+}

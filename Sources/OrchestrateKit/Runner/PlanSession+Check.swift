@@ -1,0 +1,94 @@
+import Foundation
+import GitKit
+
+extension PlanSession {
+  /// Runs the sub-task's checkpoint on the workspace's exact tree, or takes the pass this session
+  /// already ran on that tree, and records the result.
+  public func check(_ cycle: SubtaskCycle) throws -> Verdict {
+    let workspace = try openedWorkspace()
+    try workspace.restoreHead(branchRef: cycle.branchRef)
+    return try check(cycle.subtask.checkpoint, subtaskID: cycle.subtask.id, in: workspace)
+  }
+
+  func check(_ checkpoint: Checkpoint, subtaskID: String, in workspace: Workspace) throws -> Verdict {
+    let tree = try workspace.snapshot()
+    Trace.mark("snapshot")
+    if let record = try recordedPass(tree: tree, checkpoint: checkpoint) {
+      events(.checkpointPassed(commands: checkpoint.commands.count, seconds: 0, cached: true))
+      return .passed(tree: tree, cached: true, results: [], seconds: record.durationSeconds)
+    }
+    var verdict = try runCheckpoint(checkpoint, workdir: workspace.path, tree: tree)
+    Trace.mark("checkpoint commands")
+    if verdict.passed {
+      let after = try workspace.snapshot()
+      if after != tree {
+        // The checkpoint wrote files that are not ignored: validate the tree it left, once.
+        verdict = try runCheckpoint(checkpoint, workdir: workspace.path, tree: after)
+        let again = try workspace.snapshot()
+        if verdict.passed, again != after {
+          let changed = try repository.diffTrees(after, again).map(\.path).prefix(5)
+          verdict = .failed(
+            tree: after,
+            failure: CheckpointFailure(
+              command: checkpoint.commands.joined(separator: " && "), summary: "changes files every time it runs",
+              outputTail: "the checkpoint keeps changing: \(changed.joined(separator: ", ")); add them to .gitignore"),
+            results: verdict.results, seconds: verdict.seconds)
+        }
+      }
+    }
+    Trace.mark("snapshot after")
+    pendingRecords.append(
+      (verdict.tree, CheckpointCache.makeRecord(plan: plan.id, subtask: subtaskID, checkpoint: checkpoint, verdict: verdict)))
+    if !batchRecords || pendingRecords.count >= 50 { try flushRecords() }
+    Trace.mark("record note")
+    switch verdict {
+    case .passed(_, _, _, let seconds):
+      events(.checkpointPassed(commands: checkpoint.commands.count, seconds: seconds, cached: false))
+    case .failed(_, let failure, _, _):
+      events(.checkpointFailed(failure))
+    }
+    return verdict
+  }
+
+  /// The record of a pass of these commands on this tree, unless a newer failure overrides it.
+  private func recordedPass(tree: OID, checkpoint: Checkpoint) throws -> CheckpointRecord? {
+    let pending = CheckpointRecord.latest(
+      pendingRecords.filter { $0.tree == tree }.map(\.record), commandsHash: checkpoint.commandsHash)
+    guard let record = try pending ?? cache.lookup(tree: tree, commandsHash: checkpoint.commandsHash), record.passed
+    else { return nil }
+    return record
+  }
+
+  func runCheckpoint(_ checkpoint: Checkpoint, workdir: String, tree: OID) throws -> Verdict {
+    var results: [CommandReport] = []
+    let started = Date()
+    var env = Self.childEnvironment()
+    env["ORCHESTRATE_PLAN_ID"] = plan.id
+    env["ORCHESTRATE_WORKDIR"] = workdir
+    let timeout = settings.timeout(for: checkpoint)
+    for command in checkpoint.commands {
+      events(.checkpointCommandStarted(command: command))
+      let events = self.events
+      let result = try processRunner.run(
+        CommandSpec(command: command, directory: workdir, environment: env, input: nil, timeout: timeout, logFile: nil)
+      ) { events(.output($0)) }
+      let report = CommandReport(result)
+      results.append(report)
+      events(.checkpointCommandFinished(report))
+      if case .interrupted(let signal) = result.termination { throw Interrupted(signal: signal) }
+      if !result.succeeded {
+        return .failed(
+          tree: tree, failure: CheckpointFailure(command: command, summary: result.summary, outputTail: report.outputTail),
+          results: results, seconds: Date().timeIntervalSince(started))
+      }
+    }
+    return .passed(tree: tree, cached: false, results: results, seconds: Date().timeIntervalSince(started))
+  }
+
+  /// Writes the batched checkpoint results to `refs/notes/orchestrate` in one notes commit.
+  public func flushRecords() throws {
+    guard !pendingRecords.isEmpty else { return }
+    try cache.record(pendingRecords)
+    pendingRecords = []
+  }
+}

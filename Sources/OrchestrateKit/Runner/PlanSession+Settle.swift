@@ -1,0 +1,140 @@
+import Foundation
+import GitKit
+
+extension PlanSession {
+  /// Settles a verdict: a failure is kept as an attempt on the branch; a pass becomes one commit
+  /// that main fast-forwards to by compare-and-swap. If main moved meanwhile, the work is replayed
+  /// onto its new tip and validated again first.
+  ///
+  /// - Throws: `OrchestrateError.dirtyCheckout` when landing would overwrite the user's own work,
+  ///   `.alreadyCompleted` when another process landed the sub-task first.
+  public func settle(_ cycle: inout SubtaskCycle, _ verdict: Verdict) throws -> Settlement {
+    var verdict = verdict
+    if let landing = cycle.landing, verdict.passed, try mainTip() == cycle.base {
+      // The commit was made and validated before the run stopped: only main is left to move.
+      try userCheckout?.markPending()
+      if try moveMain(to: landing, from: cycle.base, cycle.subtask) {
+        let commit = try repository.commit(landing)
+        let changes = try repository.diffTrees(try repository.commit(cycle.base).tree, commit.tree)
+        return landed(
+          &cycle, commit: landing, seconds: CommitRole(commit).completion(of: plan.id)?.seconds ?? 0,
+          artifacts: changes.map(\.path))
+      }
+    }
+    while true {
+      let tree: OID
+      let checkpointSeconds: Double
+      switch verdict {
+      case .failed(let failedTree, let failure, _, _):
+        return .retry(failure: failure, attemptCommit: try recordAttempt(&cycle, tree: failedTree, failure: failure))
+      case .passed(let passedTree, _, _, let seconds):
+        tree = passedTree
+        checkpointSeconds = seconds
+      }
+      let tip = try mainTip()
+      if tip != cycle.base {
+        if try history().completions[cycle.subtask.id] != nil {
+          throw OrchestrateError.alreadyCompleted(plan: plan.id, subtask: cycle.subtask.id)
+        }
+        events(.mainMoved(from: cycle.base.hex, to: tip.hex))
+        let ancestor = try repository.commit(cycle.base).tree
+        switch try repository.mergeTrees(ancestor: ancestor, ours: try repository.commit(tip).tree, theirs: tree) {
+        case .conflicts(let paths):
+          // Keep the validated work on the branch the message names, so a rebase by hand starts from it.
+          let failure = CheckpointFailure(
+            kind: .replay, command: "replay onto \(mainName)", summary: "conflicts with the new \(mainName)",
+            outputTail: paths.joined(separator: "\n"))
+          return .conflict(paths: paths, attemptCommit: try recordAttempt(&cycle, tree: tree, failure: failure))
+        case .clean(let merged):
+          try openedWorkspace().checkout(tree: merged)
+          cycle.base = tip
+          verdict = try check(cycle)
+          continue
+        }
+      }
+      Trace.mark(" land: main tip")
+      let seconds = cycle.spent + Date().timeIntervalSince(cycle.attemptStarted)
+      let (commit, changes) = try makeCompletion(cycle, tree: tree, checkpointSeconds: checkpointSeconds, seconds: seconds)
+      if let oldTip = try repository.resolve(cycle.branchRef), oldTip != cycle.base {
+        try repository.setReference(
+          Layout.attemptsRef(plan: plan.id, subtask: cycle.subtask), to: oldTip, message: "orchestrate: attempts")
+      }
+      try repository.setReference(cycle.branchRef, to: commit, message: "orchestrate: checkpoint passed")
+      Trace.mark(" land: branch ref")
+      guard try moveMain(to: commit, from: cycle.base, cycle.subtask) else { continue }
+      Trace.mark(" land: main ref")
+      if let workspace, tree == (try? workspace.snapshot()) { try workspace.restoreHead(branchRef: cycle.branchRef) }
+      return landed(&cycle, commit: commit, seconds: seconds, artifacts: changes.map(\.path))
+    }
+  }
+
+  /// The commit main receives for `cycle`, on `cycle.base`, after checking that the user's
+  /// checkout can take it.
+  private func makeCompletion(_ cycle: SubtaskCycle, tree: OID, checkpointSeconds: Double, seconds: Double) throws
+    -> (OID, [DiffEntry])
+  {
+    let changes = try repository.diffTrees(try repository.commit(cycle.base).tree, tree)
+    Trace.mark(" land: diff")
+    let message = CommitMessage.completion(
+      plan: plan, subtask: cycle.subtask, changes: changes, attempts: cycle.attempts + 1,
+      commands: cycle.subtask.checkpoint.commands.count, checkpointSeconds: checkpointSeconds,
+      duration: seconds)
+    let signature = repository.defaultSignature()
+    let commit = try repository.createCommit(
+      tree: tree, parents: [cycle.base], message: message, author: signature, committer: signature)
+    Trace.mark(" land: commit")
+    if let user = userCheckout {
+      let conflicting = try user.conflicts(changes, target: commit)
+      Trace.mark(" land: user conflicts")
+      if !conflicting.isEmpty { throw OrchestrateError.dirtyCheckout(files: conflicting, branch: mainName) }
+      try user.markPending()
+    }
+    return (commit, changes)
+  }
+
+  /// Moves main from `expected` to `commit`; false when main is no longer at `expected`.
+  private func moveMain(to commit: OID, from expected: OID, _ subtask: Subtask) throws -> Bool {
+    do {
+      try repository.updateReference(mainRef, to: commit, expected: expected, message: "orchestrate: \(subtask.id)")
+      return true
+    } catch let error as RepositoryError {
+      guard case .referenceConflict = error else { throw error }
+      return false
+    }
+  }
+
+  private func landed(_ cycle: inout SubtaskCycle, commit: OID, seconds: Double, artifacts: [String]) -> Settlement {
+    attemptStarts[cycle.subtask.id] = nil
+    guards[cycle.subtask.id] = nil
+    return .landed(Landing(commit: commit, attempts: cycle.attempts + 1, seconds: seconds, artifacts: artifacts))
+  }
+
+  /// Commits a failed attempt on the sub-task's branch with what failed, so nothing is lost and the
+  /// fix agent starts from it. An attempt is recorded once per piece of work: when no work ran
+  /// since the last record and the branch's tip already holds `tree` (the same work checked again,
+  /// as a resumed run or an MCP client does), that commit is returned as it is.
+  @discardableResult
+  func recordAttempt(_ cycle: inout SubtaskCycle, tree: OID, failure: CheckpointFailure) throws -> OID {
+    let parent = try repository.resolve(cycle.branchRef) ?? cycle.base
+    if !cycle.unrecordedWork, parent != cycle.base, try repository.commit(parent).tree == tree { return parent }
+    let number = cycle.attempts + 1
+    let now = Date()
+    let duration = now.timeIntervalSince(cycle.attemptStarted)
+    let changes = try repository.diffTrees(try repository.commit(cycle.base).tree, tree)
+    let message = CommitMessage.attempt(
+      plan: plan, subtask: cycle.subtask, attempt: number, failure: failure, changes: changes, duration: duration)
+    let signature = repository.defaultSignature()
+    // An agent may have committed on the branch itself; its commits are folded into this one.
+    let parents = try repository.isAncestor(cycle.base, of: parent) ? [parent] : [cycle.base]
+    let commit = try repository.createCommit(
+      tree: tree, parents: parents, message: message, author: signature, committer: signature)
+    try repository.setReference(cycle.branchRef, to: commit, message: "orchestrate: attempt \(number) failed")
+    cycle.attempts = number
+    cycle.unrecordedWork = false
+    cycle.spent += duration
+    cycle.attemptStarted = now
+    attemptStarts[cycle.subtask.id] = now
+    events(.attemptRecorded(attempt: number, commit: commit.hex, branch: cycle.branch))
+    return commit
+  }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import GitKit
+
+extension PlanSession {
+  /// Runs the sub-task's work in the workspace: its `run` steps or its agent, or, after a failure,
+  /// the fix agent with the seed's fix prompt.
+  ///
+  /// - Returns: `nil` when the work finished (the checkpoint decides next), or a failed verdict
+  ///   when the agent or a step failed, in which case no checkpoint runs.
+  /// - Throws: `Interrupted` on SIGINT/SIGTERM; `OrchestrateError.agentTamperedWithGit` when the
+  ///   agent changed the repository's git configuration or hooks.
+  public func work(_ cycle: inout SubtaskCycle, after failure: CheckpointFailure?) throws -> Verdict? {
+    let subtask = cycle.subtask
+    let attempt = cycle.attempts + 1
+    let prompt =
+      failure.map { Prompts.fix(plan: plan, subtask: subtask, failure: $0, workdir: cycle.workdir) }
+      ?? Prompts.orchestration(plan: plan, subtask: subtask, workdir: cycle.workdir)
+    let (worker, kind): (Worker, RunEvent.AgentKind) =
+      if failure != nil { try settings.fixer(for: subtask) } else {
+        try settings.worker(for: subtask).kindAsFirstAttempt
+      }
+    let logs = orchestrator.layout.logDirectory(plan: plan.id)
+    try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+    let stem = logs + "/" + String(format: "%02d", subtask.order) + "-" + subtask.id + ".attempt-\(attempt)"
+    let promptFile = stem + ".prompt.md"
+    try Data(prompt.utf8).write(to: URL(fileURLWithPath: promptFile))
+
+    let workspace = try openedWorkspace()
+    Trace.mark("agent setup")
+    if kind != .steps {
+      // An agent may look at `git status` and `git diff`: show it the sub-task's own changes.
+      // Script steps skip this per-step cost; the index is written when the run ends.
+      try workspace.flush()
+      Trace.mark("flush")
+    }
+    try refreshGuard(subtask)
+    let env = environment(cycle, attempt: attempt, promptFile: promptFile, kind: kind)
+    let commands: [String] =
+      switch worker {
+      case .steps(let steps): steps
+      case .agent(let command): [command]
+      }
+    var agentFailure: CheckpointFailure?
+    cycle.unrecordedWork = true
+    for command in commands {
+      events(.agentStarted(kind: kind, attempt: attempt, command: command))
+      let spec = CommandSpec(
+        command: command, directory: cycle.workdir, environment: env, input: Data(prompt.utf8),
+        timeout: settings.timeout(for: nil), logFile: stem + ".log")
+      let events = self.events
+      let result = try processRunner.run(spec) { events(.output($0)) }
+      events(.agentFinished(kind: kind, attempt: attempt, summary: result.summary, seconds: result.duration))
+      if case .interrupted(let signal) = result.termination { throw Interrupted(signal: signal) }
+      if !result.succeeded {
+        agentFailure = CheckpointFailure(
+          kind: kind == .steps ? .step : .agent, command: command, summary: result.summary,
+          outputTail: String(result.outputTail.suffix(4000)))
+        break
+      }
+    }
+    Trace.mark("agent")
+    try checkGuard(cycle)
+    try workspace.restoreHead(branchRef: cycle.branchRef)
+    guard let agentFailure else { return nil }
+    events(.checkpointFailed(agentFailure))
+    return .failed(
+      tree: try workspace.snapshot(), failure: agentFailure, results: [],
+      seconds: Date().timeIntervalSince(cycle.attemptStarted))
+  }
+
+  func environment(_ cycle: SubtaskCycle, attempt: Int, promptFile: String, kind: RunEvent.AgentKind) -> [String: String] {
+    var env = Self.childEnvironment()
+    env["ORCHESTRATE_PLAN_ID"] = plan.id
+    env["ORCHESTRATE_SUBTASK_ID"] = cycle.subtask.id
+    env["ORCHESTRATE_SUBTASK_ORDER"] = String(cycle.subtask.order)
+    env["ORCHESTRATE_SUBTASK_TOTAL"] = String(plan.subtasks.count)
+    env["ORCHESTRATE_ATTEMPT"] = String(attempt)
+    env["ORCHESTRATE_BRANCH"] = cycle.branch
+    env["ORCHESTRATE_WORKDIR"] = cycle.workdir
+    env["ORCHESTRATE_PROMPT_FILE"] = promptFile
+    env["ORCHESTRATE_KIND"] = kind.rawValue
+    return env
+  }
+}
+
+extension Worker {
+  /// The worker with the event kind of a first attempt.
+  fileprivate var kindAsFirstAttempt: (Worker, RunEvent.AgentKind) {
+    switch self {
+    case .steps: (self, .steps)
+    case .agent: (self, .agent)
+    }
+  }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import GitKit
+
+/// Options of a run; each overrides the plan, which overrides `git config orchestrate.*`.
+public struct RunOptions: Sendable {
+  public var agent: String?
+  public var fixAgent: String?
+  public var maxAttempts: Int?
+  public var timeout: TimeInterval?
+  /// Find changes with a file-system watch (falls back to a full scan whenever it cannot tell).
+  public var useWatcher = true
+  /// What holds the lock, for the message another process gets.
+  public var command = "run"
+
+  public init(agent: String? = nil, fixAgent: String? = nil, maxAttempts: Int? = nil, timeout: TimeInterval? = nil) {
+    self.agent = agent
+    self.fixAgent = fixAgent
+    self.maxAttempts = maxAttempts
+    self.timeout = timeout
+  }
+}
+
+/// What does a sub-task's work: its own `run` steps, or an agent command.
+public enum Worker: Sendable, Equatable {
+  case steps([String])
+  case agent(command: String)
+}
+
+/// Everything a session needs from flags, the plan and `git config orchestrate.*`, read and
+/// validated once when the session starts, so a bad setting is reported before anything is
+/// created and the loop never reads configuration.
+public struct RunSettings: Sendable {
+  public let mainName: String
+  public let maxAttempts: Int
+  public let useWatcher: Bool
+  /// Flag, then plan, then `orchestrate.agent`: the agents in the order they win. A sub-task's own
+  /// `agent:` stands between the flag and the plan.
+  let agentFlag: String?
+  let planAgent: String?
+  let configAgent: String?
+  /// Flag, then plan, then `orchestrate.fixAgent`, already resolved to a command (nil: none set).
+  let fixAgentCommand: String?
+  let timeoutFlag: TimeInterval?
+  let planTimeout: TimeInterval?
+  let configTimeout: TimeInterval?
+
+  public var mainRef: String { "refs/heads/" + mainName }
+
+  /// Reads and checks every setting.
+  /// - Throws: `OrchestrateError.invalidArgument` naming the setting and how to correct it.
+  public static func resolve(repository: Repository, plan: Plan, mainName: String, options: RunOptions) throws
+    -> RunSettings
+  {
+    let maxAttempts = try options.maxAttempts ?? plan.maxAttempts ?? configMaxAttempts(repository) ?? 3
+    guard maxAttempts >= 1 else { throw OrchestrateError.invalidArgument("--max-attempts must be at least 1") }
+    var configTimeout: TimeInterval?
+    if let text = try repository.configString("orchestrate.timeout") {
+      guard let value = Durations.parse(text) else {
+        throw OrchestrateError.invalidArgument(
+          "git config orchestrate.timeout '\(text)' is not a duration such as 10m, 90s or 1h")
+      }
+      configTimeout = value
+    }
+    let configAgent = try repository.configString("orchestrate.agent")
+    let fixValue = firstSet([options.fixAgent, plan.fixAgent, try repository.configString("orchestrate.fixAgent")])
+    let settings = RunSettings(
+      mainName: mainName, maxAttempts: maxAttempts, useWatcher: options.useWatcher, agentFlag: options.agent,
+      planAgent: plan.agent, configAgent: configAgent, fixAgentCommand: try fixValue.flatMap(command(for:)),
+      timeoutFlag: options.timeout, planTimeout: plan.timeout, configTimeout: configTimeout)
+    // Every agent a sub-task could use is checked now, not when its turn comes.
+    for subtask in plan.subtasks { _ = try settings.agentCommand(for: subtask) }
+    return settings
+  }
+
+  /// The limit for an agent run (`checkpoint` nil) or a checkpoint command: the flag, then the
+  /// checkpoint's own, then the plan's, then config, then 1 h for agents and 10 min for checkpoints.
+  public func timeout(for checkpoint: Checkpoint?) -> TimeInterval {
+    timeoutFlag ?? checkpoint?.timeout ?? planTimeout ?? configTimeout ?? (checkpoint == nil ? 3600 : 600)
+  }
+
+  /// What does the first attempt of `subtask`'s work.
+  /// - Throws: when the sub-task has no steps and no agent is configured.
+  public func worker(for subtask: Subtask) throws -> Worker {
+    if !subtask.run.isEmpty { return .steps(subtask.run) }
+    if let command = try agentCommand(for: subtask) { return .agent(command: command) }
+    throw OrchestrateError.invalidArgument(
+      "sub-task '\(subtask.id)' has no run steps and no agent is configured; pass --agent claude (or aider, openhands, a command), or set 'git config orchestrate.agent'"
+    )
+  }
+
+  /// What fixes `subtask` after a failed attempt: the fix agent, else its steps again, else its agent.
+  public func fixer(for subtask: Subtask) throws -> (worker: Worker, kind: RunEvent.AgentKind) {
+    if let fixAgentCommand { return (.agent(command: fixAgentCommand), .fix) }
+    if !subtask.run.isEmpty { return (.steps(subtask.run), .steps) }
+    return (try worker(for: subtask), .fix)
+  }
+
+  /// The agent command for `subtask` (flag, sub-task, plan, config); nil when none is set or the
+  /// choice is `script` (the sub-task's own steps).
+  func agentCommand(for subtask: Subtask) throws -> String? {
+    try Self.firstSet([agentFlag, subtask.agent, planAgent, configAgent]).flatMap(Self.command(for:))
+  }
+
+  private static func firstSet(_ values: [String?]) -> String? {
+    values.lazy.compactMap { $0 }.first { !$0.isEmpty }
+  }
+
+  /// A preset or command value as a command line; nil for `script`.
+  private static func command(for value: String) throws -> String? {
+    if value == AgentPreset.script.rawValue { return nil }
+    guard let command = AgentPreset.resolve(value) else {
+      throw OrchestrateError.invalidArgument(
+        "unknown agent preset '\(value)'; use one of claude, aider, openhands, or a command such as './my-agent.sh'")
+    }
+    return command
+  }
+
+  private static func configMaxAttempts(_ repository: Repository) throws -> Int? {
+    let configured: Int?
+    do {
+      configured = try repository.configInt("orchestrate.maxAttempts")
+    } catch {
+      let text = (try? repository.configString("orchestrate.maxAttempts")) ?? nil
+      throw OrchestrateError.invalidArgument(
+        "git config orchestrate.maxAttempts '\(text ?? "")' is not a whole number; set it to one, e.g. 'git config orchestrate.maxAttempts 3'"
+      )
+    }
+    if let value = configured, value < 1 {
+      throw OrchestrateError.invalidArgument("git config orchestrate.maxAttempts must be at least 1 (it is \(value))")
+    }
+    return configured
+  }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import GitKit
+
+/// What a commit is to git-orchestrate, read from its trailers: the one rule that status, `run`,
+/// the MCP server, `verify`, `log`, `show` and the history cache all use.
+public enum CommitRole: Sendable, Equatable {
+  /// Completes sub-task `subtask` of `plan`: main receives these, one per sub-task.
+  case completion(Completion)
+  /// A failed attempt, kept on a sub-task's branch (or under `refs/orchestrate/attempts/`).
+  case failedAttempt(Attempt)
+  /// Not one of the tool's commits.
+  case other
+
+  public struct Completion: Sendable, Equatable {
+    public var plan: String
+    public var subtask: String
+    public var attempts: Int
+    public var seconds: Double?
+    public var checkpoint: String
+  }
+
+  public struct Attempt: Sendable, Equatable {
+    public var plan: String
+    public var subtask: String
+    public var number: Int
+    public var result: String
+    public var seconds: Double?
+  }
+
+  /// A completion carries the plan, a well-formed sub-task, `Orchestrate-Checkpoint: passed …` and no
+  /// `Orchestrate-Result`; a failed attempt carries `Orchestrate-Result: failed …`. Anything else
+  /// (a hand-made commit, an attempt main was fast-forwarded to by hand) completes nothing.
+  public init(_ commit: Commit) {
+    guard let plan = commit.trailer(Trailers.plan), let value = commit.trailer(Trailers.subtask),
+      let subtask = Trailers.parseSubtask(value)?.id
+    else {
+      self = .other
+      return
+    }
+    let seconds = commit.trailer(Trailers.duration).flatMap(Trailers.parseSeconds)
+    if let result = commit.trailer(Trailers.result) {
+      self =
+        result.hasPrefix("failed")
+        ? .failedAttempt(
+          Attempt(
+            plan: plan, subtask: subtask, number: Int(commit.trailer(Trailers.attempt) ?? "") ?? 0, result: result,
+            seconds: seconds))
+        : .other
+      return
+    }
+    guard let checkpoint = commit.trailer(Trailers.checkpoint), checkpoint.hasPrefix("passed") else {
+      self = .other
+      return
+    }
+    self = .completion(
+      Completion(
+        plan: plan, subtask: subtask, attempts: Int(commit.trailer(Trailers.attempts) ?? "") ?? 1, seconds: seconds,
+        checkpoint: checkpoint))
+  }
+
+  /// The completion this commit records for `plan`, if it is one.
+  public func completion(of plan: String) -> Completion? {
+    if case .completion(let completion) = self, completion.plan == plan { return completion }
+    return nil
+  }
+
+  /// The failed attempt this commit records for `plan`, if it is one.
+  public func failedAttempt(of plan: String) -> Attempt? {
+    if case .failedAttempt(let attempt) = self, attempt.plan == plan { return attempt }
+    return nil
+  }
+}
+
+/// The failed attempts of one sub-task, read back from git: the one reader behind `begin`,
+/// `status`, `show` and the MCP server's `get_subtask_failure`.
+public struct AttemptLog: Sendable {
+  public struct Entry: Sendable {
+    public var commit: Commit
+    public var attempt: CommitRole.Attempt
+  }
+
+  /// Newest first.
+  public var entries: [Entry]
+  public var count: Int { entries.count }
+  public var seconds: Double { entries.reduce(0) { $0 + ($1.attempt.seconds ?? 0) } }
+
+  /// Walks the sub-task's own commits (those not on main) for failed attempts: under
+  /// `refs/orchestrate/attempts/` once it completed, else on its branch.
+  public static func read(
+    repository: Repository, plan: String, subtask: Subtask, mainTip: OID?, limit: Int = 1000
+  ) throws -> AttemptLog {
+    for ref in [Layout.attemptsRef(plan: plan, subtask: subtask), Layout.branchRef(plan: plan, subtask: subtask)] {
+      guard let tip = try repository.resolve(ref) else { continue }
+      let log = try read(repository: repository, from: tip, plan: plan, subtask: subtask.id, mainTip: mainTip, limit: limit)
+      if !log.entries.isEmpty { return log }
+    }
+    return AttemptLog(entries: [])
+  }
+
+  /// The failed attempts between `tip` and where it meets main.
+  static func read(
+    repository: Repository, from tip: OID, plan: String, subtask: String, mainTip: OID?, limit: Int = 1000
+  ) throws -> AttemptLog {
+    let stop = try mainTip.flatMap { try repository.mergeBase(tip, $0) }
+    // A tip on main has no commits of its own.
+    if stop == tip { return AttemptLog(entries: []) }
+    var entries: [Entry] = []
+    try repository.walkFirstParents(from: tip, stop: stop) { commit in
+      if let attempt = CommitRole(commit).failedAttempt(of: plan), attempt.subtask == subtask {
+        entries.append(Entry(commit: commit, attempt: attempt))
+      }
+      return entries.count < limit
+    }
+    return AttemptLog(entries: entries)
+  }
+}
