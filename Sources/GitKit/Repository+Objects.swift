@@ -26,14 +26,16 @@ extension Repository {
       parentPointers.append(commit)
     }
     var oid = git_oid()
-    try author.withGitSignature { authorSignature in
-      try committer.withGitSignature { committerSignature in
-        try parentPointers.withUnsafeMutableBufferPointer { buffer in
-          try check(
-            git_commit_create(
-              &oid, pointer, nil, authorSignature, committerSignature, nil, message, treePointer,
-              buffer.count, buffer.baseAddress),
-            "git_commit_create")
+    try retryingTransient {
+      try author.withGitSignature { authorSignature in
+        try committer.withGitSignature { committerSignature in
+          try parentPointers.withUnsafeMutableBufferPointer { buffer in
+            try check(
+              git_commit_create(
+                &oid, pointer, nil, authorSignature, committerSignature, nil, message, treePointer,
+                buffer.count, buffer.baseAddress),
+              "git_commit_create")
+          }
         }
       }
     }
@@ -75,9 +77,11 @@ extension Repository {
   /// Writes `data` as a blob and returns its id.
   public func writeBlob(_ data: Data) throws -> OID {
     var oid = git_oid()
-    try data.withUnsafeBytes { bytes in
-      try check(
-        git_blob_create_from_buffer(&oid, pointer, bytes.baseAddress, bytes.count), "git_blob_create_from_buffer")
+    try retryingTransient {
+      try data.withUnsafeBytes { bytes in
+        try check(
+          git_blob_create_from_buffer(&oid, pointer, bytes.baseAddress, bytes.count), "git_blob_create_from_buffer")
+      }
     }
     return OID(oid)
   }

@@ -58,11 +58,15 @@ extension Repository {
   public func updateReference(_ name: String, to new: OID, expected: OID?, message: String) throws {
     var reference: OpaquePointer?
     var target = new.raw
-    let code: Int32
-    if var current = expected?.raw {
-      code = git_reference_create_matching(&reference, pointer, name, &target, 1, &current, message)
-    } else {
-      code = git_reference_create(&reference, pointer, name, &target, 0, message)
+    var code: Int32 = 0
+    try retryingTransient {
+      if var current = expected?.raw {
+        code = git_reference_create_matching(&reference, pointer, name, &target, 1, &current, message)
+      } else {
+        code = git_reference_create(&reference, pointer, name, &target, 0, message)
+      }
+      // A lock held by git's own gc passes: try again. Any other result is judged below.
+      if code == GIT_ELOCKED.rawValue { try check(code, "git_reference_create") }
     }
     if code == GIT_EMODIFIED.rawValue || code == GIT_EEXISTS.rawValue || code == GIT_ENOTFOUND.rawValue {
       let failure = lastError(code, "git_reference_create")
@@ -78,7 +82,9 @@ extension Repository {
   public func setReference(_ name: String, to new: OID, message: String) throws {
     var reference: OpaquePointer?
     var target = new.raw
-    try check(git_reference_create(&reference, pointer, name, &target, 1, message), "git_reference_create")
+    try retryingTransient {
+      try check(git_reference_create(&reference, pointer, name, &target, 1, message), "git_reference_create")
+    }
     git_reference_free(reference)
   }
 
@@ -100,7 +106,11 @@ extension Repository {
       throw RepositoryError.referenceConflict(name: name, expected: expected, actual: actual)
     }
     // libgit2 deletes only if the reference still holds the value just read: a racing writer is detected.
-    let deleted = git_reference_delete(reference)
+    var deleted: Int32 = 0
+    try retryingTransient {
+      deleted = git_reference_delete(reference)
+      if deleted == GIT_ELOCKED.rawValue { try check(deleted, "git_reference_delete") }
+    }
     if deleted == GIT_EMODIFIED.rawValue {
       throw RepositoryError.referenceConflict(name: name, expected: actual, actual: try resolve(name))
     }

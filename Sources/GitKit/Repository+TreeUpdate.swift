@@ -74,7 +74,9 @@ extension Repository {
         action: update.3, id: update.1.raw, filemode: git_filemode_t(update.2.rawValue), path: paths[index])
     }
     var out = git_oid()
-    try check(git_tree_create_updated(&out, pointer, tree, raw.count, &raw), "git_tree_create_updated")
+    try retryingTransient {
+      try check(git_tree_create_updated(&out, pointer, tree, raw.count, &raw), "git_tree_create_updated")
+    }
     return OID(out)
   }
 

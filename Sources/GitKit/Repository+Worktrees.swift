@@ -31,7 +31,9 @@ extension Repository {
   /// name, so both are refused up front with a message that says so. The branch must not be checked
   /// out in another worktree.
   /// - Throws: `GitError` with `isExists` when the path or name is taken, else libgit2's error.
-  public func addWorktree(name: String, path: String, branch: String, checkout: Bool = true) throws {
+  /// - Parameter lock: lock it (`git worktree lock`), so that `git gc` or `git worktree prune`
+  ///   running at any moment, even while it is being made, never removes its registration.
+  public func addWorktree(name: String, path: String, branch: String, checkout: Bool = true, lock: Bool = false) throws {
     if FileManager.default.fileExists(atPath: path) {
       throw GitError(
         code: GIT_EEXISTS.rawValue, errorClass: Int32(GIT_ERROR_WORKTREE.rawValue), function: "git_worktree_add",
@@ -52,6 +54,7 @@ extension Repository {
       git_worktree_add_options_init(&options, UInt32(GIT_WORKTREE_ADD_OPTIONS_VERSION)),
       "git_worktree_add_options_init")
     options.ref = reference
+    options.lock = lock ? 1 : 0
     if !checkout {
       // The caller writes the files itself (libgit2's checkout is slow on large trees).
       options.checkout_options.checkout_strategy = GIT_CHECKOUT_NONE.rawValue
@@ -63,7 +66,7 @@ extension Repository {
 
   /// Removes the registration of worktree `name` (its gitdir under `<commondir>/worktrees`), never its files.
   ///
-  /// Works on a worktree whose directory still exists; a locked worktree is refused by libgit2.
+  /// Works on a worktree whose directory still exists, locked or not.
   public func pruneWorktree(name: String) throws {
     var worktree: OpaquePointer?
     try check(git_worktree_lookup(&worktree, pointer, name), "git_worktree_lookup")
@@ -72,7 +75,7 @@ extension Repository {
     try check(
       git_worktree_prune_options_init(&options, UInt32(GIT_WORKTREE_PRUNE_OPTIONS_VERSION)),
       "git_worktree_prune_options_init")
-    options.flags = GIT_WORKTREE_PRUNE_VALID.rawValue
+    options.flags = GIT_WORKTREE_PRUNE_VALID.rawValue | GIT_WORKTREE_PRUNE_LOCKED.rawValue
     try check(git_worktree_prune(worktree, &options), "git_worktree_prune")
   }
 }

@@ -107,8 +107,27 @@ public struct CheckpointCache {
 
   /// Appends records to the notes of their trees in one notes commit (a run batches its results so a
   /// sub-task does not pay a notes commit of its own).
+  ///
+  /// Another process (`verify`, the pre-push hook, a second clone's `fetch`) may write the notes ref
+  /// at the same moment: the update is a compare-and-swap, and on losing the race the records are
+  /// applied again on top of the new notes, never dropped and never an error.
   public func record(_ records: [(tree: OID, record: CheckpointRecord)]) throws {
     guard !records.isEmpty else { return }
+    var tries = 0
+    while true {
+      do {
+        return try recordOnce(records)
+      } catch let error as RepositoryError {
+        guard case .referenceConflict = error, tries < 20 else { throw error }
+      } catch let error as GitError where error.isLocked || error.isModified {
+        guard tries < 20 else { throw error }
+        usleep(useconds_t(1000 * (1 << min(tries, 6))))
+      }
+      tries += 1
+    }
+  }
+
+  private func recordOnce(_ records: [(tree: OID, record: CheckpointRecord)]) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     let parent = try repository.resolve(notesRef)

@@ -87,7 +87,7 @@ final class Workspace {
       }
       try FileManager.default.createDirectory(
         atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-      try main.addWorktree(name: name, path: path, branch: branchRef, checkout: false)
+      try main.addWorktree(name: name, path: path, branch: branchRef, checkout: false, lock: true)
       repository = try Repository(path: path)
       created = true
     }
