@@ -59,12 +59,19 @@ extension CheckpointRecord {
     return text.split(separator: "\n").compactMap { try? decoder.decode(CheckpointRecord.self, from: Data($0.utf8)) }
   }
 
-  /// The newest of `records` for `commandsHash`: by `recorded_at`, then by position, so a note whose
-  /// lines were sorted by `git notes merge -s cat_sort_uniq` still yields the latest result.
-  static func latest(_ records: [CheckpointRecord], commandsHash: String) -> CheckpointRecord? {
+  /// The newest of `records` for `commandsHash`: by `recorded_at`, a failure winning a tie (so a
+  /// note whose lines were sorted by `git notes merge -s cat_sort_uniq` still yields the latest
+  /// result, and a pass can never hide a failure of the same second). A record dated after `now`
+  /// (with a minute for clock skew) is ignored: anyone who can write the notes ref can forge a
+  /// pass "from the future" that would otherwise outrank every real result.
+  static func latest(_ records: [CheckpointRecord], commandsHash: String, now: Date = Date()) -> CheckpointRecord? {
+    let limit = now.addingTimeInterval(60).formatted(.iso8601)
     var best: CheckpointRecord?
-    for record in records where record.commandsHash == commandsHash {
-      if let current = best, current.recordedAt > record.recordedAt { continue }
+    for record in records where record.commandsHash == commandsHash && record.recordedAt <= limit {
+      if let current = best {
+        if current.recordedAt > record.recordedAt { continue }
+        if current.recordedAt == record.recordedAt, !current.passed, record.passed { continue }
+      }
       best = record
     }
     return best
