@@ -90,6 +90,11 @@ public final class Index {
     git_index_get_bypath(pointer, path, 0).map { OID($0.pointee.id) }
   }
 
+  /// The mode staged at `path` (stage 0), or nil when it is not in the index.
+  public func entryMode(path: String) -> FileMode? {
+    git_index_get_bypath(pointer, path, 0).flatMap { FileMode(git: $0.pointee.mode) }
+  }
+
   /// Writes the index as a tree into the owning repository.
   public func writeTree() throws -> OID {
     var oid = git_oid()

@@ -107,7 +107,7 @@ public final class Orchestrator {
         attempts = try AttemptLog.read(
           repository: repository, from: tip, plan: plan.id, subtask: subtask.id, mainTip: history.mainTip
         ).count
-        state = attempts > 0 ? .failed : .inProgress
+        state = attempts > 0 ? .failed : .interrupted
         if holder?.plan == plan.id { state = .inProgress }
       }
       if current == nil, state != .pending || holder?.plan == plan.id { current = subtask.id }

@@ -5,7 +5,9 @@ import GitKit
 /// sub-task branches. Field names are those of the seed's `get_decomposition_status`.
 public struct PlanStatus: Codable, Sendable, Equatable {
   public enum State: String, Codable, Sendable {
-    case completed, failed, inProgress = "in_progress", pending
+    /// `interrupted`: work began on the sub-task's branch, no attempt was recorded and nothing runs
+    /// now (a run stopped by Ctrl-C or killed); `run` resumes it.
+    case completed, failed, inProgress = "in_progress", interrupted, pending
   }
 
   public struct Detail: Codable, Sendable, Equatable {

@@ -32,6 +32,8 @@ public struct ProgressBox {
         lines.append("  ❌ \(detail.id): \(detail.description) (\(detail.attempts) failed attempts, branch \(detail.branch))")
       case .inProgress:
         lines.append("  ⏳ \(detail.id): \(detail.description) (in progress, branch \(detail.branch))")
+      case .interrupted:
+        lines.append("  ⏸ \(detail.id): \(detail.description) (interrupted, resumes from branch \(detail.branch))")
       case .pending:
         lines.append("  ⏳ \(detail.id): \(detail.description)")
       }

@@ -60,17 +60,17 @@ extension PlanSession {
       attemptStarted: started)
   }
 
-  /// Brings the user's checkout up to main's tip once, before the first sub-task this process
-  /// begins: a previous run may have stopped before the checkout caught up.
+  /// Brings the user's checkouts up to main's tip once, before the first sub-task this process
+  /// begins: a previous run may have stopped before they caught up.
   private func catchUpUserCheckout(tip: OID) throws {
-    if userCheckout == nil { userCheckout = try UserCheckout(repository: repository, mainRef: mainRef, mainTip: tip) }
-    guard let user = userCheckout, !user.caughtUp else { return }
-    user.caughtUp = true
-    if user.syncedTo != tip {
-      let count = try user.update(to: tip)
-      if count > 0 { events(.checkoutUpdated(files: count)) }
+    for user in try userCheckouts(tip: tip) where !user.caughtUp {
+      user.caughtUp = true
+      if user.syncedTo != tip {
+        let count = try user.update(to: tip)
+        if count > 0 { events(.checkoutUpdated(files: count)) }
+      }
+      try user.finish()
     }
-    try user.finish()
   }
 
   func openWorkspace(branchRef: String) throws -> Workspace {

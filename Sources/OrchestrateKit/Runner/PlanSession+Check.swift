@@ -4,6 +4,10 @@ import GitKit
 extension PlanSession {
   /// Runs the sub-task's checkpoint on the workspace's exact tree, or takes the pass this session
   /// already ran on that tree, and records the result.
+  ///
+  /// Only a pass this process ran counts: the records in `refs/notes/orchestrate` are a cache for
+  /// `verify` and the pre-push hook, and anyone who can write the repository (an agent with a
+  /// shell, without the sandbox) can write them.
   public func check(_ cycle: SubtaskCycle) throws -> Verdict {
     let workspace = try openedWorkspace()
     try workspace.restoreHead(branchRef: cycle.branchRef)
@@ -13,9 +17,9 @@ extension PlanSession {
   func check(_ checkpoint: Checkpoint, subtaskID: String, in workspace: Workspace) throws -> Verdict {
     let tree = try workspace.snapshot()
     Trace.mark("snapshot")
-    if let record = try recordedPass(tree: tree, checkpoint: checkpoint) {
+    if let seconds = ranHere[RanKey(tree: tree, commandsHash: checkpoint.commandsHash)] ?? nil {
       events(.checkpointPassed(commands: checkpoint.commands.count, seconds: 0, cached: true))
-      return .passed(tree: tree, cached: true, results: [], seconds: record.durationSeconds)
+      return .passed(tree: tree, cached: true, results: [], seconds: seconds)
     }
     var verdict = try runCheckpoint(checkpoint, workdir: workspace.path, tree: tree)
     Trace.mark("checkpoint commands")
@@ -37,6 +41,7 @@ extension PlanSession {
       }
     }
     Trace.mark("snapshot after")
+    ranHere[RanKey(tree: verdict.tree, commandsHash: checkpoint.commandsHash)] = verdict.passed ? verdict.seconds : .some(nil)
     pendingRecords.append(
       (verdict.tree, CheckpointCache.makeRecord(plan: plan.id, subtask: subtaskID, checkpoint: checkpoint, verdict: verdict)))
     if !batchRecords || pendingRecords.count >= 50 { try flushRecords() }
@@ -48,15 +53,6 @@ extension PlanSession {
       events(.checkpointFailed(failure))
     }
     return verdict
-  }
-
-  /// The record of a pass of these commands on this tree, unless a newer failure overrides it.
-  private func recordedPass(tree: OID, checkpoint: Checkpoint) throws -> CheckpointRecord? {
-    let pending = CheckpointRecord.latest(
-      pendingRecords.filter { $0.tree == tree }.map(\.record), commandsHash: checkpoint.commandsHash)
-    guard let record = try pending ?? cache.lookup(tree: tree, commandsHash: checkpoint.commandsHash), record.passed
-    else { return nil }
-    return record
   }
 
   func runCheckpoint(_ checkpoint: Checkpoint, workdir: String, tree: OID) throws -> Verdict {
@@ -75,7 +71,7 @@ extension PlanSession {
       let report = CommandReport(result)
       results.append(report)
       events(.checkpointCommandFinished(report))
-      if case .interrupted(let signal) = result.termination { throw Interrupted(signal: signal) }
+      if case .interrupted(let signal) = result.termination { throw Interrupted(signal: signal, workdir: workdir) }
       if !result.succeeded {
         return .failed(
           tree: tree, failure: CheckpointFailure(command: command, summary: result.summary, outputTail: report.outputTail),

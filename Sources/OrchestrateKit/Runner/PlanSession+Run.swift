@@ -44,6 +44,7 @@ extension PlanSession {
           branch: cycle.branch, workdir: cycle.workdir, resumed: !cycle.fresh))
       switch try complete(&cycle) {
       case .landed(let landing):
+        try updateUserCheckout()
         events(
           .subtaskCompleted(
             id: subtask.id, commit: landing.commit.hex, attempts: landing.attempts, seconds: landing.seconds))
@@ -65,7 +66,8 @@ extension PlanSession {
     return .completed(try finish())
   }
 
-  /// One sub-task to its end: a resumed branch is checked as it is first (a hand fix included);
+  /// One sub-task to its end: a resumed branch is replayed onto main if main moved, and checked as
+  /// it is first (a hand fix included);
   /// then work and check, up to the attempt budget, each failure kept and handed to the fix agent.
   /// - Returns: `.landed`, or the last `.retry` when the budget is spent.
   /// - Throws: `OrchestrateError.replayConflict` when main moved and the work does not apply to it.
@@ -73,7 +75,8 @@ extension PlanSession {
     var failure: CheckpointFailure?
     var settlement: Settlement?
     if !cycle.fresh {
-      settlement = try settle(&cycle, try check(cycle))
+      settlement = try replayIfBehind(&cycle)
+      if settlement == nil { settlement = try settle(&cycle, try check(cycle)) }
       failure = try Self.failure(of: settlement, cycle)
     }
     for _ in 0..<settings.maxAttempts where settlement?.isLanded != true {

@@ -12,7 +12,7 @@ extension PlanSession {
     var verdict = verdict
     if let landing = cycle.landing, verdict.passed, try mainTip() == cycle.base {
       // The commit was made and validated before the run stopped: only main is left to move.
-      try userCheckout?.markPending()
+      for user in try userCheckouts(tip: cycle.base) { try user.markPending() }
       if try moveMain(to: landing, from: cycle.base, cycle.subtask) {
         let commit = try repository.commit(landing)
         let changes = try repository.diffTrees(try repository.commit(cycle.base).tree, commit.tree)
@@ -36,21 +36,11 @@ extension PlanSession {
         if try history().completions[cycle.subtask.id] != nil {
           throw OrchestrateError.alreadyCompleted(plan: plan.id, subtask: cycle.subtask.id)
         }
-        events(.mainMoved(from: cycle.base.hex, to: tip.hex))
-        let ancestor = try repository.commit(cycle.base).tree
-        switch try repository.mergeTrees(ancestor: ancestor, ours: try repository.commit(tip).tree, theirs: tree) {
-        case .conflicts(let paths):
-          // Keep the validated work on the branch the message names, so a rebase by hand starts from it.
-          let failure = CheckpointFailure(
-            kind: .replay, command: "replay onto \(mainName)", summary: "conflicts with the new \(mainName)",
-            outputTail: paths.joined(separator: "\n"))
-          return .conflict(paths: paths, attemptCommit: try recordAttempt(&cycle, tree: tree, failure: failure))
-        case .clean(let merged):
-          try openedWorkspace().checkout(tree: merged)
-          cycle.base = tip
-          verdict = try check(cycle)
-          continue
+        if let paths = try replay(&cycle, tree: tree, onto: tip) {
+          return .conflict(paths: paths, attemptCommit: try recordAttempt(&cycle, tree: tree, failure: .replay(paths, mainName)))
         }
+        verdict = try check(cycle)
+        continue
       }
       Trace.mark(" land: main tip")
       let seconds = cycle.spent + Date().timeIntervalSince(cycle.attemptStarted)
@@ -65,6 +55,33 @@ extension PlanSession {
       Trace.mark(" land: main ref")
       if let workspace, tree == (try? workspace.snapshot()) { try workspace.restoreHead(branchRef: cycle.branchRef) }
       return landed(&cycle, commit: commit, seconds: seconds, artifacts: changes.map(\.path))
+    }
+  }
+
+  /// Brings a resumed sub-task whose main moved onto main's tip before it is checked, so that it is
+  /// validated once, on the tree that would land.
+  /// - Returns: `.conflict` (kept as an attempt) when the work does not apply to the new main.
+  func replayIfBehind(_ cycle: inout SubtaskCycle) throws -> Settlement? {
+    let tip = try mainTip()
+    guard tip != cycle.base, cycle.landing == nil else { return nil }
+    let tree = try openedWorkspace().snapshot()
+    guard let paths = try replay(&cycle, tree: tree, onto: tip) else { return nil }
+    return .conflict(paths: paths, attemptCommit: try recordAttempt(&cycle, tree: tree, failure: .replay(paths, mainName)))
+  }
+
+  /// Replays `tree` (built on `cycle.base`) onto main's `tip` in the workspace.
+  /// - Returns: nil when it applied (the workspace holds the merged tree, `cycle.base` is `tip`),
+  ///   else the conflicting paths (nothing changed).
+  private func replay(_ cycle: inout SubtaskCycle, tree: OID, onto tip: OID) throws -> [String]? {
+    events(.mainMoved(from: cycle.base.hex, to: tip.hex))
+    let ancestor = try repository.commit(cycle.base).tree
+    switch try repository.mergeTrees(ancestor: ancestor, ours: try repository.commit(tip).tree, theirs: tree) {
+    case .conflicts(let paths):
+      return paths
+    case .clean(let merged):
+      try openedWorkspace().checkout(tree: merged)
+      cycle.base = tip
+      return nil
     }
   }
 
@@ -83,10 +100,12 @@ extension PlanSession {
     let commit = try repository.createCommit(
       tree: tree, parents: [cycle.base], message: message, author: signature, committer: signature)
     Trace.mark(" land: commit")
-    if let user = userCheckout {
+    for user in try userCheckouts(tip: cycle.base) {
       let conflicting = try user.conflicts(changes, target: commit)
       Trace.mark(" land: user conflicts")
-      if !conflicting.isEmpty { throw OrchestrateError.dirtyCheckout(files: conflicting, branch: mainName) }
+      if !conflicting.isEmpty {
+        throw OrchestrateError.dirtyCheckout(files: conflicting.map { user.describe($0) }, branch: mainName)
+      }
       try user.markPending()
     }
     return (commit, changes)
@@ -124,8 +143,10 @@ extension PlanSession {
     let message = CommitMessage.attempt(
       plan: plan, subtask: cycle.subtask, attempt: number, failure: failure, changes: changes, duration: duration)
     let signature = repository.defaultSignature()
-    // An agent may have committed on the branch itself; its commits are folded into this one.
-    let parents = try repository.isAncestor(cycle.base, of: parent) ? [parent] : [cycle.base]
+    // An agent may have committed on the branch itself; its commits are folded into this one. When
+    // the work was replayed onto a new main, the branch's earlier attempts stay reachable as a
+    // second parent (the first stays main, so the attempts are counted from the new base).
+    let parents = try repository.isAncestor(cycle.base, of: parent) ? [parent] : [cycle.base, parent]
     let commit = try repository.createCommit(
       tree: tree, parents: parents, message: message, author: signature, committer: signature)
     try repository.setReference(cycle.branchRef, to: commit, message: "orchestrate: attempt \(number) failed")
@@ -136,5 +157,14 @@ extension PlanSession {
     attemptStarts[cycle.subtask.id] = now
     events(.attemptRecorded(attempt: number, commit: commit.hex, branch: cycle.branch))
     return commit
+  }
+}
+
+extension CheckpointFailure {
+  /// The work does not apply to the main that moved: these paths conflict.
+  static func replay(_ paths: [String], _ mainName: String) -> CheckpointFailure {
+    CheckpointFailure(
+      kind: .replay, command: "replay onto \(mainName)", summary: "conflicts with the new \(mainName)",
+      outputTail: paths.joined(separator: "\n"))
   }
 }

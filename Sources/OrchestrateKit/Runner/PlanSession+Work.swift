@@ -50,7 +50,7 @@ extension PlanSession {
       let events = self.events
       let result = try processRunner.run(spec) { events(.output($0)) }
       events(.agentFinished(kind: kind, attempt: attempt, summary: result.summary, seconds: result.duration))
-      if case .interrupted(let signal) = result.termination { throw Interrupted(signal: signal) }
+      if case .interrupted(let signal) = result.termination { throw Interrupted(signal: signal, workdir: cycle.workdir) }
       if !result.succeeded {
         agentFailure = CheckpointFailure(
           kind: kind == .steps ? .step : .agent, command: command, summary: result.summary,

@@ -18,7 +18,8 @@ public final class PlanSession {
   let lock: RepositoryLock
   let processRunner = ProcessRunner()
   var workspace: Workspace?
-  var userCheckout: UserCheckout?
+  /// The user's checkouts that have main checked out (found when first needed).
+  private var foundUserCheckouts: [UserCheckout]?
   private var historyCache: History?
   var events: @Sendable (RunEvent) -> Void
   var repository: Repository { orchestrator.repository }
@@ -27,6 +28,9 @@ public final class PlanSession {
   var pendingRecords: [(tree: OID, record: CheckpointRecord)] = []
   /// `run` batches checkpoint results; the MCP server (one step per call) writes each at once.
   var batchRecords = false
+  /// The checkpoints this process ran, by tree and commands: the seconds of a pass, nil for a
+  /// failure. The only results `check` reuses.
+  var ranHere: [RanKey: Double?] = [:]
   /// When the attempt under way of each sub-task began, so that a cycle begun again (the MCP server
   /// begins one per call) counts its time once.
   var attemptStarts: [String: Date] = [:]
@@ -124,29 +128,59 @@ public final class PlanSession {
 
   // MARK: - The user's checkout
 
-  /// Brings the user's checkout (when it is on main) up to main's tip.
+  /// Every checkout of the user's that has main checked out, found once.
+  func userCheckouts(tip: OID) throws -> [UserCheckout] {
+    if let foundUserCheckouts { return foundUserCheckouts }
+    let found = try UserCheckout.all(
+      repository: repository, layout: orchestrator.layout, mainRef: mainRef, mainTip: tip)
+    foundUserCheckouts = found
+    return found
+  }
+
+  /// Brings the user's checkouts that are on main up to main's tip: after every landing, so the
+  /// user's next ordinary commit can never revert a landed sub-task.
   public func updateUserCheckout() throws {
     let tip = try mainTip()
-    // A run with nothing left to begin still owes the checkout what an earlier, stopped run landed.
-    if userCheckout == nil { userCheckout = try UserCheckout(repository: repository, mainRef: mainRef, mainTip: tip) }
-    guard let user = userCheckout else { return }
-    let count: Int
-    do {
-      count = try user.update(to: tip)
-    } catch let error as GitError where error.isLocked {
-      throw OrchestrateError.io(
-        "main has the new sub-task commits, but your checkout could not be brought up to date: its index is locked (\(repository.gitDirectory)/index.lock); another git command is running, or one crashed. Remove the lock if no git is running, then run 'git orchestrate run \(plan.id)' again to update your checkout"
-      )
+    for user in try userCheckouts(tip: tip) {
+      let count: Int
+      do {
+        count = try user.update(to: tip)
+      } catch let error as GitError where error.isLocked {
+        throw OrchestrateError.io(
+          "main has the new sub-task commits, but your checkout \(user.workdir) could not be brought up to date: its index is locked (\(user.repository.gitDirectory)/index.lock); another git command is running, or one crashed. Remove the lock if no git is running, then run 'git orchestrate run \(plan.id)' again to update your checkout"
+        )
+      }
+      try user.finish()
+      if count > 0 { events(.checkoutUpdated(files: count)) }
     }
-    try user.finish()
-    if count > 0 { events(.checkoutUpdated(files: count)) }
   }
+}
+
+/// A checkpoint's commands on one tree.
+struct RanKey: Hashable {
+  var tree: OID
+  var commandsHash: String
 }
 
 /// The run was interrupted by SIGINT or SIGTERM; state is saved and `run` resumes it.
 public struct Interrupted: Error, LocalizedError {
   public let signal: Int32
+  /// The work folder whose uncommitted files hold the sub-task's work so far; nil when nothing was
+  /// under way (the work is then on the branch).
+  public var workdir: String?
+
+  public init(signal: Int32, workdir: String? = nil) {
+    self.signal = signal
+    self.workdir = workdir
+  }
+
+  /// Where the work is, in a sentence.
+  public var whereTheWorkIs: String {
+    workdir.map { "the sub-task's work so far is uncommitted in \($0), where a resumed run continues from it" }
+      ?? "the work so far is kept on the sub-task's branch"
+  }
+
   public var errorDescription: String? {
-    "interrupted by signal \(signal); the sub-task's work is kept on its branch: run the same command again to resume"
+    "interrupted by signal \(signal); \(whereTheWorkIs): run the same command again to resume"
   }
 }

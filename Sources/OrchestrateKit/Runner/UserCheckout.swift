@@ -1,78 +1,139 @@
 import Foundation
 import GitKit
 
-/// Keeps the user's checkout in step with main when it has main checked out: after a run it shows
-/// main's new tree, and their own uncommitted and untracked files are never touched.
+/// Keeps a checkout of the user's in step with main while it has main checked out: after each
+/// landing it shows main's new tree, and their own uncommitted, staged and untracked work is
+/// never touched.
 ///
 /// Only the paths the run changed are compared and written, so the cost follows the size of the
-/// change, not of the repository.
+/// change, not of the repository. Every update first checks that the checkout still has main
+/// checked out (the user may switch branches during a run) and that nothing of theirs would be
+/// overwritten, content or mode.
 final class UserCheckout {
   let repository: Repository
   let workdir: String
   let mainRef: String
+  /// Where this checkout's lag behind main is recorded while the run works.
+  let syncRef: String
   /// The main commit the user's checkout reflects.
   private(set) var syncedTo: OID
   /// Whether this process brought the checkout up to main's tip once (a previous run may have stopped short).
   var caughtUp = false
 
-  /// `nil` when the user's HEAD is not the main branch (their checkout is then left alone).
-  init?(repository: Repository, mainRef: String, mainTip: OID) throws {
+  /// `nil` when the checkout's HEAD is not the main branch (it is then left alone).
+  init?(repository: Repository, mainRef: String, mainTip: OID, syncRef: String = Layout.syncRef) throws {
     guard let workdir = repository.workingDirectory else { return nil }
     guard case .branch(let name, _) = try repository.head(), name == mainRef else { return nil }
     self.repository = repository
     self.workdir = workdir
     self.mainRef = mainRef
-    let recorded = try repository.resolve(Layout.syncRef)
-    syncedTo = recorded ?? mainTip
+    self.syncRef = syncRef
+    syncedTo = try repository.resolve(syncRef) ?? mainTip
+  }
+
+  /// Every checkout of the repository that has main checked out: `repository`'s own, the main
+  /// working tree and each linked worktree, except the tool's own work folders.
+  static func all(repository: Repository, layout: Layout, mainRef: String, mainTip: OID) throws -> [UserCheckout] {
+    var found: [UserCheckout] = []
+    var seen = Set<String>()
+    if let own = try UserCheckout(repository: repository, mainRef: mainRef, mainTip: mainTip, syncRef: syncRef(for: repository, layout: layout)) {
+      found.append(own)
+      seen.insert(own.workdir)
+    }
+    if let ownDirectory = repository.workingDirectory { seen.insert(ownDirectory) }
+    var others: [String] = []
+    let primary = (repository.commonDirectory as NSString).deletingLastPathComponent
+    if (repository.commonDirectory as NSString).lastPathComponent == ".git" { others.append(primary) }
+    for worktree in try repository.worktrees() where worktree.isValid && !worktree.name.hasPrefix("orchestrate-") {
+      others.append(worktree.path)
+    }
+    for path in others where !seen.contains(path) && !(path + "/").hasPrefix(layout.stateDirectory + "/") {
+      seen.insert(path)
+      guard let other = try? Repository(path: path), other.commonDirectory == repository.commonDirectory else { continue }
+      if let checkout = try UserCheckout(repository: other, mainRef: mainRef, mainTip: mainTip, syncRef: syncRef(for: other, layout: layout)) {
+        found.append(checkout)
+      }
+    }
+    return found
+  }
+
+  /// The main working tree uses `Layout.syncRef`; a linked worktree one of its own.
+  static func syncRef(for repository: Repository, layout: Layout) -> String {
+    let gitDirectory = repository.gitDirectory.hasSuffix("/") ? String(repository.gitDirectory.dropLast()) : repository.gitDirectory
+    let common = repository.commonDirectory.hasSuffix("/") ? String(repository.commonDirectory.dropLast()) : repository.commonDirectory
+    guard gitDirectory != common else { return Layout.syncRef }
+    return Layout.syncRef + "-" + (gitDirectory as NSString).lastPathComponent
+  }
+
+  /// `path` as a message names it: with the checkout's folder when it is not the one the run started in.
+  func describe(_ path: String) -> String {
+    FileManager.default.currentDirectoryPath.hasPrefix(workdir) ? path : "\(path) (in \(workdir))"
+  }
+
+  /// Whether the checkout still has main checked out (the user may have switched during the run).
+  var isOnMain: Bool {
+    guard case .branch(let name, _)? = try? repository.head() else { return false }
+    return name == mainRef
   }
 
   /// Paths among `changes` (a sub-task's change, landing as `target`) where the user's checkout holds
   /// something of their own that bringing it from `syncedTo` to `target` would overwrite.
   func conflicts(_ changes: [DiffEntry], target: OID) throws -> [String] {
-    guard !changes.isEmpty else { return [] }
+    guard !changes.isEmpty, isOnMain else { return [] }
     let oldTree = try repository.commit(syncedTo).tree
     let newTree = try repository.commit(target).tree
     let entries = try changes.map { change in
-      DiffEntry(
-        path: change.path, status: change.status,
-        oldOID: try Self.fileEntry(repository.treeEntry(in: oldTree, path: change.path))?.oid,
-        newOID: try Self.fileEntry(repository.treeEntry(in: newTree, path: change.path))?.oid, oldMode: nil,
-        newMode: nil)
+      let old = try Self.fileEntry(repository.treeEntry(in: oldTree, path: change.path))
+      let new = try Self.fileEntry(repository.treeEntry(in: newTree, path: change.path))
+      return DiffEntry(
+        path: change.path, status: change.status, oldOID: old?.oid, newOID: new?.oid, oldMode: old?.mode,
+        newMode: new?.mode)
     }
     return try conflicts(entries)
   }
 
   /// Paths among `changes` (relative to `syncedTo`) where the user's checkout holds something of
-  /// their own that writing the change would overwrite.
+  /// their own, in content, mode or the index, that writing the change would overwrite.
   func conflicts(_ changes: [DiffEntry]) throws -> [String] {
     guard !changes.isEmpty else { return [] }
     let index = try repository.index()
     var found: [String] = []
     let removed = Set(changes.filter { $0.newOID == nil }.map(\.path))
-    for change in changes where change.oldOID != change.newOID {
-      if change.newOID != nil, Self.isDirectory(workdir + "/" + change.path) {
+    for change in changes where change.oldOID != change.newOID || change.oldMode != change.newMode {
+      let full = workdir + "/" + change.path
+      if let blocked = Self.symlinkedParent(of: change.path, in: workdir) {
+        // Writing through a symlink the user made would write outside the checkout.
+        found.append(blocked == change.path ? change.path : "\(change.path) (its folder \(blocked) is a symbolic link)")
+        continue
+      }
+      if change.newOID != nil, Self.isDirectory(full) {
         // A folder becomes a file: only if everything in the folder is tracked and goes away with it.
-        if !Self.files(under: workdir + "/" + change.path, relative: change.path).allSatisfy(removed.contains) {
+        if !Self.files(under: full, relative: change.path).allSatisfy(removed.contains) {
           found.append(change.path)
         }
         continue
       }
-      let current = Self.contentID(workdir + "/" + change.path)
-      if current == change.newOID { continue }  // already as it will be
-      if current != change.oldOID {
+      let current = Self.contentID(full)
+      let staged = index.entryOID(path: change.path)
+      if current == change.newOID, change.newOID == nil || Self.mode(of: full) == change.newMode { continue }
+      // The index already holds what would be written (the user committed or staged the same):
+      // nothing is written there, their working file is left as it is.
+      if let new = change.newOID, staged == new, index.entryMode(path: change.path) == change.newMode { continue }
+      if current != change.oldOID || (current != nil && Self.mode(of: full) != change.oldMode) {
         found.append(change.path)
         continue
       }
-      if index.entryOID(path: change.path) != change.oldOID { found.append(change.path) }
+      if staged != change.oldOID { found.append(change.path) }
     }
     return found
   }
 
   /// Brings the checkout from `syncedTo` to `target`, refusing (before writing anything) when a
-  /// changed path holds uncommitted work.
+  /// changed path holds uncommitted work. A checkout no longer on main is left alone (0).
   @discardableResult
   func update(to target: OID) throws -> Int {
     guard target != syncedTo else { return 0 }
+    guard isOnMain else { return 0 }
     let old = try repository.commit(syncedTo).tree
     let new = try repository.commit(target).tree
     let changes = try repository.diffTrees(old, new)
@@ -84,23 +145,28 @@ final class UserCheckout {
     // Removals first, so a folder that becomes a file (or a file that becomes a folder) is out of the way.
     for change in changes.filter({ $0.newOID == nil }) + changes.filter({ $0.newOID != nil }) {
       let full = workdir + "/" + change.path
-      if Self.contentID(full) == change.newOID, change.newOID != nil {
-        try index.add(path: change.path)
-        continue
-      }
       if let oid = change.newOID, let mode = change.newMode {
-        try FileManager.default.createDirectory(
-          atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let data = try repository.blob(oid)
-        if mode == .symlink {
-          unlink(full)
-          try FileManager.default.createSymbolicLink(
-            atPath: full, withDestinationPath: String(decoding: data, as: UTF8.self))
-        } else if mode != .gitlink {
-          // Written aside and renamed: a full disk leaves the old file, never a torn one that
-          // the next run would take for the user's own change.
-          try data.write(to: URL(fileURLWithPath: full), options: .atomic)
-          chmod(full, mode == .executable ? 0o755 : 0o644)
+        if index.entryOID(path: change.path) == oid, index.entryMode(path: change.path) == mode,
+          Self.contentID(full) != oid
+        {
+          continue  // staged already; the working file holds the user's own edits on top
+        }
+        if Self.contentID(full) != oid || Self.mode(of: full) != mode {
+          try FileManager.default.createDirectory(
+            atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+          let data = try repository.blob(oid)
+          if mode == .symlink {
+            unlink(full)
+            try FileManager.default.createSymbolicLink(
+              atPath: full, withDestinationPath: String(decoding: data, as: UTF8.self))
+          } else if mode != .gitlink {
+            if Self.contentID(full) != oid {
+              // Written aside and renamed: a full disk leaves the old file, never a torn one that
+              // the next run would take for the user's own change.
+              try data.write(to: URL(fileURLWithPath: full), options: .atomic)
+            }
+            chmod(full, mode == .executable ? 0o755 : 0o644)
+          }
         }
         try index.add(path: change.path)
       } else {
@@ -114,15 +180,39 @@ final class UserCheckout {
     return changes.count
   }
 
+  /// The mode git would record for the file at `path`: symlink, executable or plain; nil if none.
+  static func mode(of path: String) -> FileMode? {
+    var info = stat()
+    guard lstat(path, &info) == 0 else { return nil }
+    switch info.st_mode & S_IFMT {
+    case S_IFLNK: return .symlink
+    case S_IFREG: return info.st_mode & 0o100 != 0 ? .executable : .blob
+    case S_IFDIR: return .tree
+    default: return nil
+    }
+  }
+
+  /// The first leading folder of `path` (relative to `root`) that is a symbolic link, if any.
+  static func symlinkedParent(of path: String, in root: String) -> String? {
+    let components = path.split(separator: "/")
+    var prefix = ""
+    for component in components.dropLast() {
+      prefix += (prefix.isEmpty ? "" : "/") + component
+      var info = stat()
+      if lstat(root + "/" + prefix, &info) == 0, info.st_mode & S_IFMT == S_IFLNK { return prefix }
+    }
+    return nil
+  }
+
   /// Records that the checkout lags behind main, so a run killed before `finish` catches up next time.
   func markPending() throws {
-    if try repository.resolve(Layout.syncRef) == nil {
-      try repository.setReference(Layout.syncRef, to: syncedTo, message: "orchestrate: checkout at")
+    if try repository.resolve(syncRef) == nil {
+      try repository.setReference(syncRef, to: syncedTo, message: "orchestrate: checkout at")
     }
   }
 
   func finish() throws {
-    try repository.deleteReference(Layout.syncRef)
+    try repository.deleteReference(syncRef)
   }
 
   /// The git blob id of what is at `path` (a file's content or a symlink's target), `nil` if nothing.

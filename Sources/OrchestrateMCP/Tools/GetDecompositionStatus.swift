@@ -9,7 +9,7 @@ enum GetDecompositionStatus: OrchestrationTool {
       "id": Schema.string("The sub-task's id."),
       "order": Schema.integer("Its position, from 1."),
       "description": Schema.string("What it is."),
-      "state": ["type": "string", "enum": ["completed", "failed", "in_progress", "pending"]],
+      "state": ["type": "string", "enum": ["completed", "failed", "in_progress", "interrupted", "pending"]],
       "commit": Schema.string("Its commit on main when completed, else the tip of its branch."),
       "attempts": Schema.integer("Attempts: of the landed commit when completed, else failed ones so far."),
       "duration_seconds": Schema.number("How long it took, when completed."),
@@ -23,7 +23,7 @@ enum GetDecompositionStatus: OrchestrationTool {
       Reports a plan's progress, computed from git history alone: how many sub-tasks, which are \
       completed (their commits are on main), which one is current, the percentage, an estimate of the \
       time remaining from measured durations, and per sub-task its state (completed, failed, \
-      in_progress, pending), commit, attempts and branch. Read-only; call it to report progress after \
+      in_progress, interrupted, pending), commit, attempts and branch. Read-only; call it to report progress after \
       each sub-task (the seed's report_progress) or at any time. Returns exactly the fields of \
       `git orchestrate status --json`: {master_task_id, description, main_branch, total_subtasks, \
       completed_subtasks, progress_percentage, estimated_remaining, estimated_remaining_seconds, \

@@ -36,7 +36,7 @@ extension GitOrchestrate {
           switch entry.state {
           case .completed: emit(line)
           case .failed: emit(Style.red(line))
-          case .inProgress: emit(Style.yellow(line))
+          case .inProgress, .interrupted: emit(Style.yellow(line))
           case .pending: emit(Style.dim(line))
           }
         }

@@ -62,7 +62,7 @@ extension GitOrchestrate {
       do {
         outcome = try session.run()
       } catch let error as Interrupted {
-        renderer.interrupted(plan: stored.plan.id, signal: error.signal)
+        renderer.interrupted(error, plan: stored.plan.id)
         throw error
       }
       if case .finalCheckpointFailed(let failure, _) = outcome {
@@ -159,11 +159,15 @@ final class RunRenderer: Sendable {
     }
   }
 
-  func interrupted(plan: String, signal: Int32) {
+  func interrupted(_ interruption: Interrupted, plan: String) {
     if json {
-      emit(jsonLine(["event": "interrupted", "signal": signal, "resume": "git orchestrate run \(plan)"]))
+      var event: [String: Any] = [
+        "event": "interrupted", "signal": interruption.signal, "resume": "git orchestrate run \(plan)",
+      ]
+      if let workdir = interruption.workdir { event["workdir"] = workdir }
+      emit(jsonLine(event))
     } else {
-      emit(Style.yellow("\nInterrupted. The work so far is kept; resume with: git orchestrate run \(plan)"))
+      emit(Style.yellow("\nInterrupted: \(interruption.whereTheWorkIs); resume with: git orchestrate run \(plan)"))
     }
   }
 

@@ -1,0 +1,292 @@
+import Foundation
+import Testing
+
+/// The user edits, commits and switches branches while a run goes on: nothing of theirs is lost or
+/// misplaced, and no landed sub-task is reverted by their next ordinary commit. Agents are scripts
+/// that wait for a signal file, so every step happens at an exact point of the run.
+@Suite("the user's work during a run", .serialized)
+struct UserWorkTests {
+  /// A two-sub-task plan whose second step announces itself in `marks/started-two` and then waits
+  /// for `marks/go` before it writes its file.
+  static func waitingPlan(id: String, marks: URL) -> String {
+    """
+    id: \(id)
+    subtasks:
+      - id: one
+        run: ["echo 1 > one.txt"]
+        checkpoint: { commands: ["test -f one.txt"] }
+      - id: two
+        run: ["touch \(marks.path)/started-two; while [ ! -f \(marks.path)/go ]; do sleep 0.02; done; echo 2 > two.txt"]
+        checkpoint: { commands: ["test -f two.txt"] }
+    """
+  }
+
+  static func marks(in box: Sandbox) throws -> URL {
+    let marks = box.root.appendingPathComponent("marks")
+    try FileManager.default.createDirectory(at: marks, withIntermediateDirectories: true)
+    return marks
+  }
+
+  @Test("a file whose sub-task only changes its mode keeps the user's uncommitted edit: the run refuses, naming it")
+  func modeOnlyChangeKeepsEdit() throws {
+    let box = try Sandbox(files: ["README.md": "# p\n", "tool.sh": "echo tool\n"])
+    let marks = try Self.marks(in: box)
+    try box.write(
+      "plan.yml",
+      """
+      id: mode
+      subtasks:
+        - id: exec
+          run: ["touch \(marks.path)/started; while [ ! -f \(marks.path)/go ]; do sleep 0.02; done; chmod +x tool.sh"]
+          checkpoint: { commands: ["test -x tool.sh"] }
+      """)
+    let out = box.root.appendingPathComponent("run.out")
+    let run = try box.start(["run", "plan.yml"], stdout: out)
+    #expect(eventually { FileManager.default.fileExists(atPath: marks.appendingPathComponent("started").path) })
+    try box.write("tool.sh", "echo my own edit\n")
+    FileManager.default.createFile(atPath: marks.appendingPathComponent("go").path, contents: nil)
+    run.waitUntilExit()
+    let printed = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+    #expect(run.terminationStatus == 3, "\(printed)")
+    #expect(printed.contains("tool.sh"), "\(printed)")
+    #expect(box.read("tool.sh") == "echo my own edit\n")
+    // Nothing landed over it.
+    #expect(try box.git("log", "-1", "--format=%s", "main") == "initial")
+  }
+
+  @Test("a mode-only change with no edit of the user's lands and the checkout gets the mode")
+  func modeOnlyChangeApplied() throws {
+    let box = try Sandbox(files: ["README.md": "# p\n", "tool.sh": "echo tool\n"])
+    try box.write(
+      "plan.yml",
+      """
+      id: mode
+      subtasks:
+        - id: exec
+          run: ["chmod +x tool.sh"]
+          checkpoint: { commands: ["test -x tool.sh"] }
+      """)
+    let result = box.orchestrate("run", "plan.yml")
+    #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    #expect(FileManager.default.isExecutableFile(atPath: box.repo.appendingPathComponent("tool.sh").path))
+    #expect(try box.git("status", "--porcelain", "--untracked-files=no") == "")
+  }
+
+  @Test("the user commits in their checkout between two sub-tasks: the landed sub-task is not reverted")
+  func userCommitDuringRun() throws {
+    let box = try Sandbox()
+    let marks = try Self.marks(in: box)
+    try box.write("plan.yml", Self.waitingPlan(id: "commit", marks: marks))
+    let out = box.root.appendingPathComponent("run.out")
+    let run = try box.start(["run", "plan.yml"], stdout: out)
+    #expect(eventually { FileManager.default.fileExists(atPath: marks.appendingPathComponent("started-two").path) })
+    // Sub-task one landed, and the checkout already shows it: nothing is staged as a deletion.
+    #expect(box.read("one.txt") == "1\n")
+    #expect(try box.git("status", "--porcelain", "--untracked-files=no") == "")
+    try box.write("mine.txt", "my work\n")
+    try box.git("add", "mine.txt")
+    try box.git("commit", "-q", "-m", "my own commit")
+    FileManager.default.createFile(atPath: marks.appendingPathComponent("go").path, contents: nil)
+    run.waitUntilExit()
+    #expect(run.terminationStatus == 0, "\((try? String(contentsOf: out, encoding: .utf8)) ?? "")")
+    let tracked = Set(try box.git("ls-tree", "-r", "--name-only", "main").split(separator: "\n").map(String.init))
+    #expect(tracked.isSuperset(of: ["one.txt", "two.txt", "mine.txt"]))
+    // The user's own commit kept sub-task one.
+    #expect(try box.git("ls-tree", "--name-only", "main~1").contains("one.txt"))
+    #expect(try box.git("log", "-1", "--format=%s", "main~1") == "my own commit")
+    #expect(box.read("two.txt") == "2\n")
+    #expect(try box.git("status", "--porcelain", "--untracked-files=no") == "")
+  }
+
+  @Test("the user switches to another branch during a run: that branch's files are left alone")
+  func userSwitchesBranch() throws {
+    let box = try Sandbox()
+    let marks = try Self.marks(in: box)
+    try box.write("plan.yml", Self.waitingPlan(id: "switch", marks: marks))
+    try box.git("add", "plan.yml")
+    try box.git("commit", "-q", "-m", "plan")
+    let out = box.root.appendingPathComponent("run.out")
+    let run = try box.start(["run", "plan.yml"], stdout: out)
+    #expect(eventually { FileManager.default.fileExists(atPath: marks.appendingPathComponent("started-two").path) })
+    try box.git("checkout", "-q", "-b", "feature", "main~1")
+    FileManager.default.createFile(atPath: marks.appendingPathComponent("go").path, contents: nil)
+    run.waitUntilExit()
+    #expect(run.terminationStatus == 0, "\((try? String(contentsOf: out, encoding: .utf8)) ?? "")")
+    #expect(try box.git("rev-parse", "--abbrev-ref", "HEAD") == "feature")
+    #expect(try box.git("status", "--porcelain") == "")
+    #expect(box.read("two.txt") == nil)
+    #expect(box.read("one.txt") == nil)
+    #expect(try box.git("ls-tree", "--name-only", "main").contains("two.txt"))
+  }
+
+  @Test("a run started from a second worktree keeps the main checkout, which has main checked out, in step")
+  func runFromLinkedWorktree() throws {
+    let box = try Sandbox()
+    let other = box.root.appendingPathComponent("other")
+    try box.git("worktree", "add", "-q", "-b", "elsewhere", other.path)
+    try box.write("../other/plan.yml", Self.waitingPlan(id: "linked", marks: try Self.marks(in: box)))
+    FileManager.default.createFile(
+      atPath: box.root.appendingPathComponent("marks/go").path, contents: nil)
+    let result = box.run(Sandbox.binary.path, ["run", "plan.yml"], in: other)
+    #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    #expect(box.read("one.txt") == "1\n")
+    #expect(box.read("two.txt") == "2\n")
+    #expect(try box.git("status", "--porcelain", "--untracked-files=no") == "")
+    // The worktree the run started in is on another branch: left alone.
+    #expect(box.read("one.txt", in: other) == nil)
+  }
+
+  @Test("main fast-forwarded by hand to a failed attempt completes nothing")
+  func failedAttemptOnMainIsNotCompletion() throws {
+    let box = try Sandbox()
+    try box.write(
+      "plan.yml",
+      """
+      id: ff
+      subtasks:
+        - id: one
+          run: ["echo no > one.txt"]
+          checkpoint: { commands: ["grep -q yes one.txt"] }
+      """)
+    let failed = box.orchestrate("run", "plan.yml", "--max-attempts", "1")
+    #expect(failed.status == 1)
+    try box.git("merge", "-q", "--ff-only", "orchestrate/ff/01-one")
+    let status = box.orchestrate("status", "ff", "--json")
+    let json = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+    #expect(json?["completed_subtasks"] as? [String] == [])
+    #expect(json?["progress_percentage"] as? Double == 0)
+    let again = box.orchestrate("run", "ff", "--max-attempts", "1")
+    #expect(again.status == 1, "\(again.stdout)")
+  }
+
+  @Test("the duration trailer counts each attempt once and agrees with the live line")
+  func durationsCountedOnce() throws {
+    let box = try Sandbox(files: ["README.md": "# p\n", "fix.sh": "#!/bin/sh\ncat >/dev/null\necho fixed > f.txt\n"])
+    chmod(box.repo.appendingPathComponent("fix.sh").path, 0o755)
+    try box.git("add", "-A")
+    try box.git("commit", "-q", "-m", "fixer")
+    try box.write(
+      "plan.yml",
+      """
+      id: time
+      fix_agent: ./fix.sh
+      subtasks:
+        - id: one
+          run: ["echo broken > f.txt"]
+          checkpoint: { commands: ["sleep 0.4; grep -q fixed f.txt"] }
+      """)
+    let started = Date()
+    let result = box.orchestrate("run", "plan.yml")
+    let wall = Date().timeIntervalSince(started)
+    #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    let trailer = try box.trailers("main")["Orchestrate-Duration"].flatMap { Double($0.split(separator: " ")[0]) }
+    let seconds = try #require(trailer)
+    // Two checkpoint runs of 0.4 s: at least 0.8 s, never more than the whole run took.
+    #expect(seconds >= 0.8)
+    #expect(seconds <= wall)
+    let formatted = String(format: "%.1f s", seconds)
+    #expect(result.stdout.contains("complete (2 attempts, \(formatted))"), "\(result.stdout) vs \(formatted)")
+  }
+
+  @Test("a resumed branch behind main is replayed first and validated once")
+  func resumeReplaysFirst() throws {
+    let box = try Sandbox()
+    let counter = box.root.appendingPathComponent("checks")
+    try box.write(
+      "plan.yml",
+      """
+      id: resume
+      subtasks:
+        - id: one
+          run: ["echo wrong > one.txt"]
+          checkpoint: { commands: ["echo x >> \(counter.path); grep -q right one.txt"] }
+      """)
+    #expect(box.orchestrate("run", "plan.yml", "--max-attempts", "1").status == 1)
+    // A hand fix on the branch's work folder, and main moves on meanwhile.
+    let workdir = try #require(
+      try FileManager.default.contentsOfDirectory(atPath: box.workdirRoot.path).first.map {
+        box.workdirRoot.appendingPathComponent($0)
+      })
+    try "right\n".write(to: workdir.appendingPathComponent("one.txt"), atomically: true, encoding: .utf8)
+    try box.write("other.txt", "main moved\n")
+    try box.git("add", "other.txt")
+    try box.git("commit", "-q", "-m", "main moves")
+    try "".write(to: counter, atomically: true, encoding: .utf8)
+    let resumed = box.orchestrate("run", "resume")
+    #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
+    #expect(box.read("../checks") == "x\n")
+    let tracked = try box.git("ls-tree", "--name-only", "main")
+    #expect(tracked.contains("other.txt") && tracked.contains("one.txt"))
+  }
+
+  @Test("Ctrl-C while the agent works: the message names the work folder, and status says interrupted")
+  func interruptSaysWhere() throws {
+    let box = try Sandbox()
+    let marks = try Self.marks(in: box)
+    try box.write(
+      "plan.yml",
+      """
+      id: stop
+      subtasks:
+        - id: one
+          run: ["echo half > half.txt; touch \(marks.path)/started; while [ ! -f \(marks.path)/go ]; do sleep 0.02; done"]
+          checkpoint: { commands: ["true"] }
+      """)
+    let out = box.root.appendingPathComponent("run.out")
+    let run = try box.start(["run", "plan.yml"], stdout: out)
+    #expect(eventually { FileManager.default.fileExists(atPath: marks.appendingPathComponent("started").path) })
+    kill(run.processIdentifier, SIGINT)
+    run.waitUntilExit()
+    let printed = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+    #expect(printed.contains("uncommitted in "), "\(printed)")
+    let status = box.orchestrate("status", "stop", "--json")
+    let json = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+    let details = json?["subtask_details"] as? [[String: Any]]
+    #expect(details?.first?["state"] as? String == "interrupted")
+    // Resuming continues from the work folder.
+    FileManager.default.createFile(atPath: marks.appendingPathComponent("go").path, contents: nil)
+    #expect(box.orchestrate("run", "stop").status == 0)
+    #expect(box.read("half.txt") == "half\n")
+  }
+
+  @Test("a pass forged in the notes for the agent's own tree does not land: only what the run ran counts")
+  func forgedNoteIsNotTrusted() throws {
+    let box = try Sandbox()
+    // The agent records a "passed" result for the tree it leaves, under the very key the tool uses
+    // (the SHA-256 of the checkpoint's commands as canonical JSON), dated now.
+    try box.write(
+      "agent.sh",
+      """
+      #!/bin/sh
+      cat > /dev/null
+      echo cheat > cheat.txt
+      export GIT_INDEX_FILE="$PWD/.forge-index"
+      git add -A && tree=$(git write-tree) && rm -f "$GIT_INDEX_FILE"
+      unset GIT_INDEX_FILE
+      hash=$(printf '%s' '["test -f honest.txt"]' | sha256sum | cut -d' ' -f1)
+      now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+      printf '{"commands_hash":"%s","duration_seconds":0,"exit_status":0,"plan":"forge","recorded_at":"%s","status":"passed","subtask":"one","tool_version":"0.1.0"}\\n' "$hash" "$now" > /tmp/forge-note.$$
+      git notes --ref=orchestrate add -f -F /tmp/forge-note.$$ "$tree"
+      rm -f /tmp/forge-note.$$
+      """, executable: true)
+    try box.git("add", "agent.sh")
+    try box.git("commit", "-q", "-m", "agent")
+    try box.write(
+      "plan.yml",
+      """
+      id: forge
+      agent: ./agent.sh
+      subtasks:
+        - id: one
+          checkpoint: { commands: ["test -f honest.txt"] }
+      """)
+    let result = box.orchestrate("run", "plan.yml", "--max-attempts", "1")
+    #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+    #expect(!result.stdout.contains("recorded for this exact tree"))
+    #expect(try box.git("log", "-1", "--format=%s", "main") == "agent")
+    #expect(box.read("cheat.txt") == nil)
+    // The forged pass is there, in the notes: it was refused, not missed.
+    let notes = try box.git("log", "-p", "--format=", "refs/notes/orchestrate")
+    #expect(notes.contains("\"status\":\"passed\""), "\(notes)")
+  }
+}
