@@ -255,4 +255,45 @@ struct IntegrityTests {
     let said = run.stdout + run.stderr
     #expect(said.contains("d/x") && said.contains("symbolic link"), "\(said)")
   }
+
+  // MARK: - h. fetched plans
+
+  @Test("fetch adopts a plan this clone lacks, and reports, never adopts, one that differs")
+  func fetchedPlansNeverReplace() throws {
+    let box = try Sandbox()
+    let remote = box.root.appendingPathComponent("remote.git")
+    try box.git("init", "-q", "--bare", "-b", "main", remote.path)
+    try box.git("remote", "add", "origin", remote.path)
+    try box.git("push", "-q", "-u", "origin", "main")
+    try box.write("plan.yml", Self.twoSteps)
+    #expect(box.orchestrate("plan", "add", "plan.yml").status == 0)
+    #expect(box.orchestrate("push").status == 0)
+
+    let clone = box.root.appendingPathComponent("clone")
+    try box.git("clone", "-q", "-b", "main", remote.path, clone.path)
+    let first = box.run(Sandbox.binary.path, ["fetch"], in: clone)
+    #expect(first.status == 0, "\(first.stderr)")
+    #expect(first.stdout.contains("adopted plan 'demo'"), "\(first.stdout)")
+    let adopted = try box.git("rev-parse", "refs/orchestrate/plans/demo", in: clone)
+    #expect(adopted == (try box.git("rev-parse", "refs/orchestrate/plans/demo")))
+
+    // The first clone rewrites the plan (its checkpoint becomes `true`) and pushes it.
+    try box.write("plan.yml", Self.twoSteps.replacingOccurrences(of: "grep -q fixed two.txt", with: "true"))
+    #expect(box.orchestrate("plan", "add", "--replace", "plan.yml").status == 0)
+    #expect(box.orchestrate("push").status == 0)
+
+    let second = box.run(Sandbox.binary.path, ["fetch"], in: clone)
+    #expect(second.status == 0, "\(second.stderr)")
+    #expect(second.stdout.contains("plan 'demo' differs on origin; yours is kept"), "\(second.stdout)")
+    #expect(try box.git("rev-parse", "refs/orchestrate/plans/demo", in: clone) == adopted)
+    #expect(
+      try box.git("rev-parse", "refs/orchestrate/remotes/origin/plans/demo", in: clone)
+        == (try box.git("rev-parse", "refs/orchestrate/plans/demo")))
+    let show = box.run(Sandbox.binary.path, ["plan", "show", "demo", "--json"], in: clone)
+    #expect(show.stdout.contains("grep -q fixed two.txt"), "\(show.stdout)")
+    // Fetching again says it again, and still changes nothing.
+    let third = box.run(Sandbox.binary.path, ["fetch"], in: clone)
+    #expect(third.stdout.contains("differs"))
+    #expect(try box.git("rev-parse", "refs/orchestrate/plans/demo", in: clone) == adopted)
+  }
 }
