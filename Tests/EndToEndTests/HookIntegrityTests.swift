@@ -29,13 +29,16 @@ struct HookIntegrityTests {
     }
   }
 
-  @Test("the hook records the installing binary: a PATH without git-orchestrate still checks, and says nothing for valid work")
+  @Test(
+    "the hook records the installing binary: a PATH without git-orchestrate still checks, and says nothing for valid work"
+  )
   func recordedBinaryRuns() throws {
     let copied = try CopiedBinary()
     let hook = try String(contentsOf: copied.box.repo.appendingPathComponent(".git/hooks/pre-push"), encoding: .utf8)
     #expect(hook.contains("installed='\(copied.binary.path)'"), "\(hook.prefix(900))")
     let status = copied.box.run(copied.binary.path, ["hooks", "status"], in: copied.box.repo)
-    #expect(status.stdout.contains("installed") && status.stdout.contains("runs: \(copied.binary.path)"), "\(status.stdout)")
+    #expect(
+      status.stdout.contains("installed") && status.stdout.contains("runs: \(copied.binary.path)"), "\(status.stdout)")
 
     let push = copied.pushWithoutOrchestrateOnPath(["-q", "origin", "main"])
     #expect(push.status == 0, "\(push.stderr)")
@@ -43,7 +46,9 @@ struct HookIntegrityTests {
     #expect(copied.setup.remoteRef("main") == (try copied.box.git("rev-parse", "main")))
   }
 
-  @Test("the recorded binary gone and none on PATH: a push with no sub-task commit goes on with a warning, one with sub-task commits is refused with the how-to")
+  @Test(
+    "the recorded binary gone and none on PATH: a push with no sub-task commit goes on with a warning, one with sub-task commits is refused with the how-to"
+  )
   func binaryGone() throws {
     let copied = try CopiedBinary()
     let box = copied.box

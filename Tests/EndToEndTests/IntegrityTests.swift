@@ -99,7 +99,9 @@ struct IntegrityTests {
 
   // MARK: - b. plan add --replace
 
-  @Test("plan add --replace refuses a plan whose sub-task commits are on main, though its branches and work folder are gone")
+  @Test(
+    "plan add --replace refuses a plan whose sub-task commits are on main, though its branches and work folder are gone"
+  )
   func replaceStartedPlan() throws {
     let box = try Sandbox()
     try box.write("plan.yml", Self.twoSteps)
@@ -133,7 +135,8 @@ struct IntegrityTests {
 
   // MARK: - c. main_branch in the tool's namespace
 
-  @Test("main_branch inside orchestrate/ is refused by plan validate, and orchestrate.mainBranch there by every command")
+  @Test(
+    "main_branch inside orchestrate/ is refused by plan validate, and orchestrate.mainBranch there by every command")
   func mainBranchInNamespace() throws {
     let box = try Sandbox()
     try box.write("plan.yml", Self.twoSteps + "\nmain_branch: orchestrate/p/01-s1\n")
@@ -195,7 +198,9 @@ struct IntegrityTests {
       var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: cache)) as? [String: Any])
       var history = try #require(object["history"] as? [String: Any])
       var completions = try #require(history["completions"] as? [String: Any])
-      completions["two"] = ["commit": claimed, "attempts": 1, "duration": 1.0, "checkpoint": "passed (1 command, 0.1 s)"]
+      completions["two"] = [
+        "commit": claimed, "attempts": 1, "duration": 1.0, "checkpoint": "passed (1 command, 0.1 s)",
+      ]
       history["completions"] = completions
       object["history"] = history
       try JSONSerialization.data(withJSONObject: object).write(to: cache)
@@ -230,7 +235,8 @@ struct IntegrityTests {
 
   // MARK: - i. symlinks in the user's checkout
 
-  @Test("a sub-task adding d/x while the user's checkout has an untracked symlink d -> outside: nothing is written outside")
+  @Test(
+    "a sub-task adding d/x while the user's checkout has an untracked symlink d -> outside: nothing is written outside")
   func symlinkInUserCheckout() throws {
     let box = try Sandbox()
     let outside = box.root.appendingPathComponent("outside")

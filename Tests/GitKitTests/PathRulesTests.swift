@@ -89,11 +89,15 @@ struct PathRulesTests {
         let mode = symlink ? "120000" : "100644"
         let gitRefuses =
           (try? git(
-            ["-c", "core.protectHFS=true", "-c", "core.protectNTFS=true", "update-index", "--add", "--cacheinfo",
-             "\(mode),\(blob),\(path)"], in: root)) == nil
+            [
+              "-c", "core.protectHFS=true", "-c", "core.protectNTFS=true", "update-index", "--add", "--cacheinfo",
+              "\(mode),\(blob),\(path)",
+            ], in: root)) == nil
         if !gitRefuses { try git(["update-index", "--force-remove", "--", path], in: root) }
         let problem = PathRules.problem(path, symlink: symlink)
-        #expect((problem != nil) == gitRefuses, "\(path.debugDescription): git \(gitRefuses ? "refuses" : "accepts"), PathRules \(problem ?? "accepts")")
+        #expect(
+          (problem != nil) == gitRefuses,
+          "\(path.debugDescription): git \(gitRefuses ? "refuses" : "accepts"), PathRules \(problem ?? "accepts")")
       }
     }
   }
@@ -114,7 +118,8 @@ struct PathRulesTests {
           try index.remove(path: path)
         } catch {
           libgit2Refused.append(path)
-          #expect(PathRules.problem(path, symlink: symlink) != nil, "libgit2 refuses \(path.debugDescription): \(error)")
+          #expect(
+            PathRules.problem(path, symlink: symlink) != nil, "libgit2 refuses \(path.debugDescription): \(error)")
         }
       }
       #expect(libgit2Refused.contains(".Git/notes.txt"))
