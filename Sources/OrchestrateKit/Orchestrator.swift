@@ -18,12 +18,21 @@ public final class Orchestrator {
   /// The branch that receives sub-task commits: the plan's `main_branch`, else
   /// `orchestrate.mainBranch`, else `main`, else `master`, else the branch HEAD names.
   public func mainBranch(for plan: Plan?) throws -> String {
-    if let name = plan?.mainBranch, !name.isEmpty { return name }
+    if let name = plan?.mainBranch, !name.isEmpty {
+      if let problem = PlanValidator.managedBranchProblem(name) {
+        throw OrchestrateError.invalidArgument("plan '\(plan?.id ?? "")': main_branch \(problem)")
+      }
+      return name
+    }
     if let name = try repository.configString("orchestrate.mainBranch"), !name.isEmpty {
       if let problem = PlanValidator.branchNameProblem(name) {
         throw OrchestrateError.invalidArgument(
           "git config orchestrate.mainBranch '\(PlanDiagnostic.escaped(name))' is not a valid branch name (\(problem)); set it to a branch such as main: 'git config orchestrate.mainBranch main'"
         )
+      }
+      if let problem = PlanValidator.managedBranchProblem(name) {
+        throw OrchestrateError.invalidArgument(
+          "git config orchestrate.mainBranch: \(problem): 'git config orchestrate.mainBranch main'")
       }
       return name
     }
@@ -44,7 +53,12 @@ public final class Orchestrator {
   public func addPlan(_ plan: Plan, source: String?, replace: Bool = false) throws -> (StoredPlan, PlanStore.AddOutcome) {
     let main = try mainBranch(for: plan)
     let base = try repository.resolve("refs/heads/" + main)
-    return try store.add(plan, source: source, base: base, replace: replace)
+    // "Started" is judged on the main branch the stored plan ran on, and on the new plan's.
+    var mainRefs = ["refs/heads/" + main]
+    if let stored = try store.find(plan.id), let storedMain = try? mainBranch(for: stored.plan) {
+      mainRefs.append("refs/heads/" + storedMain)
+    }
+    return try store.add(plan, source: source, base: base, replace: replace, mainRefs: mainRefs)
   }
 
   /// Finds the plan a command names: a stored id, a plan file (added if new), or, with no
@@ -79,9 +93,14 @@ public final class Orchestrator {
   }
 
   /// The plan's progress, from git alone.
+  /// - Throws: `OrchestrateError.mainBranchMissing` when the main branch does not exist: progress
+  ///   cannot be read from a history that is not there, and 0 % would be a lie.
   public func status(_ stored: StoredPlan) throws -> PlanStatus {
     let plan = stored.plan
     let mainName = try mainBranch(for: plan)
+    guard try repository.resolve("refs/heads/" + mainName) != nil else {
+      throw OrchestrateError.mainBranchMissing(mainName)
+    }
     let history = try History.readCached(
       repository: repository, layout: layout, mainRef: "refs/heads/" + mainName, stored: stored)
     let branches = Dictionary(

@@ -71,10 +71,21 @@ public actor OrchestrationHost {
   /// The lock held by `decompose_task` before any plan session exists.
   private var planLock: RepositoryLock?
 
-  public init(path: String, logger: Logger = Logger(label: "git-orchestrate.mcp")) {
+  /// Whether `decompose_task` may store plans (`git orchestrate mcp --no-plan-creation` forbids it).
+  public let allowsPlanCreation: Bool
+  /// The plan commits (hex) this server session stored, by plan id: the only plans it may replace.
+  private(set) var createdPlans: [String: String] = [:]
+
+  public init(path: String, allowsPlanCreation: Bool = true, logger: Logger = Logger(label: "git-orchestrate.mcp")) {
     self.path = path
+    self.allowsPlanCreation = allowsPlanCreation
     self.logger = logger
     self.events = EventLog(logger: logger)
+  }
+
+  /// Notes that this session stored plan `id` as commit `commit`.
+  func recordCreated(planID: String, commit: String) {
+    createdPlans[planID] = commit
   }
 
   /// Writes the workspace's index and releases the repository lock.

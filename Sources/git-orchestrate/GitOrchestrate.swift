@@ -19,7 +19,7 @@ struct GitOrchestrate: ParsableCommand {
     version: Version.current,
     subcommands: [
       Run.self, Status.self, PlanCommand.self, MCP.self, Verify.self, Log.self, Show.self, Hooks.self, Push.self,
-      Fetch.self, HookPrePush.self,
+      Fetch.self, HookPrePush.self, DebugLock.self,
     ]
   )
 

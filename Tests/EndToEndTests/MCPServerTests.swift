@@ -173,4 +173,22 @@ struct MCPServerTests {
     #expect(Self.result(responses[3])["isError"] as? Bool != true)
     #expect(Self.result(responses[4])["isError"] as? Bool != true)
   }
+
+  @Test("mcp --no-plan-creation: decompose_task stores nothing; the stored plans still run")
+  func noPlanCreationOption() throws {
+    let box = try Sandbox()
+    let input =
+      [
+        Self.initialize,
+        Self.tool(
+          2, "decompose_task",
+          #"{"task_id":"other","subtasks":[{"id":"a","checkpoint":{"commands":["true"]}}]}"#),
+      ].joined(separator: "\n") + "\n"
+    let out = box.run(Sandbox.binary.path, ["mcp", "--no-plan-creation"], in: box.repo, input: input)
+    #expect(out.status == 0, "\(out.stderr)")
+    let result = Self.result(try Self.responses(out.stdout)[2])
+    #expect(result["isError"] as? Bool == true, "\(out.stdout)")
+    #expect(out.stdout.contains("no-plan-creation"), "\(out.stdout)")
+    #expect((try? box.git("rev-parse", "--verify", "-q", "refs/orchestrate/plans/other")) == nil)
+  }
 }

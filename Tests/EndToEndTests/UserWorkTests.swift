@@ -289,4 +289,29 @@ struct UserWorkTests {
     let notes = try box.git("log", "-p", "--format=", "refs/notes/orchestrate")
     #expect(notes.contains("\"status\":\"passed\""), "\(notes)")
   }
+
+  @Test("a sub-task that leaves a path git refuses is a failed attempt naming it; the fix agent removes it and the plan goes on")
+  func refusedPathIsAnAttempt() throws {
+    let box = try Sandbox(files: ["README.md": "# p\n", "fix.sh": "#!/bin/sh\ncat > fix-prompt.txt\nrm -rf .Git fix-prompt.txt\necho ok > ok.txt\n"])
+    chmod(box.repo.appendingPathComponent("fix.sh").path, 0o755)
+    try box.git("add", "-A")
+    try box.git("commit", "-q", "-m", "fixer")
+    try box.write(
+      "plan.yml",
+      """
+      id: paths
+      fix_agent: ./fix.sh
+      subtasks:
+        - id: one
+          run: ["mkdir -p .Git && echo x > .Git/notes.txt"]
+          checkpoint: { commands: ["true"] }
+      """)
+    let result = box.orchestrate("run", "plan.yml")
+    #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    #expect(result.stdout.contains(".Git/notes.txt"), "\(result.stdout)")
+    #expect(try box.trailers("main")["Orchestrate-Attempts"] == "2")
+    let attempt = try box.git("log", "-1", "--format=%B", "refs/orchestrate/attempts/paths/01-one")
+    #expect(attempt.contains(".Git/notes.txt"))
+    #expect(!(try box.git("ls-tree", "-r", "--name-only", "main").contains(".Git")))
+  }
 }

@@ -267,7 +267,7 @@ struct VerifyPrePushTests {
     }
     let file = try String(contentsOf: url.appendingPathComponent("hooks/pre-push"), encoding: .utf8)
     #expect(
-      file == PrePushScript.text, "regenerate Sources/OrchestrateKit/Hooks/PrePushScript.swift from hooks/pre-push")
+      file == PrePushScript.text(binary: nil), "regenerate Sources/OrchestrateKit/Hooks/PrePushScript.swift from hooks/pre-push")
     #expect(file.contains(PrePushScript.marker))
     #expect(access(url.appendingPathComponent("hooks/pre-push").path, X_OK) == 0)
   }

@@ -30,7 +30,7 @@ public struct CommandReport: Codable, Sendable, Equatable {
 /// checkpoint ran, or the work could not be replayed onto a moved main.
 public struct CheckpointFailure: Codable, Sendable, Equatable {
   public enum Kind: String, Codable, Sendable {
-    case checkpoint, agent, step, replay
+    case checkpoint, agent, step, replay, path
   }
 
   public var kind: Kind
@@ -44,6 +44,7 @@ public struct CheckpointFailure: Codable, Sendable, Equatable {
     case .agent: "Agent failed: \(command) \(summary)"
     case .step: "Step failed: \(command) \(summary)"
     case .replay: "Replay failed: \(command) \(summary)"
+    case .path: "Refused path: \(command) \(summary)"
     }
   }
 

@@ -20,12 +20,17 @@ public struct HookStatus: Codable, Sendable, Equatable {
   public var state: State
   /// The user's own hook, kept and run first by ours, when there is one.
   public var chainedHook: String?
+  /// The git-orchestrate binary our hook records (absolute path), when it records one.
+  public var binary: String?
+  /// Whether that binary is still there and executable.
+  public var binaryPresent: Bool?
 
   enum CodingKeys: String, CodingKey {
-    case state
+    case state, binary
     case hooksDirectory = "hooks_directory"
     case fromHooksPath = "from_hooks_path"
     case chainedHook = "chained_hook"
+    case binaryPresent = "binary_present"
   }
 }
 
@@ -40,10 +45,25 @@ public struct HookInstaller {
   public static let chainedName = "pre-push.orchestrate-chained"
 
   public let repository: Repository
+  /// The binary the hook records and runs: by default this process's own executable.
+  public let binary: String?
 
-  public init(repository: Repository) {
+  public init(repository: Repository, binary: String? = HookInstaller.currentExecutable()) {
     self.repository = repository
+    self.binary = binary
   }
+
+  /// The absolute path of the running executable (symlinks resolved), or nil when it cannot be told.
+  public static func currentExecutable() -> String? {
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    if count > 0 { return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+    guard let path = Bundle.main.executablePath, path.hasPrefix("/") else { return nil }
+    return (path as NSString).resolvingSymlinksInPath
+  }
+
+  /// The script this installer writes.
+  var script: String { PrePushScript.text(binary: binary) }
 
   public enum InstallOutcome: String, Sendable {
     case installed, updated, unchanged
@@ -75,16 +95,20 @@ public struct HookInstaller {
     let hook = directory + "/" + Self.hookName
     let chained = directory + "/" + Self.chainedName
     let state: HookStatus.State
+    var recorded: String?
     if !Self.exists(hook) {
       state = .absent
     } else if let text = try? String(contentsOfFile: hook, encoding: .utf8), text.contains(PrePushScript.marker) {
-      state = text == PrePushScript.text && Self.isExecutable(hook) ? .installed : .outdated
+      recorded = PrePushScript.recordedBinary(in: text)
+      // This version, recording this binary: installed. Another binary's path or another version: outdated.
+      state = text == script && Self.isExecutable(hook) ? .installed : .outdated
     } else {
       state = .foreign
     }
     return HookStatus(
       hooksDirectory: directory, fromHooksPath: fromHooksPath, state: state,
-      chainedHook: Self.exists(chained) && state != .foreign ? chained : nil)
+      chainedHook: Self.exists(chained) && state != .foreign ? chained : nil, binary: recorded,
+      binaryPresent: recorded.map(Self.isExecutable))
   }
 
   /// Installs (or updates) the hook; installing again changes nothing.
@@ -152,7 +176,7 @@ public struct HookInstaller {
   /// Writes the script next to its final place and renames it there, so git never runs half a hook.
   private func write(_ hook: String) throws {
     let temporary = hook + ".orchestrate-tmp"
-    guard FileManager.default.createFile(atPath: temporary, contents: Data(PrePushScript.text.utf8)) else {
+    guard FileManager.default.createFile(atPath: temporary, contents: Data(script.utf8)) else {
       throw OrchestrateError.io("cannot write \(temporary): check that the hooks directory is writable")
     }
     chmod(temporary, 0o755)

@@ -40,13 +40,12 @@ public struct PrePushCheck {
   /// The sub-task commits the push would send, for every ref in it, each once (with the first ref that
   /// sends it), oldest first per ref.
   ///
-  /// "The remote has it" means reachable from the remote's current value of any ref in the push or
-  /// from any remote-tracking ref of `remote`; a remote id this clone does not have hides nothing.
-  public func commitsToVerify(remote: String, updates: [PushUpdate]) throws -> [SubtaskCommit] {
-    var hidden = updates.map(\.remoteOID).filter { !$0.isZero && repository.contains($0) }
-    if Repository.isValidReferenceName("refs/remotes/\(remote)/HEAD") {
-      hidden += try repository.references(withPrefix: "refs/remotes/\(remote)/").compactMap(\.target)
-    }
+  /// "The remote has it" means reachable from the remote's current value of a ref in the push (git
+  /// gives it on standard input) or from a commit the remote advertises (`advertised`). Local
+  /// remote-tracking refs (`refs/remotes/*`) are never used: anyone with the clone can point one at
+  /// a commit to have it skipped. A remote id this clone does not have hides nothing.
+  public func commitsToVerify(updates: [PushUpdate], advertised: [OID]) throws -> [SubtaskCommit] {
+    let hidden = (updates.map(\.remoteOID) + advertised).filter { !$0.isZero && repository.contains($0) }
     var seen = Set<OID>()
     var result: [SubtaskCommit] = []
     for update in updates where !update.isDeletion {
@@ -59,9 +58,29 @@ public struct PrePushCheck {
     return result
   }
 
+  /// The commits the remote advertises now (`git ls-remote`); empty when it cannot be asked, which
+  /// only makes the check look at more commits, never fewer.
+  /// - Parameter remote: the URL git pushes to, or the remote's name.
+  public func advertisedCommits(remote: String) -> [OID] {
+    guard !remote.hasPrefix("-") else { return [] }
+    let directory = repository.workingDirectory ?? repository.gitDirectory
+    guard let listed = try? GitCommand.run(["ls-remote", remote], in: directory, outputLimit: 64 << 20), listed.succeeded
+    else { return [] }
+    // Warnings git prints on standard error share the text; only `<id>\t<ref>` lines are read.
+    return listed.text.split(separator: "\n").compactMap { line in
+      line.split(separator: "\t", maxSplits: 1).first.flatMap { OID(hex: String($0)) }
+    }
+  }
+
   /// Reads git's input and verifies; the report says whether the push may go on.
-  public func run(remote: String, input: String) throws -> VerifyReport {
-    try verifier.verify(try commitsToVerify(remote: remote, updates: try PushUpdate.parse(input)))
+  /// - Parameters:
+  ///   - remote: the remote's name (or URL), git's first argument to the hook.
+  ///   - url: the URL pushed to, git's second argument; the remote is asked what it has there.
+  public func run(remote: String, url: String?, input: String) throws -> VerifyReport {
+    let updates = try PushUpdate.parse(input)
+    guard updates.contains(where: { !$0.isDeletion }) else { return VerifyReport(results: []) }
+    let advertised = advertisedCommits(remote: url ?? remote)
+    return try verifier.verify(try commitsToVerify(updates: updates, advertised: advertised))
   }
 
   /// The message that refuses a push: which commits, why, and how to fix or bypass.

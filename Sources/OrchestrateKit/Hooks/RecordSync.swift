@@ -6,9 +6,14 @@ import GitKit
 ///
 /// Notes are merged, never overwritten: the remote's notes are fetched to
 /// `refs/notes/remotes/<remote>/orchestrate` and merged with `cat_sort_uniq`, which keeps every
-/// record line of both sides (records are one JSON line each, so the union is exact). Plans are
-/// immutable, so they are fetched and pushed without force. No `remote.<name>.push` refspec is set:
-/// one would change what a plain `git push` sends.
+/// record line of both sides (records are one JSON line each, so the union is exact).
+///
+/// Fetched plans never replace local ones: the remote's plans land under
+/// `refs/orchestrate/remotes/<remote>/plans/*`; a plan this clone does not have is adopted (so
+/// `status` and `verify` work in a fresh clone), one it has with other content is reported and left
+/// alone. A plan's checkpoint commands are what `run` executes, and another clone (or whoever can
+/// push to the remote) must not be able to change them under a plan you started. Plans are pushed
+/// without force. No `remote.<name>.push` refspec is set: one would change what a plain `git push` sends.
 public struct RecordSync {
   public let repository: Repository
 
@@ -35,6 +40,9 @@ public struct RecordSync {
 
   static func remoteNotesRef(_ remote: String) -> String { "refs/notes/remotes/\(remote)/orchestrate" }
 
+  /// Where a remote's plans are fetched to: `refs/orchestrate/remotes/<remote>/plans/`.
+  public static func remotePlanPrefix(_ remote: String) -> String { "refs/orchestrate/remotes/\(remote)/plans/" }
+
   private var directory: String { repository.workingDirectory ?? repository.gitDirectory }
 
   /// Fetches the remote's plans and checkpoint records and merges the records into ours.
@@ -44,14 +52,14 @@ public struct RecordSync {
       [
         "fetch", "--no-write-fetch-head", "--quiet", remote,
         "+\(Layout.notesRef)*:\(tracking)*",
-        "\(Layout.planRefPrefix)*:\(Layout.planRefPrefix)*",
+        "+\(Layout.planRefPrefix)*:\(Self.remotePlanPrefix(remote))*",
       ], in: directory)
     guard fetched.succeeded else {
       throw OrchestrateError.io(
-        "git fetch \(remote) failed: \(fetched.message); plans with an id you also have but different content are refused, never overwritten"
-      )
+        "git fetch \(remote) failed: \(fetched.message)")
     }
     var lines = ["fetched plans and checkpoint records from \(remote)"]
+    lines += try settlePlans(remote: remote)
     if let theirs = try repository.resolve(tracking) {
       if let ours = try repository.resolve(Layout.notesRef) {
         if try !repository.isAncestor(theirs, of: ours) {
@@ -72,6 +80,38 @@ public struct RecordSync {
       }
     }
     return Outcome(lines: lines)
+  }
+
+  /// Compares each plan fetched from `remote` with ours: adopts the ones we lack, reports the ones
+  /// that differ, never changes a local plan.
+  func settlePlans(remote: String) throws -> [String] {
+    let prefix = Self.remotePlanPrefix(remote)
+    let store = PlanStore(repository: repository)
+    var lines: [String] = []
+    for ref in try repository.references(withPrefix: prefix) {
+      guard let theirs = ref.target else { continue }
+      let id = String(ref.name.dropFirst(prefix.count))
+      guard RefNameComponent.problem(with: id) == nil, let remotePlan = try? store.load(commit: theirs),
+        remotePlan.plan.id == id
+      else {
+        lines.append("ignored \(ref.name): not a plan git orchestrate wrote (its plan.json is missing or names another id)")
+        continue
+      }
+      guard let ours = try repository.resolve(Layout.planRef(id)) else {
+        try repository.updateReference(Layout.planRef(id), to: theirs, expected: nil, message: "orchestrate: fetch \(remote)")
+        lines.append(
+          "adopted plan '\(id)' from \(remote) (\(remotePlan.plan.subtasks.count) sub-tasks); read it with 'git orchestrate plan show \(id)' before you run it"
+        )
+        continue
+      }
+      if ours == theirs { continue }
+      let local = try store.load(commit: ours)
+      if try local.plan.normalizedJSON() == remotePlan.plan.normalizedJSON() { continue }
+      lines.append(
+        "plan '\(id)' differs on \(remote); yours is kept, theirs is at \(ref.name) (compare: git diff \(Layout.planRef(id)) \(ref.name) -- plan.json)"
+      )
+    }
+    return lines
   }
 
   /// Pushes our plans and checkpoint records (after merging the remote's, so the push is a fast-forward).

@@ -140,6 +140,8 @@ struct PlanValidator {
         error(
           value.line, nil, "main_branch",
           "'\(PlanDiagnostic.escaped(name))' is not a valid branch name: \(problem)")
+      } else if let problem = Self.managedBranchProblem(name) {
+        error(value.line, nil, "main_branch", problem)
       } else {
         mainBranch = name
       }
@@ -653,6 +655,15 @@ struct PlanValidator {
       }
     }
     return nil
+  }
+
+  /// Why `name` cannot be a main branch because git orchestrate manages it, if it is one of its.
+  ///
+  /// Sub-task branches live under `orchestrate/`: a main branch there would be moved, replayed or
+  /// deleted as a sub-task's, and `orchestrate` itself cannot coexist with branches under it.
+  static func managedBranchProblem(_ name: String) -> String? {
+    guard name == "orchestrate" || name.hasPrefix("orchestrate/") else { return nil }
+    return "'\(PlanDiagnostic.escaped(name))' is in git orchestrate's own branch namespace (orchestrate/…), where it keeps sub-task branches; give the branch sub-tasks land on, such as main"
   }
 
   private mutating func warnUnknownKeys(

@@ -107,7 +107,8 @@ struct History: Codable {
   /// `read`, with the result kept in `<common dir>/orchestrate/cache/`: commits never change, so
   /// only the commits main gained since the cached tip are read (a `status` of a long plan then
   /// costs the same as a short one's). The cache is derived data: a missing, unreadable or
-  /// mismatched file is simply rebuilt.
+  /// mismatched file is simply rebuilt, and so is one whose completions the commits it names do not
+  /// bear out (`matchesCommits`).
   static func readCached(
     repository: Repository, layout: Layout, mainRef: String, stored: StoredPlan
   ) throws -> History {
@@ -116,7 +117,8 @@ struct History: Codable {
     guard let tip = try repository.resolve(mainRef) else { return History() }
     if let data = FileManager.default.contents(atPath: file),
       let cached = try? JSONDecoder().decode(CachedHistory.self, from: data),
-      cached.planCommit == stored.commit, cached.mainRef == mainRef, let known = cached.history.mainTip
+      cached.planCommit == stored.commit, cached.mainRef == mainRef, let known = cached.history.mainTip,
+      cached.history.matchesCommits(repository: repository, planID: plan.id, base: stored.base)
     {
       if known == tip { return cached.history }
       if let extended = try cached.history.extended(to: tip, repository: repository, planID: plan.id, base: stored.base) {
@@ -168,11 +170,37 @@ struct History: Codable {
     return merged
   }
 
-  /// Notes `commit` if it completes a sub-task of `planID` (the newest such commit wins).
+  /// Notes `commit` if it completes a sub-task of `planID` (the newest such commit wins), by the one
+  /// rule `CommitRole`: a failed attempt on main completes nothing.
   mutating func record(_ commit: Commit, planID: String) {
     guard let done = CommitRole(commit).completion(of: planID), completions[done.subtask] == nil else { return }
     completions[done.subtask] = Completion(
       commit: commit.oid, attempts: done.attempts, duration: done.seconds, checkpoint: done.checkpoint)
+  }
+
+  /// Whether every completion this (cached) history names is what the commits say: the commit exists,
+  /// completes that very sub-task of `planID` by `CommitRole`, with the same attempts and
+  /// duration, and lies on main's first-parent history between `mainTip` and `base`.
+  ///
+  /// The cache is a file anyone can edit; status, the ETA and the run must never report a sub-task
+  /// done that main does not hold. Checking the commits it names costs one walk of commit ids, no
+  /// message parsing beyond the named commits.
+  func matchesCommits(repository: Repository, planID: String, base: OID?) -> Bool {
+    guard let tip = mainTip, repository.contains(tip) else { return completions.isEmpty && mainTip == nil }
+    if completions.isEmpty { return true }
+    for (subtask, completion) in completions {
+      guard let commit = try? repository.commit(completion.commit),
+        let done = CommitRole(commit).completion(of: planID), done.subtask == subtask,
+        done.attempts == completion.attempts, done.seconds == completion.duration,
+        done.checkpoint == completion.checkpoint
+      else { return false }
+    }
+    var stop = base
+    if let candidate = base, (try? repository.isAncestor(candidate, of: tip)) != true { stop = nil }
+    guard let chain = try? repository.commits(reachableFrom: [tip], hiding: stop.map { [$0] } ?? [], firstParentOnly: true)
+    else { return false }
+    let onMain = Set(chain)
+    return completions.values.allSatisfy { onMain.contains($0.commit) }
   }
 }
 

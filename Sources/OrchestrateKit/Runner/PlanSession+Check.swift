@@ -11,7 +11,22 @@ extension PlanSession {
   public func check(_ cycle: SubtaskCycle) throws -> Verdict {
     let workspace = try openedWorkspace()
     try workspace.restoreHead(branchRef: cycle.branchRef)
+    let tree = try workspace.snapshot()
+    if let refused = refusedPaths(workspace, tree: tree) { return refused }
     return try check(cycle.subtask.checkpoint, subtaskID: cycle.subtask.id, in: workspace)
+  }
+
+  /// A failed verdict when the work folder holds a path git refuses (`.git` or one of its HFS+/NTFS
+  /// look-alikes, …): no tree can hold it, so the work cannot land as it is and no checkpoint runs.
+  private func refusedPaths(_ workspace: Workspace, tree: OID) -> Verdict? {
+    let refused = workspace.refusedPaths()
+    guard let first = refused.first else { return nil }
+    let failure = CheckpointFailure(
+      kind: .path, command: first.path, summary: "is a path git refuses (\(first.problem))",
+      outputTail: "git refuses these paths; remove or rename them:\n"
+        + refused.map { "\($0.path): \($0.problem)" }.joined(separator: "\n"))
+    events(.checkpointFailed(failure))
+    return .failed(tree: tree, failure: failure, results: [], seconds: 0)
   }
 
   func check(_ checkpoint: Checkpoint, subtaskID: String, in workspace: Workspace) throws -> Verdict {

@@ -101,9 +101,10 @@ final class UserCheckout {
     let removed = Set(changes.filter { $0.newOID == nil }.map(\.path))
     for change in changes where change.oldOID != change.newOID || change.oldMode != change.newMode {
       let full = workdir + "/" + change.path
-      if let blocked = Self.symlinkedParent(of: change.path, in: workdir) {
-        // Writing through a symlink the user made would write outside the checkout.
-        found.append(blocked == change.path ? change.path : "\(change.path) (its folder \(blocked) is a symbolic link)")
+      // Never through a symbolic link: an untracked `d -> /elsewhere` and a change to `d/x` would
+      // write (or delete) /elsewhere/x. A tracked link that the change removes first is no obstacle.
+      if let link = Self.symlinkedParent(of: change.path, in: workdir), !removed.contains(link) {
+        found.append(Self.throughLink(change.path, link))
         continue
       }
       if change.newOID != nil, Self.isDirectory(full) {
@@ -145,6 +146,12 @@ final class UserCheckout {
     // Removals first, so a folder that becomes a file (or a file that becomes a folder) is out of the way.
     for change in changes.filter({ $0.newOID == nil }) + changes.filter({ $0.newOID != nil }) {
       let full = workdir + "/" + change.path
+      // Checked again at the write: a link made since `conflicts` must not be followed either.
+      if let link = Self.symlinkedParent(of: change.path, in: workdir) {
+        try index.write()
+        throw OrchestrateError.dirtyCheckout(
+          files: [Self.throughLink(change.path, link)], branch: String(mainRef.dropFirst("refs/heads/".count)))
+      }
       if let oid = change.newOID, let mode = change.newMode {
         if index.entryOID(path: change.path) == oid, index.entryMode(path: change.path) == mode,
           Self.contentID(full) != oid
@@ -192,18 +199,6 @@ final class UserCheckout {
     }
   }
 
-  /// The first leading folder of `path` (relative to `root`) that is a symbolic link, if any.
-  static func symlinkedParent(of path: String, in root: String) -> String? {
-    let components = path.split(separator: "/")
-    var prefix = ""
-    for component in components.dropLast() {
-      prefix += (prefix.isEmpty ? "" : "/") + component
-      var info = stat()
-      if lstat(root + "/" + prefix, &info) == 0, info.st_mode & S_IFMT == S_IFLNK { return prefix }
-    }
-    return nil
-  }
-
   /// Records that the checkout lags behind main, so a run killed before `finish` catches up next time.
   func markPending() throws {
     if try repository.resolve(syncRef) == nil {
@@ -235,6 +230,24 @@ final class UserCheckout {
   static func fileEntry(_ entry: TreeEntry?) -> TreeEntry? {
     guard let entry, entry.mode != .tree, entry.mode != .gitlink else { return nil }
     return entry
+  }
+
+  /// The first leading component of `path` (a checkout-relative path) that is a symbolic link in the
+  /// checkout, if any; the last component is not looked at (a link there is replaced, not followed).
+  static func symlinkedParent(of path: String, in workdir: String) -> String? {
+    var prefix = ""
+    for component in path.split(separator: "/", omittingEmptySubsequences: false).dropLast() {
+      prefix += (prefix.isEmpty ? "" : "/") + component
+      var info = stat()
+      guard lstat(workdir + "/" + prefix, &info) == 0 else { return nil }  // nothing further down either
+      if info.st_mode & S_IFMT == S_IFLNK { return prefix }
+    }
+    return nil
+  }
+
+  /// How a path that would be written through a symlink is named to the user.
+  static func throughLink(_ path: String, _ link: String) -> String {
+    "\(path) (\(link) is a symbolic link in your checkout; git orchestrate never writes through one)"
   }
 
   static func isDirectory(_ path: String) -> Bool {

@@ -63,9 +63,13 @@ public struct PlanStore {
 
   /// Stores `plan`. The same plan again is a no-op; a different plan under a stored id is refused
   /// unless `replace` is set and nothing of the stored plan has run.
-  /// - Parameter base: the main commit the plan starts from.
+  /// - Parameters:
+  ///   - base: the main commit the plan starts from.
+  ///   - mainRefs: the main branches whose history tells whether the stored plan has started.
   @discardableResult
-  public func add(_ plan: Plan, source: String?, base: OID?, replace: Bool = false) throws -> (StoredPlan, AddOutcome) {
+  public func add(_ plan: Plan, source: String?, base: OID?, replace: Bool = false, mainRefs: [String] = [])
+    throws -> (StoredPlan, AddOutcome)
+  {
     let json = try plan.normalizedJSON()
     let ref = Layout.planRef(plan.id)
     let existing = try repository.resolve(ref)
@@ -73,7 +77,7 @@ public struct PlanStore {
       let stored = try load(commit: existing)
       if try stored.plan.normalizedJSON() == json { return (stored, .unchanged) }
       guard replace else { throw OrchestrateError.planExists(id: plan.id) }
-      if try hasStarted(planID: plan.id) {
+      if try hasStarted(stored, mainRefs: mainRefs) {
         throw OrchestrateError.planAlreadyStarted(id: plan.id)
       }
     }
@@ -93,8 +97,26 @@ public struct PlanStore {
     return (try load(commit: commit), existing == nil ? .added : .replaced)
   }
 
-  /// Whether any sub-task of the plan has a branch or a commit on main.
-  public func hasStarted(planID: String) throws -> Bool {
+  /// Whether anything of the stored plan has run: a commit completing one of its sub-tasks on the
+  /// first-parent history of any of `mainRefs` (down to the plan's base), or a sub-task branch or
+  /// attempts ref.
+  ///
+  /// Main's history decides: the user may remove the plan's work folder and branches once its
+  /// sub-tasks landed, and the plan is still started then. Branches only add evidence (failed
+  /// attempts of the stored plan that a replacement would leave behind).
+  public func hasStarted(_ stored: StoredPlan, mainRefs: [String]) throws -> Bool {
+    let planID = stored.plan.id
+    for ref in Set(mainRefs) {
+      guard let tip = try repository.resolve(ref) else { continue }
+      var stop = stored.base
+      if let base = stored.base, !(try repository.isAncestor(base, of: tip)) { stop = nil }
+      var found = false
+      try repository.walkFirstParents(from: tip, stop: stop) { commit in
+        found = CommitRole(commit).completion(of: planID) != nil
+        return !found
+      }
+      if found { return true }
+    }
     if !(try repository.references(withPrefix: Layout.branchPrefix + planID + "/").isEmpty) { return true }
     if !(try repository.references(withPrefix: Layout.attemptsRefPrefix + planID + "/").isEmpty) { return true }
     return false

@@ -1,9 +1,16 @@
 import Foundation
 
-/// One run per repository: an exclusive lock file holding the holder's pid and plan.
+/// One run per repository: `flock(2)` on a lock file that also holds the holder's pid, plan,
+/// command and start time.
 ///
-/// A lock whose pid no longer exists on this host is stale and is taken over; a live one is refused
-/// with the holder named, so the user knows which process to wait for or stop.
+/// The kernel decides who holds the lock, so no timing lets two processes hold it at once, and a
+/// holder that dies (kill -9, crash) releases it with its last file descriptor: the next `acquire`
+/// takes it and reads the dead holder's record from the file (`recoveredStale`). The record is only
+/// for messages and `status`; it never decides.
+///
+/// The file is unlinked on release. A process that opened it just before that would lock an inode
+/// nobody else can find, so after locking, `acquire` checks that the path still names the inode it
+/// locked and starts again when it does not (the usual pattern for lock files that are removed).
 public final class RepositoryLock {
   public struct Holder: Codable, Sendable, Equatable {
     public var pid: Int32
@@ -14,11 +21,13 @@ public final class RepositoryLock {
   }
 
   public let path: String
-  public private(set) var isHeld = false
+  public var isHeld: Bool { descriptor >= 0 }
   /// Whether `acquire` took the lock over from a holder that had died (killed, crashed).
   public private(set) var recoveredStale = false
   /// When the lock was taken over: when the dead run that held it had started.
   public private(set) var staleHolderStarted: Date?
+  /// The open lock file while the lock is held; closing it releases the lock.
+  private var descriptor: Int32 = -1
 
   public init(path: String) {
     self.path = path
@@ -27,6 +36,9 @@ public final class RepositoryLock {
   deinit { release() }
 
   /// Takes the lock or throws `OrchestrateError.locked` naming the live holder.
+  ///
+  /// A lock held by a process whose record is not written yet (it is between `flock` and `write`)
+  /// or by a `status` that is reading it is waited for, briefly, rather than refused.
   public func acquire(plan: String, command: String) throws {
     if isHeld { return }
     try FileManager.default.createDirectory(
@@ -37,54 +49,93 @@ public final class RepositoryLock {
     let encoder = JSONEncoder()
     encoder.dateEncodingStrategy = .iso8601
     let data = try encoder.encode(me)
-    for _ in 0..<3 {
-      let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-      if fd >= 0 {
-        defer { close(fd) }
-        _ = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        isHeld = true
-        return
+    let deadline = Date().addingTimeInterval(2)
+    while true {
+      let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+      guard fd >= 0 else {
+        throw OrchestrateError.io("cannot open the lock file \(path): \(String(cString: strerror(errno)))")
       }
-      guard errno == EEXIST else {
-        throw OrchestrateError.io("cannot create the lock file \(path): \(String(cString: strerror(errno)))")
+      if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+        let code = errno
+        let holder = Self.readHolder(fd)
+        close(fd)
+        guard code == EWOULDBLOCK || code == EINTR else {
+          throw OrchestrateError.io("cannot lock \(path): \(String(cString: strerror(code)))")
+        }
+        if let holder, holder.isAlive { throw OrchestrateError.locked(holder: holder, path: path) }
+        // Held, but its record names no live process yet: a holder about to write it, or a reader.
+        guard Date() < deadline else {
+          throw OrchestrateError.locked(
+            holder: holder ?? Holder(pid: 0, host: "", plan: "?", command: "unknown", started: Date()), path: path)
+        }
+        usleep(10_000)
+        continue
       }
-      if let holder = Self.readHolder(path), holder.isAlive {
-        throw OrchestrateError.locked(holder: holder, path: path)
+      // Locked; but the file may have been unlinked by its last holder after we opened it.
+      var opened = stat()
+      var named = stat()
+      guard fstat(fd, &opened) == 0, lstat(path, &named) == 0, opened.st_dev == named.st_dev,
+        opened.st_ino == named.st_ino
+      else {
+        close(fd)
+        continue
       }
-      // Stale (dead pid or unreadable): remove it and try again.
-      staleHolderStarted = Self.readHolder(path)?.started
-      unlink(path)
-      recoveredStale = true
+      // We hold it. A record still in the file is a holder that died without releasing.
+      if let dead = Self.readHolder(fd) {
+        recoveredStale = true
+        staleHolderStarted = dead.started
+      }
+      guard ftruncate(fd, 0) == 0, pwrite(fd, [UInt8](data), data.count, 0) == data.count else {
+        let message = String(cString: strerror(errno))
+        close(fd)
+        throw OrchestrateError.io("cannot write the lock file \(path): \(message)")
+      }
+      descriptor = fd
+      return
     }
-    throw OrchestrateError.io("cannot take the lock \(path); remove it if no git orchestrate is running")
   }
 
+  /// Releases the lock: the file is removed while still locked, then closed.
   public func release() {
     guard isHeld else { return }
-    if let holder = Self.readHolder(path), holder.pid == getpid() { unlink(path) }
-    isHeld = false
+    unlink(path)
+    close(descriptor)
+    descriptor = -1
   }
 
-  /// The current holder, if the lock exists and its process lives.
+  /// The current holder, if some process holds the lock.
+  ///
+  /// Asks the kernel (a shared, non-blocking `flock`) rather than trusting the record: a record with
+  /// a live-looking pid whose lock is free is a dead run's whose pid was reused.
   public static func liveHolder(at path: String) -> Holder? {
-    guard let holder = readHolder(path), holder.isAlive else { return nil }
-    return holder
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+      flock(fd, LOCK_UN)
+      return nil
+    }
+    guard errno == EWOULDBLOCK else { return nil }
+    return readHolder(fd) ?? Holder(pid: 0, host: "", plan: "", command: "starting", started: Date())
   }
 
-  static func readHolder(_ path: String) -> Holder? {
-    guard let data = FileManager.default.contents(atPath: path) else { return nil }
+  static func readHolder(_ fd: Int32) -> Holder? {
+    var buffer = [UInt8](repeating: 0, count: 8192)
+    let count = pread(fd, &buffer, buffer.count, 0)
+    guard count > 0 else { return nil }
     let decoder = JSONDecoder()
     decoder.dateDecodingStrategy = .iso8601
-    return try? decoder.decode(Holder.self, from: data)
+    return try? decoder.decode(Holder.self, from: Data(buffer[0..<count]))
   }
 }
 
 extension RepositoryLock.Holder {
-  /// Whether the holder still runs: same host and `kill(pid, 0)` finds it.
+  /// Whether the recorded holder still runs: same host and `kill(pid, 0)` finds it. Only used to
+  /// word a refusal; who holds the lock is the kernel's answer.
   var isAlive: Bool {
     guard host == ProcessInfo.processInfo.hostName else { return true }
     if pid == getpid() { return true }
-    return kill(pid, 0) == 0 || errno == EPERM
+    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
   }
 }
 

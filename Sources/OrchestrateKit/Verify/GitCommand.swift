@@ -8,7 +8,7 @@ import Foundation
 enum GitCommand {
   struct Output {
     var status: Int32
-    /// Standard output and error together, as git wrote them (the last 64 KiB).
+    /// Standard output and error together, as git wrote them (the last `outputLimit` bytes).
     var text: String
     var succeeded: Bool { status == 0 }
     var message: String { text.trimmingCharacters(in: .whitespacesAndNewlines) }
@@ -17,12 +17,13 @@ enum GitCommand {
   /// Runs `git ARGS` in `directory` with the repository-locating variables removed (as in a hook).
   /// - Throws: `OrchestrateError.io` when git cannot be started at all.
   @discardableResult
-  static func run(_ arguments: [String], in directory: String) throws -> Output {
+  static func run(_ arguments: [String], in directory: String, outputLimit: Int = 65536) throws -> Output {
     let command = (["git"] + arguments).map(shellQuoted).joined(separator: " ")
+    var spec = CommandSpec(command: command, directory: directory, environment: PlanSession.childEnvironment())
+    spec.tailBytes = outputLimit
     let result: CommandResult
     do {
-      result = try ProcessRunner().run(
-        CommandSpec(command: command, directory: directory, environment: PlanSession.childEnvironment()))
+      result = try ProcessRunner().run(spec)
     } catch {
       throw OrchestrateError.io("cannot run git: \(error.localizedDescription); is git installed and on PATH?")
     }

@@ -38,6 +38,8 @@ final class Workspace {
 
   /// Notes for the user (a saved stray change, a recreated directory).
   private(set) var notices: [String] = []
+  /// Paths found in the working directory that no git tree can hold, with the reason.
+  private var refused: [String: String] = [:]
 
   private init(path: String, name: String, repository: Repository, index: Index?, useWatcher: Bool) throws {
     self.path = path
@@ -331,6 +333,11 @@ final class Workspace {
   private func hashFile(_ relative: String) throws -> TreeUpdate? {
     let index = try self.index
     guard let (stat, mode) = FileStat.of(path + "/" + relative) else { return nil }
+    if let problem = PathRules.problem(relative, symlink: mode & UInt32(S_IFMT) == UInt32(S_IFLNK)) {
+      // No git tree can hold it (libgit2 refuses the entry): left out, and named by `refusedPaths`.
+      refused[relative] = problem
+      return nil
+    }
     let previous = index.entry(path: relative)
     let fileMode = fileMode(mode, previous: previous?.mode)
     if let previous, previous.stat.matches(stat), previous.mode == fileMode {
@@ -351,8 +358,21 @@ final class Workspace {
       oid = try repository.blobFromWorkdir(relative)
     }
     Trace.mark("   blob")
-    try index.set(path: relative, oid: oid, mode: fileMode, stat: stat)
+    try cache(relative, oid: oid, mode: fileMode, stat: stat)
     return TreeUpdate(path: relative, action: .upsert(oid, fileMode))
+  }
+
+  /// The files of the working directory that no git tree can hold (`.Git/…` and git's other
+  /// refused names), with the reason: they are left out of every snapshot.
+  func refusedPaths() -> [(path: String, problem: String)] {
+    refused = refused.filter { FileStat.of(path + "/" + $0.key) != nil }
+    return refused.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+  }
+
+  /// Keeps a file's stat data in the private index, so an unchanged file is not hashed again.
+  private func cache(_ relative: String, oid: OID, mode: FileMode, stat: FileStat) throws {
+    guard PathRules.problem(relative, symlink: mode == .symlink) == nil else { return }
+    try index.set(path: relative, oid: oid, mode: mode, stat: stat)
   }
 
   private func fileMode(_ mode: UInt32, previous: FileMode?) -> FileMode {
@@ -417,7 +437,7 @@ final class Workspace {
         switch mode {
         case .gitlink:
           try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true)
-          try index.set(path: change.path, oid: oid, mode: mode, stat: FileStat.of(full)?.0 ?? Self.zeroStat)
+          try cache(change.path, oid: oid, mode: mode, stat: FileStat.of(full)?.0 ?? Self.zeroStat)
           continue
         case .symlink:
           guard symlink(String(decoding: try repository.blob(oid), as: UTF8.self), full) == 0 else {
@@ -426,7 +446,7 @@ final class Workspace {
         default:
           try Self.writeFile(full, try repository.blob(oid), executable: mode == .executable)
         }
-        if let (stat, _) = FileStat.of(full) { try index.set(path: change.path, oid: oid, mode: mode, stat: stat) }
+        if let (stat, _) = FileStat.of(full) { try cache(change.path, oid: oid, mode: mode, stat: stat) }
       } else {
         try removeItem(full)
         try index.remove(path: change.path)

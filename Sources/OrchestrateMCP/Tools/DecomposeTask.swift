@@ -16,7 +16,9 @@ enum DecomposeTask: OrchestrationTool {
       Every checkpoint needs `commands`: shell commands that all exit 0 when the sub-task is done \
       (e.g. ["pytest tests/test_models.py"]); a checkpoint without commands is refused, naming the \
       sub-task. The same plan again changes nothing; a different plan under a stored id needs \
-      `replace: true` and is refused once it has started. Returns {master_task_id, total_subtasks}.
+      `replace: true`, and only a plan this server session stored itself, nothing of which has run, \
+      can be replaced: the user's plans are theirs. The server may be started with plan creation \
+      off (--no-plan-creation), and then stores no plan. Returns {master_task_id, total_subtasks}.
       """,
     inputSchema: Schema.object(
       [
@@ -44,7 +46,8 @@ enum DecomposeTask: OrchestrationTool {
                 ], required: ["commands"], additional: true),
             ], required: ["id", "checkpoint"], additional: true),
           "The sub-tasks, in order."),
-        "replace": Schema.boolean("Replace a different stored plan with this id, if nothing of it has run."),
+        "replace": Schema.boolean(
+          "Replace a different stored plan with this id: only one this session stored, if nothing of it has run."),
       ], required: ["subtasks"], additional: true),
     annotations: .init(readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false),
     outputSchema: Schema.object(
@@ -73,8 +76,24 @@ enum DecomposeTask: OrchestrationTool {
     if let strategy, strategy.lowercased() != "sequential" {
       warnings.append("strategy '\(strategy)' was ignored: sub-tasks always run one at a time, in order")
     }
+    let orchestrator = try host.orchestrator()
+    let existing = try orchestrator.store.find(plan.id)
+    let same = try existing.map { try $0.plan.normalizedJSON() == plan.normalizedJSON() } ?? false
+    if !same {
+      guard host.allowsPlanCreation else {
+        throw ToolError.invalid(
+          "decompose_task: this server does not store plans (it was started with --no-plan-creation); ask the user to add plan '\(plan.id)' with 'git orchestrate plan add FILE', then call get_next_subtask"
+        )
+      }
+      if let existing, replace, host.createdPlans[plan.id] != existing.commit.hex {
+        throw ToolError.invalid(
+          "decompose_task: plan '\(plan.id)' was not stored by this server session, so it is not yours to replace; give the new plan another task_id, or ask the user to replace it with 'git orchestrate plan add --replace FILE'"
+        )
+      }
+    }
     try host.holdLock(planID: plan.id)
-    let (stored, outcome) = try host.orchestrator().addPlan(plan, source: "mcp decompose_task", replace: replace)
+    let (stored, outcome) = try orchestrator.addPlan(plan, source: "mcp decompose_task", replace: replace)
+    if outcome != .unchanged { host.recordCreated(planID: plan.id, commit: stored.commit.hex) }
     if outcome == .replaced { host.forgetSession(planID: plan.id) }
     return [
       "master_task_id": .string(stored.plan.id), "total_subtasks": .int(stored.plan.subtasks.count),

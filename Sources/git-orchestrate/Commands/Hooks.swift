@@ -30,7 +30,7 @@ extension GitOrchestrate {
         let orchestrator = try Orchestrator(at: environment["GIT_DIR"] ?? FileManager.default.currentDirectoryPath)
         let verifier = Verifier(orchestrator: orchestrator)
         verifier.progress = { FileHandle.standardError.write(Data(("git orchestrate: " + $0 + "\n").utf8)) }
-        let report = try PrePushCheck(verifier: verifier).run(remote: remote, input: input)
+        let report = try PrePushCheck(verifier: verifier).run(remote: remote, url: url, input: input)
         if !report.passed {
           ErrorReporter.printError(PrePushCheck.refusal(report))
           throw ExitCode(1)
@@ -63,6 +63,7 @@ extension GitOrchestrate.Hooks {
       case .unchanged: emit("the pre-push hook is already installed in \(path)")
       }
       if let chained = status.chainedHook { emit("your own hook is kept as \(chained) and runs first") }
+      if let binary = status.binary { emit("it runs \(binary) (or git-orchestrate on PATH if that is gone)") }
       if outcome != .unchanged {
         emit(
           "share checkpoint records and plans with 'git orchestrate push' (and get them with 'git orchestrate fetch')")
@@ -110,6 +111,13 @@ extension GitOrchestrate.Hooks {
         emit("pre-push: not installed; \(place) has a pre-push hook of its own, which 'hooks install' keeps and chains")
       }
       if let chained = status.chainedHook { emit("chained: \(chained) (your hook, run first)") }
+      if let binary = status.binary {
+        emit(
+          status.binaryPresent == true
+            ? "runs: \(binary)"
+            : "runs: \(binary), which is gone; git-orchestrate on PATH runs instead, and without one only pushes with no sub-task commit go through. Run 'git orchestrate hooks install' again"
+        )
+      }
     }
   }
 }

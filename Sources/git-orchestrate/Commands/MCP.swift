@@ -12,7 +12,10 @@ extension GitOrchestrate {
         validate_checkpoint, complete_subtask, get_decomposition_status, decompose_task, list_plans and \
         get_subtask_failure. Logs go to standard error. The server runs until standard input closes. \
         The first tool call that changes anything takes the repository's lock and keeps it until the \
-        server exits, so a 'git orchestrate run' meanwhile is refused (exit 3), and the other way round.
+        server exits, so a 'git orchestrate run' meanwhile is refused (exit 3), and the other way round. \
+        decompose_task may store a new plan, and replace only a plan this server stored itself and \
+        nothing of which has run; --no-plan-creation forbids storing plans at all (add them with \
+        'git orchestrate plan add').
         Configure Claude Code with .mcp.json: \
         {"mcpServers": {"orchestration": {"command": "git", "args": ["orchestrate", "mcp"]}}}
         """)
@@ -24,6 +27,11 @@ extension GitOrchestrate {
     )
     var logLevel: String?
 
+    @Flag(
+      name: .customLong("plan-creation"), inversion: .prefixedNo,
+      help: "Let decompose_task store new plans (--no-plan-creation: only plans you added can be run).")
+    var planCreation = true
+
     func validate() throws {
       let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
       if let logLevel, !levels.contains(logLevel.lowercased()) {
@@ -33,7 +41,8 @@ extension GitOrchestrate {
 
     func run() throws {
       try OrchestrationServer.serveStdio(
-        repositoryPath: repository.path ?? FileManager.default.currentDirectoryPath, logLevel: logLevel)
+        repositoryPath: repository.path ?? FileManager.default.currentDirectoryPath, logLevel: logLevel,
+        allowsPlanCreation: planCreation)
     }
   }
 }

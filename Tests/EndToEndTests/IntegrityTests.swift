@@ -1,0 +1,305 @@
+import Foundation
+import Testing
+
+/// State that cannot lie: the lock, "started", the main branch, the history cache, the user's
+/// checkout behind a symlink; through the built binary on real repositories.
+@Suite("integrity", .serialized)
+struct IntegrityTests {
+  static let twoSteps = """
+    id: demo
+    description: two steps, the second fails
+    max_attempts: 1
+    subtasks:
+      - id: one
+        description: First step
+        run: ["echo 1 > one.txt"]
+        checkpoint: { commands: ["test -f one.txt"] }
+      - id: two
+        description: Second step
+        run: ["echo broken > two.txt"]
+        checkpoint: { commands: ["grep -q fixed two.txt"] }
+    """
+
+  /// A pid that belonged to a process that has exited.
+  static func deadPID(_ box: Sandbox) -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/true")
+    try? process.run()
+    process.waitUntilExit()
+    return process.processIdentifier
+  }
+
+  // MARK: - a. the lock
+
+  @Test("two processes racing over a stale lock, 50 times: never both hold it, and one recovers it")
+  func lockRace() throws {
+    let box = try Sandbox()
+    let lock = box.repo.appendingPathComponent(".git/orchestrate/lock")
+    try FileManager.default.createDirectory(at: lock.deletingLastPathComponent(), withIntermediateDirectories: true)
+    var recovered = 0
+    for round in 0..<50 {
+      let stale =
+        #"{"pid":\#(Self.deadPID(box)),"host":"\#(ProcessInfo.processInfo.hostName)","plan":"dead","command":"run","started":"2026-01-01T00:00:00Z"}"#
+      try Data(stale.utf8).write(to: lock)
+      let marks = box.root.appendingPathComponent("marks-\(round)")
+      let racers = try ["a", "b"].map { name in
+        let process = Process()
+        process.executableURL = Sandbox.binary
+        process.arguments = ["debug-lock", "--marks", marks.path, "--name", name, "--lines", "2"]
+        process.currentDirectoryURL = box.repo
+        process.environment = box.environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        return process
+      }
+      for racer in racers { try racer.run() }
+      for racer in racers { racer.waitUntilExit() }
+      let lines = (box.read(marks.lastPathComponent, in: box.root) ?? "").split(separator: "\n").map(String.init)
+      var holders = 0
+      var most = 0
+      for line in lines {
+        if line.hasPrefix("in ") { holders += 1 }
+        if line.hasPrefix("out ") { holders -= 1 }
+        most = max(most, holders)
+      }
+      #expect(most == 1, "round \(round): \(lines)")
+      #expect(lines.filter { $0.hasPrefix("in ") }.count == 1, "round \(round): \(lines)")
+      #expect(lines.filter { $0.hasPrefix("refused ") }.count == 1, "round \(round): \(lines)")
+      #expect(Set(racers.map(\.terminationStatus)) == [0, 3], "round \(round)")
+      if lines.contains(where: { $0.hasSuffix(" recovered") }) { recovered += 1 }
+      #expect(!FileManager.default.fileExists(atPath: lock.path), "round \(round): the lock file is left")
+    }
+    #expect(recovered == 50)
+  }
+
+  @Test("a live holder is refused with exit 3, naming it; status sees it")
+  func liveHolderRefused() throws {
+    let box = try Sandbox()
+    try box.write("plan.yml", Self.twoSteps)
+    #expect(box.orchestrate("plan", "add", "plan.yml").status == 0)
+    let marks = box.root.appendingPathComponent("marks")
+    let holder = Process()
+    holder.executableURL = Sandbox.binary
+    holder.arguments = ["debug-lock", "--marks", marks.path, "--name", "holder", "--lines", "2"]
+    holder.currentDirectoryURL = box.repo
+    holder.environment = box.environment
+    try holder.run()
+    #expect(eventually { (box.read("marks", in: box.root) ?? "").contains("in holder") })
+    let run = box.orchestrate("run", "demo")
+    #expect(run.status == 3, "\(run.stdout)\n\(run.stderr)")
+    #expect(run.stderr.contains("pid \(holder.processIdentifier)"), "\(run.stderr)")
+    // Let the holder go: its wait ends at two lines.
+    let handle = try FileHandle(forWritingTo: marks)
+    handle.seekToEndOfFile()
+    handle.write(Data("done\n".utf8))
+    try handle.close()
+    holder.waitUntilExit()
+    #expect(holder.terminationStatus == 0)
+  }
+
+  // MARK: - b. plan add --replace
+
+  @Test(
+    "plan add --replace refuses a plan whose sub-task commits are on main, though its branches and work folder are gone"
+  )
+  func replaceStartedPlan() throws {
+    let box = try Sandbox()
+    try box.write("plan.yml", Self.twoSteps)
+    #expect(box.orchestrate("run", "plan.yml").status == 1)
+    // Remove every trace but main's history: worktrees, branches, attempts refs.
+    let worktrees = try box.git("worktree", "list", "--porcelain").split(separator: "\n")
+      .filter { $0.hasPrefix("worktree ") }.map { String($0.dropFirst("worktree ".count)) }
+      .filter { $0 != box.repo.path && $0 != box.repo.resolvingSymlinksInPath().path }
+    for worktree in worktrees { try box.git("worktree", "remove", "--force", "--force", worktree) }
+    let refs = try box.git("for-each-ref", "--format=%(refname)", "refs/heads/orchestrate", "refs/orchestrate/attempts")
+    for ref in refs.split(separator: "\n") { try box.git("update-ref", "-d", String(ref)) }
+    #expect(try box.git("for-each-ref", "refs/heads/orchestrate").isEmpty)
+
+    try box.write("plan.yml", Self.twoSteps.replacingOccurrences(of: "echo 1 > one.txt", with: "echo 2 > one.txt"))
+    let replace = box.orchestrate("plan", "add", "--replace", "plan.yml")
+    #expect(replace.status == 2, "\(replace.stdout)\n\(replace.stderr)")
+    #expect(replace.stderr.contains("already started"), "\(replace.stderr)")
+    #expect(try Self.completed(box) == ["one"])
+  }
+
+  @Test("plan add --replace accepts a plan nothing of which has run")
+  func replaceUnstartedPlan() throws {
+    let box = try Sandbox()
+    try box.write("plan.yml", Self.twoSteps)
+    #expect(box.orchestrate("plan", "add", "plan.yml").status == 0)
+    try box.write("plan.yml", Self.twoSteps.replacingOccurrences(of: "echo 1 > one.txt", with: "echo 2 > one.txt"))
+    let replace = box.orchestrate("plan", "add", "--replace", "plan.yml")
+    #expect(replace.status == 0, "\(replace.stderr)")
+    #expect(replace.stdout.contains("replaced plan 'demo'"))
+  }
+
+  // MARK: - c. main_branch in the tool's namespace
+
+  @Test(
+    "main_branch inside orchestrate/ is refused by plan validate, and orchestrate.mainBranch there by every command")
+  func mainBranchInNamespace() throws {
+    let box = try Sandbox()
+    try box.write("plan.yml", Self.twoSteps + "\nmain_branch: orchestrate/p/01-s1\n")
+    let validate = box.orchestrate("plan", "validate", "plan.yml")
+    #expect(validate.status == 2, "\(validate.stdout)\n\(validate.stderr)")
+    #expect(validate.stderr.contains("main_branch") && validate.stderr.contains("namespace"), "\(validate.stderr)")
+    let run = box.orchestrate("run", "plan.yml")
+    #expect(run.status == 2)
+    #expect(try box.git("for-each-ref", "refs/heads/orchestrate").isEmpty)
+
+    try box.write("plan.yml", Self.twoSteps)
+    try box.git("config", "orchestrate.mainBranch", "orchestrate")
+    let configured = box.orchestrate("run", "plan.yml")
+    #expect(configured.status == 2, "\(configured.stdout)\n\(configured.stderr)")
+    #expect(configured.stderr.contains("orchestrate.mainBranch"), "\(configured.stderr)")
+    #expect(try box.git("for-each-ref", "refs/heads/orchestrate", "refs/orchestrate").isEmpty)
+  }
+
+  // MARK: - d. status on a missing main branch
+
+  @Test("status when the plan's main branch does not exist: exit 2 naming it")
+  func statusMissingMain() throws {
+    let box = try Sandbox()
+    try box.write("plan.yml", Self.twoSteps + "\nmain_branch: main\n")
+    #expect(box.orchestrate("plan", "add", "plan.yml").status == 0)
+    try box.git("branch", "-m", "main", "trunk")
+    let status = box.orchestrate("status", "demo")
+    #expect(status.status == 2, "\(status.stdout)\n\(status.stderr)")
+    #expect(status.stderr.contains("'main'"), "\(status.stderr)")
+    #expect(!status.stdout.contains("0%"))
+  }
+
+  // MARK: - e. the history cache and the completion rule
+
+  /// Runs the two-step plan: one lands, two fails once and stays on its branch.
+  static func ranTwoSteps() throws -> Sandbox {
+    let box = try Sandbox()
+    try box.write("plan.yml", twoSteps)
+    let run = box.orchestrate("run", "plan.yml")
+    guard run.status == 1 else { throw SandboxError("run: \(run.status)\n\(run.stdout)\n\(run.stderr)") }
+    return box
+  }
+
+  static func completed(_ box: Sandbox) throws -> [String] {
+    let status = box.orchestrate("status", "demo", "--json")
+    guard status.status == 0 else { throw SandboxError("status: \(status.stderr)") }
+    let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+    return object?["completed_subtasks"] as? [String] ?? []
+  }
+
+  @Test("an edited history cache that claims sub-tasks main does not hold is rebuilt: status stays true")
+  func editedCache() throws {
+    let box = try Self.ranTwoSteps()
+    #expect(try Self.completed(box) == ["one"])
+    let cache = box.repo.appendingPathComponent(".git/orchestrate/cache/history-demo.json")
+    let attempt = try box.git("rev-parse", "orchestrate/demo/02-two")
+    let one = try box.git("rev-parse", "main")
+    for claimed in [attempt, one, String(repeating: "ab", count: 20)] {
+      var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: cache)) as? [String: Any])
+      var history = try #require(object["history"] as? [String: Any])
+      var completions = try #require(history["completions"] as? [String: Any])
+      completions["two"] = [
+        "commit": claimed, "attempts": 1, "duration": 1.0, "checkpoint": "passed (1 command, 0.1 s)",
+      ]
+      history["completions"] = completions
+      object["history"] = history
+      try JSONSerialization.data(withJSONObject: object).write(to: cache)
+      #expect(try Self.completed(box) == ["one"], "claimed by \(claimed)")
+    }
+    // An edited duration is not believed either.
+    var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: cache)) as? [String: Any])
+    var history = try #require(object["history"] as? [String: Any])
+    var completions = try #require(history["completions"] as? [String: Any])
+    var first = try #require(completions["one"] as? [String: Any])
+    first["duration"] = 9999.0
+    completions["one"] = first
+    history["completions"] = completions
+    object["history"] = history
+    try JSONSerialization.data(withJSONObject: object).write(to: cache)
+    let status = box.orchestrate("status", "demo", "--json")
+    #expect(!status.stdout.contains("9999"), "\(status.stdout)")
+  }
+
+  @Test("main fast-forwarded to a failed attempt: the attempt completes nothing")
+  func failedAttemptOnMain() throws {
+    let box = try Self.ranTwoSteps()
+    #expect(try Self.completed(box) == ["one"])  // the cache now names main's old tip
+    let attempt = try box.git("rev-parse", "orchestrate/demo/02-two")
+    #expect(try box.trailers(attempt)["Orchestrate-Result"]?.hasPrefix("failed") == true)
+    try box.git("update-ref", "refs/heads/main", attempt)
+    #expect(try Self.completed(box) == ["one"])
+    let cache = box.repo.appendingPathComponent(".git/orchestrate/cache")
+    try FileManager.default.removeItem(at: cache)
+    #expect(try Self.completed(box) == ["one"])
+  }
+
+  // MARK: - i. symlinks in the user's checkout
+
+  @Test(
+    "a sub-task adding d/x while the user's checkout has an untracked symlink d -> outside: nothing is written outside")
+  func symlinkInUserCheckout() throws {
+    let box = try Sandbox()
+    let outside = box.root.appendingPathComponent("outside")
+    try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+    try FileManager.default.createSymbolicLink(
+      atPath: box.repo.appendingPathComponent("d").path, withDestinationPath: outside.path)
+    try box.write(
+      "plan.yml",
+      """
+      id: link
+      description: writes under d
+      subtasks:
+        - id: one
+          description: Add d/x
+          run: ["mkdir -p d && echo x > d/x"]
+          checkpoint: { commands: ["test -f d/x"] }
+      """)
+    let run = box.orchestrate("run", "plan.yml")
+    #expect(run.status != 0, "\(run.stdout)\n\(run.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: outside.appendingPathComponent("x").path))
+    #expect((try? FileManager.default.contentsOfDirectory(atPath: outside.path)) == [])
+    let said = run.stdout + run.stderr
+    #expect(said.contains("d/x") && said.contains("symbolic link"), "\(said)")
+  }
+
+  // MARK: - h. fetched plans
+
+  @Test("fetch adopts a plan this clone lacks, and reports, never adopts, one that differs")
+  func fetchedPlansNeverReplace() throws {
+    let box = try Sandbox()
+    let remote = box.root.appendingPathComponent("remote.git")
+    try box.git("init", "-q", "--bare", "-b", "main", remote.path)
+    try box.git("remote", "add", "origin", remote.path)
+    try box.git("push", "-q", "-u", "origin", "main")
+    try box.write("plan.yml", Self.twoSteps)
+    #expect(box.orchestrate("plan", "add", "plan.yml").status == 0)
+    #expect(box.orchestrate("push").status == 0)
+
+    let clone = box.root.appendingPathComponent("clone")
+    try box.git("clone", "-q", "-b", "main", remote.path, clone.path)
+    let first = box.run(Sandbox.binary.path, ["fetch"], in: clone)
+    #expect(first.status == 0, "\(first.stderr)")
+    #expect(first.stdout.contains("adopted plan 'demo'"), "\(first.stdout)")
+    let adopted = try box.git("rev-parse", "refs/orchestrate/plans/demo", in: clone)
+    #expect(adopted == (try box.git("rev-parse", "refs/orchestrate/plans/demo")))
+
+    // The first clone rewrites the plan (its checkpoint becomes `true`) and pushes it.
+    try box.write("plan.yml", Self.twoSteps.replacingOccurrences(of: "grep -q fixed two.txt", with: "true"))
+    #expect(box.orchestrate("plan", "add", "--replace", "plan.yml").status == 0)
+    #expect(box.orchestrate("push").status == 0)
+
+    let second = box.run(Sandbox.binary.path, ["fetch"], in: clone)
+    #expect(second.status == 0, "\(second.stderr)")
+    #expect(second.stdout.contains("plan 'demo' differs on origin; yours is kept"), "\(second.stdout)")
+    #expect(try box.git("rev-parse", "refs/orchestrate/plans/demo", in: clone) == adopted)
+    #expect(
+      try box.git("rev-parse", "refs/orchestrate/remotes/origin/plans/demo", in: clone)
+        == (try box.git("rev-parse", "refs/orchestrate/plans/demo")))
+    let show = box.run(Sandbox.binary.path, ["plan", "show", "demo", "--json"], in: clone)
+    #expect(show.stdout.contains("grep -q fixed two.txt"), "\(show.stdout)")
+    // Fetching again says it again, and still changes nothing.
+    let third = box.run(Sandbox.binary.path, ["fetch"], in: clone)
+    #expect(third.stdout.contains("differs"))
+    #expect(try box.git("rev-parse", "refs/orchestrate/plans/demo", in: clone) == adopted)
+  }
+}
