@@ -90,6 +90,12 @@ public final class Index {
     git_index_get_bypath(pointer, path, 0).map { OID($0.pointee.id) }
   }
 
+  /// Reads the index file again if it changed on disk since it was read: libgit2 keeps a
+  /// repository's index in memory, and the user's own git may have written it since.
+  public func reload() throws {
+    try check(git_index_read(pointer, 0), "git_index_read")
+  }
+
   /// The mode staged at `path` (stage 0), or nil when it is not in the index.
   public func entryMode(path: String) -> FileMode? {
     git_index_get_bypath(pointer, path, 0).flatMap { FileMode(git: $0.pointee.mode) }

@@ -65,8 +65,11 @@ extension Repository {
       } else {
         code = git_reference_create(&reference, pointer, name, &target, 0, message)
       }
-      // A lock held by git's own gc passes: try again. Any other result is judged below.
-      if code == GIT_ELOCKED.rawValue { try check(code, "git_reference_create") }
+      // A lock held by git's own gc, or a folder its pack-refs removed, passes: try again. A lost
+      // compare-and-swap is judged below.
+      if code < 0, code != GIT_EMODIFIED.rawValue, code != GIT_EEXISTS.rawValue, code != GIT_ENOTFOUND.rawValue {
+        throw lastError(code, "git_reference_create")
+      }
     }
     if code == GIT_EMODIFIED.rawValue || code == GIT_EEXISTS.rawValue || code == GIT_ENOTFOUND.rawValue {
       let failure = lastError(code, "git_reference_create")
@@ -140,7 +143,7 @@ extension Repository {
 
   /// Points HEAD of this repository (this worktree) at `referenceName`, without touching files or index.
   public func setHead(_ referenceName: String) throws {
-    try check(git_repository_set_head(pointer, referenceName), "git_repository_set_head")
+    try retryingTransient { try check(git_repository_set_head(pointer, referenceName), "git_repository_set_head") }
   }
 
   /// Detaches HEAD of this repository (this worktree) at commit `oid`, without touching files or index.

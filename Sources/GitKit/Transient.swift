@@ -17,7 +17,7 @@ extension GitError {
 /// Runs `body`, and again, with growing waits for about two seconds in all, while it fails
 /// transiently (`GitError.isTransient`). Anything else, or a failure that outlasts the waits, is
 /// thrown as it came.
-func retryingTransient<T>(_ body: () throws -> T) throws -> T {
+public func retryingTransient<T>(_ body: () throws -> T) throws -> T {
   var wait: useconds_t = 1000
   var waited: useconds_t = 0
   while true {

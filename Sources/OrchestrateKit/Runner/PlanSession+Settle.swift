@@ -12,7 +12,7 @@ extension PlanSession {
     var verdict = verdict
     if let landing = cycle.landing, verdict.passed, try mainTip() == cycle.base {
       // The commit was made and validated before the run stopped: only main is left to move.
-      for user in try userCheckouts(tip: cycle.base) { try user.markPending() }
+      try stageInUserCheckouts(landing)
       if try moveMain(to: landing, from: cycle.base, cycle.subtask) {
         let commit = try repository.commit(landing)
         let changes = try repository.diffTrees(try repository.commit(cycle.base).tree, commit.tree)
@@ -106,9 +106,22 @@ extension PlanSession {
       if !conflicting.isEmpty {
         throw OrchestrateError.dirtyCheckout(files: conflicting.map { user.describe($0) }, branch: mainName)
       }
-      try user.markPending()
     }
+    try stageInUserCheckouts(commit)
     return (commit, changes)
+  }
+
+  /// Writes `commit`'s change into every checkout of the user's that has main checked out, before
+  /// main moves to it. In that order, a commit the user makes at the same moment either includes
+  /// the sub-task's files (main's compare-and-swap then fails and the sub-task is replayed onto
+  /// it) or is made before them: it can never revert a landed sub-task, as it could if main moved
+  /// first and their index still lacked the files.
+  private func stageInUserCheckouts(_ commit: OID) throws {
+    for user in try userCheckouts(tip: try mainTip()) {
+      try user.markPending()
+      let count = try user.update(to: commit)
+      if count > 0 { events(.checkoutUpdated(files: count)) }
+    }
   }
 
   /// Moves main from `expected` to `commit`; false when main is no longer at `expected`.

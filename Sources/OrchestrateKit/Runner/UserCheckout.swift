@@ -97,6 +97,7 @@ final class UserCheckout {
   func conflicts(_ changes: [DiffEntry]) throws -> [String] {
     guard !changes.isEmpty else { return [] }
     let index = try repository.index()
+    try index.reload()
     var found: [String] = []
     let removed = Set(changes.filter { $0.newOID == nil }.map(\.path))
     for change in changes where change.oldOID != change.newOID || change.oldMode != change.newMode {
@@ -131,18 +132,27 @@ final class UserCheckout {
 
   /// Brings the checkout from `syncedTo` to `target`, refusing (before writing anything) when a
   /// changed path holds uncommitted work. A checkout no longer on main is left alone (0).
+  ///
+  /// The user's own git may hold the checkout's index lock for a moment (a commit, a status):
+  /// the update waits for it, never failing for that alone.
   @discardableResult
   func update(to target: OID) throws -> Int {
+    try retryingTransient { try updateOnce(to: target) }
+  }
+
+  private func updateOnce(to target: OID) throws -> Int {
     guard target != syncedTo else { return 0 }
     guard isOnMain else { return 0 }
     let old = try repository.commit(syncedTo).tree
     let new = try repository.commit(target).tree
-    let changes = try repository.diffTrees(old, new)
+    let owed = try landedPaths(to: target)
+    let changes = try repository.diffTrees(old, new).filter(owed)
     let conflicting = try conflicts(changes)
     guard conflicting.isEmpty else {
       throw OrchestrateError.dirtyCheckout(files: conflicting, branch: String(mainRef.dropFirst("refs/heads/".count)))
     }
     let index = try repository.index()
+    try index.reload()
     // Removals first, so a folder that becomes a file (or a file that becomes a folder) is out of the way.
     for change in changes.filter({ $0.newOID == nil }) + changes.filter({ $0.newOID != nil }) {
       let full = workdir + "/" + change.path
@@ -185,6 +195,20 @@ final class UserCheckout {
     try index.write()
     syncedTo = target
     return changes.count
+  }
+
+  /// The paths the tool's own sub-task commits changed between `syncedTo` and `target`: the only
+  /// ones the checkout is owed. What main got from the user's own commits (made in this checkout,
+  /// perhaps a moment ago, perhaps still being made) is there already, or newer.
+  private func landedPaths(to target: OID) throws -> (DiffEntry) -> Bool {
+    var paths = Set<String>()
+    for id in try repository.commits(reachableFrom: [target], hiding: [syncedTo], firstParentOnly: true) {
+      let commit = try repository.commit(id)
+      guard case .completion = CommitRole(commit) else { continue }
+      let parentTree = try commit.parents.first.map { try repository.commit($0).tree }
+      for change in try repository.diffTrees(parentTree, commit.tree) { paths.insert(change.path) }
+    }
+    return { paths.contains($0.path) }
   }
 
   /// The mode git would record for the file at `path`: symlink, executable or plain; nil if none.
