@@ -31,18 +31,12 @@ struct OddRepositoryTests {
     #expect(out.status < 128 || out.status == 130 || out.status == 143, sourceLocation: sourceLocation)
   }
 
-  /// A directory under the sandbox's root, for repositories other than `box.url`.
-  func directory(_ box: TemporaryRepository, _ name: String) -> URL {
-    box.root.appendingPathComponent(name)
-  }
-
   // MARK: - Repository shapes
 
   @Test("an empty bare repository: exit 2 naming the missing branch, nothing under refs/heads")
   func emptyBare() throws {
     let box = try TemporaryRepository()
-    let bare = directory(box, "empty.git")
-    try box.git("init", "-q", "--bare", "-b", "main", bare.path, in: box.root)
+    let bare = try box.makeRepository("empty.git", options: ["--bare"])
     try Data(Self.simple.utf8).write(to: box.root.appendingPathComponent("simple.yml"))
     let out = box.orchestrate(["run", box.root.appendingPathComponent("simple.yml").path], in: bare)
     expectNoCrash(out)
@@ -54,7 +48,7 @@ struct OddRepositoryTests {
   @Test("a bare repository with history: the run works in its own worktree and main gets the commit")
   func bareWithHistory() throws {
     let box = try TemporaryRepository()
-    let bare = directory(box, "clone.git")
+    let bare = box.root.appendingPathComponent("clone.git")
     try box.git("clone", "-q", "--bare", box.url.path, bare.path, in: box.root)
     try Data(Self.simple.utf8).write(to: box.root.appendingPathComponent("simple.yml"))
     let out = box.orchestrate(["run", box.root.appendingPathComponent("simple.yml").path], in: bare)
@@ -69,8 +63,7 @@ struct OddRepositoryTests {
   @Test("an unborn main: exit 2 saying to make a first commit; after one, the run completes")
   func unbornMain() throws {
     let box = try TemporaryRepository()
-    let repo = directory(box, "unborn")
-    try box.git("init", "-q", "-b", "main", repo.path, in: box.root)
+    let repo = try box.makeRepository("unborn")
     try Data(Self.simple.utf8).write(to: repo.appendingPathComponent("simple.yml"))
     let out = box.orchestrate(["run", "simple.yml"], in: repo)
     expectNoCrash(out)
@@ -111,11 +104,7 @@ struct OddRepositoryTests {
   func otherMainBranch() throws {
     let box = try TemporaryRepository()
     // No main at all: the branch HEAD names.
-    let trunk = directory(box, "trunk")
-    try box.git("init", "-q", "-b", "trunk", trunk.path, in: box.root)
-    try Data("a\n".utf8).write(to: trunk.appendingPathComponent("a"))
-    try box.git("add", "a", in: trunk)
-    try box.git("commit", "-q", "-m", "init", in: trunk)
+    let trunk = try box.makeRepository("trunk", branch: "trunk", files: ["a": "a\n"])
     try Data(Self.simple.utf8).write(to: trunk.appendingPathComponent("simple.yml"))
     let out = box.orchestrate(["run", "simple.yml"], in: trunk)
     expectNoCrash(out)
@@ -162,7 +151,7 @@ struct OddRepositoryTests {
       try box.git("add", "-A")
       try box.git("commit", "-q", "-m", "c\(n)")
     }
-    let clone = directory(box, "shallow")
+    let clone = box.root.appendingPathComponent("shallow")
     try box.git("clone", "-q", "--depth", "1", "file://" + box.url.path, clone.path, in: box.root)
     #expect(try box.git("rev-parse", "--is-shallow-repository", in: clone) == "true")
     try Data(Self.twoSteps.yaml.utf8).write(to: clone.appendingPathComponent("two.yml"))
@@ -213,11 +202,7 @@ struct OddRepositoryTests {
       #expect(try box.git("for-each-ref") == refs)
     }
 
-    let sha = directory(box, "sha256")
-    try box.git("init", "-q", "--object-format=sha256", "-b", "main", sha.path, in: box.root)
-    try Data("a\n".utf8).write(to: sha.appendingPathComponent("README"))
-    try box.git("add", "README", in: sha)
-    try box.git("commit", "-q", "-m", "init", in: sha)
+    let sha = try box.makeRepository("sha256", options: ["--object-format=sha256"], files: ["README": "a\n"])
     try Data(Self.simple.utf8).write(to: sha.appendingPathComponent("simple.yml"))
     let refs = try box.git("for-each-ref", in: sha)
     let out = box.orchestrate(["run", "simple.yml"], in: sha)
@@ -255,11 +240,7 @@ struct OddRepositoryTests {
   @Test("a repository with a submodule: a sub-task that does not touch it keeps the gitlink as it was")
   func submoduleKept() throws {
     let box = try TemporaryRepository()
-    let library = directory(box, "library")
-    try box.git("init", "-q", "-b", "main", library.path, in: box.root)
-    try Data("lib\n".utf8).write(to: library.appendingPathComponent("lib.txt"))
-    try box.git("add", "-A", in: library)
-    try box.git("commit", "-q", "-m", "lib", in: library)
+    let library = try box.makeRepository("library", files: ["lib.txt": "lib\n"], message: "lib")
     try box.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", library.path, "vendor/lib")
     try box.git("commit", "-q", "-m", "add submodule")
     let gitlink = try Self.tree(box, "main")["vendor/lib"]

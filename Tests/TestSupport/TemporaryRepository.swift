@@ -145,6 +145,22 @@ public final class TemporaryRepository {
     return tree
   }
 
+  /// Makes another repository, `root/name`: `git init` on `branch` with `options`, then `files`
+  /// committed as `message` (no files: the branch stays unborn).
+  @discardableResult
+  public func makeRepository(
+    _ name: String, branch: String = "main", options: [String] = [], files: [String: String] = [:],
+    message: String = "init"
+  ) throws -> URL {
+    let directory = root.appendingPathComponent(name)
+    try git(["init", "-q", "-b", branch] + options + [directory.path], in: root)
+    guard !files.isEmpty else { return directory }
+    for (path, content) in files { try write(path, content, in: directory) }
+    try git(["add", "-A"], in: directory)
+    try git(["commit", "-q", "-m", message], in: directory)
+    return directory
+  }
+
   /// A file outside the repository that checkpoint commands append a line to (`echo run >> …`).
   public var runCounter: URL { root.appendingPathComponent("runs") }
 
