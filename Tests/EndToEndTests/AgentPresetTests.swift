@@ -92,7 +92,9 @@ struct AgentPresetTests {
   func configAgentAndUnknownPreset() throws {
     let box = try TemporaryRepository()
     let record = try fakeAgent("my-agent", in: box)
-    try box.write("plan.yml", TestPlan(id: "cfg", description: nil, subtasks: [.init(id: "work", checkpoint: ["test -f done.txt"])]).yaml)
+    try box.write(
+      "plan.yml",
+      TestPlan(id: "cfg", description: nil, subtasks: [.init(id: "work", checkpoint: ["test -f done.txt"])]).yaml)
     try box.git("config", "orchestrate.agent", box.root.appendingPathComponent("bin/my-agent").path)
     let result = run(box, ["run", "plan.yml"])
     #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")

@@ -177,8 +177,10 @@ struct FaultTests {
     let marks = box.root.path
     try box.write(
       "plan.yml",
-      TestPlan.firstThen(id: "gone", maxAttempts: 1, run: ["echo two > two.txt"], checkpoint: ["test -f \(marks)/allow"])
-        .yaml)
+      TestPlan.firstThen(
+        id: "gone", maxAttempts: 1, run: ["echo two > two.txt"], checkpoint: ["test -f \(marks)/allow"]
+      )
+      .yaml)
     let stopped = box.orchestrate("run", "plan.yml")
     #expect(stopped.status == 1, "\(stopped.stdout)\n\(stopped.stderr)")
     try FileManager.default.removeItem(at: box.workdirRoot.appendingPathComponent("gone"))
@@ -246,7 +248,8 @@ struct FaultTests {
     try box.write(
       "plan.yml",
       TestPlan.firstThen(
-        id: "locks", maxAttempts: 1, run: ["echo two > two.txt"], checkpoint: ["test -f \(marks)/allow && test -f two.txt"]
+        id: "locks", maxAttempts: 1, run: ["echo two > two.txt"],
+        checkpoint: ["test -f \(marks)/allow && test -f two.txt"]
       ).yaml)
     // A first run creates the worktree and stops at the second sub-task, which a fix then allows.
     let first = box.orchestrate("run", "plan.yml")

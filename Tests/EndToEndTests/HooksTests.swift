@@ -24,7 +24,8 @@ struct HooksTests {
       let plan = TestPlan(
         id: "demo", description: "demo plan", fixAgent: "./fix.sh",
         subtasks: [
-          .init(id: "one", description: "First step", run: ["echo 1 > one.txt"], checkpoint: [count, "test -f one.txt"]),
+          .init(
+            id: "one", description: "First step", run: ["echo 1 > one.txt"], checkpoint: [count, "test -f one.txt"]),
           .init(
             id: "two", description: "Second step", run: ["echo broken > two.txt"],
             checkpoint: [count, "grep -q fixed two.txt"]),

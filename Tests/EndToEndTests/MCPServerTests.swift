@@ -9,7 +9,8 @@ struct MCPServerTests {
     id: "demo", description: "two steps",
     subtasks: [
       .makes("one.txt", "1", id: "one", description: "First step"),
-      .init(id: "two", description: "Second step", run: ["echo 2 > two.txt"], checkpoint: ["sleep 0.3", "test -f two.txt"]),
+      .init(
+        id: "two", description: "Second step", run: ["echo 2 > two.txt"], checkpoint: ["sleep 0.3", "test -f two.txt"]),
     ]
   ).yaml
 

@@ -11,7 +11,9 @@ struct OddRepositoryTests {
 
   static let twoSteps = TestPlan(
     id: "two", description: "two steps",
-    subtasks: [.makes("one.txt", "1", id: "one", description: "One"), .makes("two.txt", "2", id: "two", description: "Two")])
+    subtasks: [
+      .makes("one.txt", "1", id: "one", description: "One"), .makes("two.txt", "2", id: "two", description: "Two"),
+    ])
 
   /// `git ls-tree -r` of `rev` as "mode type path" lines keyed by path (object ids left out where noted).
   static func tree(_ box: TemporaryRepository, _ rev: String, in directory: URL? = nil) throws -> [String: String] {

@@ -14,7 +14,8 @@ struct RunTests {
         id: "two", description: "Second step", run: ["echo 2 > two.txt", "mkdir -p sub && echo deep > sub/deep.txt"],
         checkpoint: ["test -f two.txt", "test -f sub/deep.txt"]),
       .init(
-        id: "three", description: "Third step", run: ["echo broken > three.txt"], checkpoint: ["grep -q fixed three.txt"]),
+        id: "three", description: "Third step", run: ["echo broken > three.txt"],
+        checkpoint: ["grep -q fixed three.txt"]),
       .init(
         id: "four", description: "Fourth step", run: ["rm one.txt", "echo 4 > four.txt"],
         checkpoint: ["test ! -f one.txt"]),

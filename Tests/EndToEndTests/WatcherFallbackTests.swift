@@ -46,8 +46,10 @@ struct WatcherFallbackTests {
 
   @Test("an agent that makes more changes than inotify's queue holds: the overflow falls back to a full scan")
   func queueOverflow() throws {
-    let limit = Int((try? String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))?
-      .trimmingCharacters(in: .whitespacesAndNewlines) ?? "16384") ?? 16384
+    let limit =
+      Int(
+        (try? String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))?
+          .trimmingCharacters(in: .whitespacesAndNewlines) ?? "16384") ?? 16384
     let files = limit + 2000
     let box = try TemporaryRepository()
     try box.write(
@@ -107,7 +109,8 @@ struct WatcherFallbackTests {
     let box = try TemporaryRepository()
     try box.write(
       "plan.yml",
-      TestPlan.firstThen(id: "between", maxAttempts: 1, run: ["echo 2 > two.txt"], checkpoint: ["test -f fixed.txt"]).yaml)
+      TestPlan.firstThen(id: "between", maxAttempts: 1, run: ["echo 2 > two.txt"], checkpoint: ["test -f fixed.txt"])
+        .yaml)
     #expect(box.orchestrate("run", "plan.yml").status == 1)
     // By hand, in the working directory the stop names: a fix, and an edit to a file no step touches.
     let workdir = box.workdirRoot.appendingPathComponent("between")

@@ -67,7 +67,8 @@ struct ObjectTests {
       #expect(
         commit.author
           == Signature(
-            name: "Test Author", email: "author@example.com", date: Date(timeIntervalSince1970: TestIdentity.dateSeconds)))
+            name: "Test Author", email: "author@example.com",
+            date: Date(timeIntervalSince1970: TestIdentity.dateSeconds)))
       #expect(commit.committer.name == "Test Committer")
       #expect(commit.tree.hex == (try repo.rawGit(["rev-parse", "HEAD^{tree}"]).trimmed))
     }

@@ -31,7 +31,8 @@ public func deterministicEnvironment(home: URL) -> [String: String] {
   environment["GIT_COMMITTER_NAME"] = TestIdentity.committerName
   environment["GIT_COMMITTER_EMAIL"] = TestIdentity.committerEmail
   environment["GIT_COMMITTER_DATE"] = TestIdentity.date
-  environment["PATH"] = orchestrateBinary.deletingLastPathComponent().path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+  environment["PATH"] =
+    orchestrateBinary.deletingLastPathComponent().path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
   return environment
 }
 

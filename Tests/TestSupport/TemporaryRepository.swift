@@ -138,7 +138,9 @@ public final class TemporaryRepository {
     var steps = [["add", "-A"], ["write-tree"]]
     if let base {
       let gitDirectory = url.appendingPathComponent(".git").path
-      steps = ([["read-tree", base]] + steps).map { ["--git-dir=" + gitDirectory, "--work-tree=" + directory.path] + $0 }
+      steps = ([["read-tree", base]] + steps).map {
+        ["--git-dir=" + gitDirectory, "--work-tree=" + directory.path] + $0
+      }
     }
     var tree = ""
     for step in steps { tree = try git(step, in: directory, environment: scratch) }

@@ -78,7 +78,9 @@ public struct TestPlan: Sendable {
       if let complexity = subtask.complexity { lines.append("    complexity: \(complexity)") }
       if let run = subtask.run { lines.append("    run: \(list(run))") }
       var checkpoint = ["commands: \(list(subtask.checkpoint))"]
-      if let description = subtask.checkpointDescription { checkpoint.insert("description: \(yamlQuoted(description))", at: 0) }
+      if let description = subtask.checkpointDescription {
+        checkpoint.insert("description: \(yamlQuoted(description))", at: 0)
+      }
       if let timeout = subtask.timeout { checkpoint.append("timeout: \(timeout)") }
       lines.append("    checkpoint: { \(checkpoint.joined(separator: ", ")) }")
     }
