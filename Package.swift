@@ -40,11 +40,15 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .testTarget(name: "GitKitTests", dependencies: ["GitKit"]),
+    // Shared by every test target: temporary repositories, the one deterministic command runner,
+    // plan builders, waiting on a condition (as swift-argument-parser's ArgumentParserTestHelpers).
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
     .testTarget(
-      name: "OrchestrateKitTests", dependencies: ["OrchestrateKit", "GitKit"], exclude: ["Fixtures"]),
-    .testTarget(name: "OrchestrateMCPTests", dependencies: ["OrchestrateMCP", "OrchestrateKit", "GitKit"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["GitKit"]),
+      name: "OrchestrateKitTests", dependencies: ["OrchestrateKit", "GitKit", "TestSupport"], exclude: ["Fixtures"]),
+    .testTarget(
+      name: "OrchestrateMCPTests", dependencies: ["OrchestrateMCP", "OrchestrateKit", "GitKit", "TestSupport"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["GitKit", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

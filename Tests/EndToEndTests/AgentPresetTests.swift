@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The command lines agent presets build, checked by running them: a stand-in `claude` or `aider`
@@ -6,7 +7,7 @@ import Testing
 @Suite("agent presets", .serialized)
 struct AgentPresetTests {
   /// Installs a fake agent named `name` that records what it was given and writes `done.txt`.
-  func fakeAgent(_ name: String, in box: Sandbox) throws -> URL {
+  func fakeAgent(_ name: String, in box: TemporaryRepository) throws -> URL {
     let bin = box.root.appendingPathComponent("bin")
     try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
     let record = box.root.appendingPathComponent("record-\(name)")
@@ -27,44 +28,29 @@ struct AgentPresetTests {
   }
 
   func plan(agent: String) -> String {
-    """
-    id: presets
-    description: Presets
-    agent: \(agent)
-    subtasks:
-      - id: work
-        description: Do the work
-        prompt: Write done.txt
-        complexity: small
-        checkpoint: { description: the file exists, commands: ["test -f done.txt"] }
-    """
+    TestPlan(
+      id: "presets", description: "Presets", agent: agent,
+      subtasks: [
+        .init(
+          id: "work", description: "Do the work", prompt: "Write done.txt", complexity: "small",
+          checkpoint: ["test -f done.txt"], checkpointDescription: "the file exists")
+      ]
+    ).yaml
   }
 
-  func run(_ box: Sandbox, _ args: [String]) -> Output {
-    var env = box.environment
-    env["PATH"] = box.root.appendingPathComponent("bin").path + ":" + (env["PATH"] ?? "")
-    let process = Process()
-    process.executableURL = Sandbox.binary
-    process.arguments = args
-    process.currentDirectoryURL = box.repo
-    process.environment = env
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = out
-    process.standardInput = FileHandle.nullDevice
-    try? process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return Output(status: process.terminationStatus, stdout: String(decoding: data, as: UTF8.self), stderr: "")
+  /// Runs the binary with the fake agents first on PATH.
+  func run(_ box: TemporaryRepository, _ args: [String]) -> CommandOutput {
+    let path = box.root.appendingPathComponent("bin").path + ":" + (box.environment["PATH"] ?? "")
+    return box.orchestrate(args, environment: ["PATH": path])
   }
 
   @Test("claude: headless, prompt on standard input, edits allowed, run in the working directory")
   func claudePreset() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let record = try fakeAgent("claude", in: box)
     try box.write("plan.yml", plan(agent: "claude"))
     let result = run(box, ["run", "plan.yml"])
-    #expect(result.status == 0, "\(result.stdout)")
+    #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
     let argv = box.read("argv", in: record)?.split(separator: "\n").map(String.init)
     #expect(argv == ["-p", "--permission-mode", "acceptEdits", "--output-format", "text"])
     let stdin = box.read("stdin", in: record) ?? ""
@@ -91,11 +77,11 @@ struct AgentPresetTests {
 
   @Test("aider: the prompt file as --message-file, no auto-commits; --agent overrides the plan")
   func aiderPresetFromFlag() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let record = try fakeAgent("aider", in: box)
     try box.write("plan.yml", plan(agent: "claude"))
     let result = run(box, ["run", "plan.yml", "--agent", "aider"])
-    #expect(result.status == 0, "\(result.stdout)")
+    #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
     let argv = box.read("argv", in: record)?.split(separator: "\n").map(String.init) ?? []
     #expect(Array(argv.prefix(4)) == ["--yes-always", "--no-auto-commits", "--no-gitignore", "--message-file"])
     #expect(argv.count == 5 && argv[4].hasSuffix(".prompt.md"))
@@ -104,22 +90,17 @@ struct AgentPresetTests {
 
   @Test("git config orchestrate.agent is used when neither flag nor plan names one; an unknown preset is exit 2")
   func configAgentAndUnknownPreset() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let record = try fakeAgent("my-agent", in: box)
     try box.write(
       "plan.yml",
-      """
-      id: cfg
-      subtasks:
-        - id: work
-          checkpoint: { commands: ["test -f done.txt"] }
-      """)
+      TestPlan(id: "cfg", description: nil, subtasks: [.init(id: "work", checkpoint: ["test -f done.txt"])]).yaml)
     try box.git("config", "orchestrate.agent", box.root.appendingPathComponent("bin/my-agent").path)
     let result = run(box, ["run", "plan.yml"])
-    #expect(result.status == 0, "\(result.stdout)")
+    #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
     #expect(box.read("stdin", in: record)?.contains("Execute complete orchestration") == true)
     let bad = run(box, ["run", "plan.yml", "--agent", "gpt"])
     #expect(bad.status == 2)
-    #expect(bad.stdout.contains("unknown agent preset 'gpt'"))
+    #expect((bad.stdout + bad.stderr).contains("unknown agent preset 'gpt'"))
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Hostile and clumsy input through the CLI and the MCP server: every one is refused with a
@@ -77,7 +78,7 @@ struct BadInputTests {
 
   @Test("a corpus of hostile plans: plan validate, plan add and run each exit 2 with a message; refs untouched")
   func hostilePlanCorpus() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let corpus = box.root.appendingPathComponent("corpus")
     try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
     let refs = try box.git("for-each-ref")
@@ -95,13 +96,13 @@ struct BadInputTests {
       }
     }
     #expect(try box.git("for-each-ref") == refs)
-    #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent("pwned").path))
+    #expect(!FileManager.default.fileExists(atPath: box.url.appendingPathComponent("pwned").path))
     #expect(!FileManager.default.fileExists(atPath: box.workdirRoot.path))
   }
 
   @Test("plan names on the command line that try to be paths, refs or shell text: exit 2, refs untouched")
   func hostilePlanArguments() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let refs = try box.git("for-each-ref")
     for argument in ["../../etc", "HEAD", "refs/heads/main", "main@{1}", "$(touch pwned)", "-", "a\nb", ".git/config"] {
       for command in [["run"], ["status"], ["plan", "show"]] {
@@ -111,13 +112,13 @@ struct BadInputTests {
       }
     }
     #expect(try box.git("for-each-ref") == refs)
-    #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent("pwned").path))
+    #expect(!FileManager.default.fileExists(atPath: box.url.appendingPathComponent("pwned").path))
   }
 
   @Test("bad orchestrate.* configuration values: exit 2 with a message naming the key and the fix, refs untouched")
   func badConfiguration() throws {
-    let box = try Sandbox()
-    try box.write("plan.yml", RunTests.simple(id: "conf"))
+    let box = try TemporaryRepository()
+    try box.write("plan.yml", RunTests.simple(id: "conf").yaml)
     #expect(box.orchestrate("plan", "add", "plan.yml").status == 0)
     let refs = try box.git("for-each-ref")
     let cases: [(key: String, value: String, expected: String)] = [
@@ -146,7 +147,7 @@ struct BadInputTests {
 
   @Test("the MCP server answers malformed JSON-RPC, unknown tools, wrong types and a 10 MB argument, then tools/list")
   func mcpBadInput() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     try box.write("plan.yml", MCPServerTests.plan)
     #expect(box.orchestrate("plan", "add", "plan.yml").status == 0)
     let refs = try box.git("for-each-ref")
@@ -206,6 +207,6 @@ struct BadInputTests {
     #expect(
       tools?.compactMap { $0["name"] as? String }.contains("get_next_subtask") == true, "\(out.stdout.suffix(500))")
     #expect(try box.git("for-each-ref") == refs)
-    #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent("pwned").path))
+    #expect(!FileManager.default.fileExists(atPath: box.url.appendingPathComponent("pwned").path))
   }
 }

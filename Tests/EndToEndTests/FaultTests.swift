@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Faults around a running `git orchestrate run`: kill -9 at random instants, SIGINT and SIGTERM,
@@ -13,25 +14,22 @@ struct FaultTests {
   // MARK: - kill -9
 
   /// Twelve script steps with small sleeps, so kills land in agents, checkpoints and the engine.
-  static func twelveSteps(id: String) -> String {
-    var text = "id: \(id)\ndescription: twelve steps\nmax_attempts: 3\nsubtasks:\n"
-    for step in 1...12 {
-      text += """
-          - id: s\(step)
-            description: Step \(step)
-            run: ["sleep 0.05; echo \(step) > step-\(step).txt", "sleep 0.03; echo more >> step-\(step).txt"]
-            checkpoint: { commands: ["sleep 0.03; grep -q more step-\(step).txt"] }
-
-        """
-    }
-    return text
+  static func twelveSteps(id: String) -> TestPlan {
+    TestPlan(
+      id: id, description: "twelve steps", maxAttempts: 3,
+      subtasks: (1...12).map { step in
+        .init(
+          id: "s\(step)", description: "Step \(step)",
+          run: ["sleep 0.05; echo \(step) > step-\(step).txt", "sleep 0.03; echo more >> step-\(step).txt"],
+          checkpoint: ["sleep 0.03; grep -q more step-\(step).txt"])
+      })
   }
 
   @Test(
     "kill -9 at random instants during 12-step plans, resuming each time: each sub-task on main once, in order, fsck clean"
   )
   func killNineAndResume() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let kills = Self.long ? 50 : 5
     var seed =
       UInt64(ProcessInfo.processInfo.environment["ORCHESTRATE_FAULT_SEED"] ?? "")
@@ -45,13 +43,13 @@ struct FaultTests {
     while killed < kills, runs < kills * 4 {
       round += 1
       let id = "twelve-\(round)"
-      try box.write("plan-\(round).yml", Self.twelveSteps(id: id))
+      try box.write("plan-\(round).yml", Self.twelveSteps(id: id).yaml)
       let base = try box.git("rev-parse", "main")
       var finished = false
       while !finished, runs < kills * 4 {
         runs += 1
         let log = box.root.appendingPathComponent("run-\(runs).log")
-        let process = try box.start(["run", "plan-\(round).yml"], stdout: log)
+        let process = try box.start(["run", "plan-\(round).yml"], log: log)
         // 20 ms to 1.5 s: startup, agents, checkpoints, commits and ref updates all get hit.
         seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         usleep(20_000 + UInt32((seed >> 33) % 1_480_000))
@@ -78,10 +76,9 @@ struct FaultTests {
       }
     }
     #expect(killed == kills, "\(note)")
-    let fsck = box.run("/usr/bin/env", ["git", "fsck", "--strict", "--no-dangling"], in: box.repo)
+    let fsck = box.run("/usr/bin/env", ["git", "fsck", "--strict", "--no-dangling"], in: box.url)
     #expect(fsck.status == 0, "\(note)\n\(fsck.stdout)\n\(fsck.stderr)")
-    #expect(
-      !FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/orchestrate/lock").path), "\(note)")
+    #expect(!box.isLocked, "\(note)")
     #expect(try box.git("worktree", "prune", "-n", "-v") == "", "\(note)")
     let worktrees = try box.git("worktree", "list", "--porcelain")
     #expect(!worktrees.contains("prunable"), "\(note)\n\(worktrees)")
@@ -109,45 +106,29 @@ struct FaultTests {
     "SIGINT and SIGTERM end the agent's and the checkpoint's process groups, exit 128+n, say how to resume, and the next run completes",
     arguments: interruptions)
   func interrupted(_ interruption: Interruption) throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let marks = box.root.path
     // The first time, the hanging command leaves a grandchild behind its shell; once resumed it passes.
     let hang =
       "if [ -f \(marks)/resumed ]; then true; else sleep 1000 & echo $! > \(marks)/grandchild.pid; touch \(marks)/started; wait; fi"
     let agent = interruption.phase == .agent ? "\(hang); echo made > made.txt" : "echo made > made.txt"
     let checkpoint = interruption.phase == .checkpoint ? "\(hang); test -f made.txt" : "test -f made.txt"
-    try box.write(
-      "plan.yml",
-      """
-      id: stop
-      description: d
-      subtasks:
-        - id: first
-          description: First
-          run: ["echo one > one.txt"]
-          checkpoint: { commands: ["test -f one.txt"] }
-        - id: second
-          description: Second
-          run: [\(Self.quoted(agent))]
-          checkpoint: { commands: [\(Self.quoted(checkpoint))] }
-      """)
+    try box.write("plan.yml", TestPlan.firstThen(id: "stop", run: [agent], checkpoint: [checkpoint]).yaml)
     let log = box.root.appendingPathComponent("run.log")
-    let process = try box.start(["run", "plan.yml"], stdout: log)
-    let started = box.root.appendingPathComponent("started")
-    #expect(eventually { FileManager.default.fileExists(atPath: started.path) })
-    let grandchild =
-      pid_t(box.read("grandchild.pid", in: box.root)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+    let process = try box.start(["run", "plan.yml"], log: log)
+    try #require(eventually("the hanging command to start") { box.exists("started", in: box.root) })
+    let grandchild = processID(inFile: box.root.appendingPathComponent("grandchild.pid"))
     #expect(grandchild > 0)
     kill(process.processIdentifier, interruption.signal)
     process.waitUntilExit()
     let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
     #expect(process.terminationStatus == 128 + interruption.signal, "\(text)")
     #expect(text.contains("resume with: git orchestrate run stop"), "\(text)")
-    #expect(eventually(5) { !processIsAlive(grandchild) }, "grandchild \(grandchild) still runs")
-    #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/orchestrate/lock").path))
+    eventually("the grandchild \(grandchild) to end", within: 5) { processIsGone(grandchild) }
+    #expect(!box.isLocked)
     #expect(try box.mainSubjects() == ["First", "initial"])
 
-    FileManager.default.createFile(atPath: box.root.appendingPathComponent("resumed").path, contents: nil)
+    box.signal("resumed")
     let resumed = box.orchestrate("run", "stop")
     #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
     #expect(try box.mainSubjects() == ["Second", "First", "initial"])
@@ -160,21 +141,20 @@ struct FaultTests {
     "the user commits a conflicting change to main during a run: exit 1, a clear message, nothing lost, resumable after a rebase"
   )
   func conflictingCommitOnMain() throws {
-    let box = try Sandbox(files: ["README.md": "# p\n", "shared.txt": "original\n"])
-    let repoPath = box.repo.path
-    try box.write(
-      "plan.yml",
-      """
-      id: clash
-      description: d
-      subtasks:
-        - id: edit
-          description: Edit shared
-          run:
-            - "echo from-subtask > shared.txt && echo extra > extra.txt"
-            - "echo from-user > \(repoPath)/shared.txt && git -C \(repoPath) -c user.name=u -c user.email=u@x commit -q -am 'user edit'"
-          checkpoint: { commands: ["grep -q from-subtask shared.txt"] }
-      """)
+    let box = try TemporaryRepository(files: ["README.md": "# p\n", "shared.txt": "original\n"])
+    let repoPath = box.url.path
+    let plan = TestPlan(
+      id: "clash",
+      subtasks: [
+        .init(
+          id: "edit", description: "Edit shared",
+          run: [
+            "echo from-subtask > shared.txt && echo extra > extra.txt",
+            "echo from-user > \(repoPath)/shared.txt && git -C \(repoPath) -c user.name=u -c user.email=u@x commit -q -am 'user edit'",
+          ],
+          checkpoint: ["grep -q from-subtask shared.txt"])
+      ])
+    try box.write("plan.yml", plan.yaml)
     let result = box.orchestrate("run", "plan.yml")
     #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
     #expect(result.stderr.contains("conflict"), "\(result.stderr)")
@@ -187,34 +167,24 @@ struct FaultTests {
     let branch = "orchestrate/clash/01-edit"
     #expect(try box.git("show", "\(branch):shared.txt") == "from-subtask", "the work is not on the branch")
     #expect(try box.git("show", "\(branch):extra.txt") == "extra")
-    #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/orchestrate/lock").path))
+    #expect(!box.isLocked)
   }
 
   @Test(
     "the user deletes the tool's working directory between runs: it is recreated from the branch and the run completes")
   func workdirDeletedBetweenRuns() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let marks = box.root.path
     try box.write(
       "plan.yml",
-      """
-      id: gone
-      description: d
-      max_attempts: 1
-      subtasks:
-        - id: first
-          description: First
-          run: ["echo one > one.txt"]
-          checkpoint: { commands: ["test -f one.txt"] }
-        - id: second
-          description: Second
-          run: ["echo two > two.txt"]
-          checkpoint: { commands: ["test -f \(marks)/allow"] }
-      """)
+      TestPlan.firstThen(
+        id: "gone", maxAttempts: 1, run: ["echo two > two.txt"], checkpoint: ["test -f \(marks)/allow"]
+      )
+      .yaml)
     let stopped = box.orchestrate("run", "plan.yml")
     #expect(stopped.status == 1, "\(stopped.stdout)\n\(stopped.stderr)")
     try FileManager.default.removeItem(at: box.workdirRoot.appendingPathComponent("gone"))
-    FileManager.default.createFile(atPath: box.root.appendingPathComponent("allow").path, contents: nil)
+    box.signal("allow")
     let resumed = box.orchestrate("run", "gone")
     #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
     #expect(try box.mainSubjects() == ["Second", "First", "initial"])
@@ -226,36 +196,29 @@ struct FaultTests {
     "the user deletes the tool's working directory during a run, between sub-tasks: the run recreates it or stops cleanly, and resumes"
   )
   func workdirDeletedDuringRun() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let marks = box.root.path
     // Sub-task 2's first step waits until the test has deleted the working directory; its
     // second step then runs in a directory that no longer exists.
-    try box.write(
-      "plan.yml",
-      """
-      id: vanish
-      description: d
-      subtasks:
-        - id: first
-          description: First
-          run: ["echo one > one.txt"]
-          checkpoint: { commands: ["test -f one.txt"] }
-        - id: second
-          description: Second
-          run:
-            - "touch \(marks)/waiting; while [ ! -f \(marks)/deleted ]; do sleep 0.02; done"
-            - "echo two > two.txt"
-          checkpoint: { commands: ["test -f two.txt"] }
-        - id: third
-          description: Third
-          run: ["echo three > three.txt"]
-          checkpoint: { commands: ["test -f three.txt && test -f one.txt"] }
-      """)
+    let plan = TestPlan(
+      id: "vanish",
+      subtasks: [
+        .makes("one.txt", "one", id: "first", description: "First"),
+        .init(
+          id: "second", description: "Second",
+          run: ["touch \(marks)/waiting; \(box.waitForSignal("deleted"))", "echo two > two.txt"],
+          checkpoint: ["test -f two.txt"]),
+        .init(
+          id: "third", description: "Third", run: ["echo three > three.txt"],
+          checkpoint: ["test -f three.txt && test -f one.txt"]),
+      ])
+    try box.write("plan.yml", plan.yaml)
     let log = box.root.appendingPathComponent("run.log")
-    let process = try box.start(["run", "plan.yml"], stdout: log)
-    #expect(eventually { FileManager.default.fileExists(atPath: box.root.appendingPathComponent("waiting").path) })
+    let process = try box.start(["run", "plan.yml"], log: log)
+    defer { box.signal("deleted") }
+    try #require(eventually("the second sub-task to wait") { box.exists("waiting", in: box.root) })
     try FileManager.default.removeItem(at: box.workdirRoot.appendingPathComponent("vanish"))
-    FileManager.default.createFile(atPath: box.root.appendingPathComponent("deleted").path, contents: nil)
+    box.signal("deleted")
     process.waitUntilExit()
     let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
     #expect(!text.contains("Fatal error"), "\(text)")
@@ -280,32 +243,21 @@ struct FaultTests {
     "a lock left by a crashed git: the run completes or says which file to remove; nothing lost; resumable",
     arguments: LockFile.allCases)
   func staleGitLock(_ lock: LockFile) throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let marks = box.root.path
     try box.write(
       "plan.yml",
-      """
-      id: locks
-      description: d
-      max_attempts: 1
-      subtasks:
-        - id: first
-          description: First
-          run: ["echo one > one.txt"]
-          checkpoint: { commands: ["test -f one.txt"] }
-        - id: second
-          description: Second
-          run: ["echo two > two.txt"]
-          checkpoint: { commands: ["test -f \(marks)/allow && test -f two.txt"] }
-      """)
+      TestPlan.firstThen(
+        id: "locks", maxAttempts: 1, run: ["echo two > two.txt"],
+        checkpoint: ["test -f \(marks)/allow && test -f two.txt"]
+      ).yaml)
     // A first run creates the worktree and stops at the second sub-task, which a fix then allows.
     let first = box.orchestrate("run", "plan.yml")
     #expect(first.status == 1, "\(first.stdout)\n\(first.stderr)")
-    FileManager.default.createFile(atPath: box.root.appendingPathComponent("allow").path, contents: nil)
-    let before = try box.git("rev-parse", "main")
-    let lockURL = box.repo.appendingPathComponent(".git/" + lock.rawValue)
+    box.signal("allow")
+    let lockURL = box.url.appendingPathComponent(".git/" + lock.rawValue)
     #expect(FileManager.default.fileExists(atPath: lockURL.deletingLastPathComponent().path))
-    FileManager.default.createFile(atPath: lockURL.path, contents: Data())
+    _ = FileManager.default.createFile(atPath: lockURL.path, contents: Data())
     let result = box.orchestrate("run", "locks")
     #expect(!result.stderr.contains("Fatal error"), "\(result.stderr)")
     if result.status != 0 {
@@ -315,8 +267,7 @@ struct FaultTests {
       #expect(result.stderr.contains("lock"), "\(result.stderr)")
       #expect(try box.mainSubjects().suffix(2) == ["First", "initial"])
     }
-    _ = before
-    #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/orchestrate/lock").path))
+    #expect(!box.isLocked)
     try? FileManager.default.removeItem(at: lockURL)
     let resumed = box.orchestrate("run", "locks")
     #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
@@ -329,9 +280,9 @@ struct FaultTests {
 
   @Test("a read-only object store: exit 2 with a clear message, nothing changed")
   func readOnlyObjectStore() throws {
-    let box = try Sandbox()
-    try box.write("plan.yml", RunTests.simple(id: "readonly"))
-    let objects = box.repo.appendingPathComponent(".git/objects").path
+    let box = try TemporaryRepository()
+    try box.write("plan.yml", RunTests.simple(id: "readonly").yaml)
+    let objects = box.url.appendingPathComponent(".git/objects").path
     let refsBefore = try box.git("for-each-ref")
     // As root, permissions do not stop writes: a read-only bind mount does.
     if Self.isRoot {
@@ -352,7 +303,7 @@ struct FaultTests {
       result.stderr.lowercased().contains("objects") || result.stderr.lowercased().contains("read-only"),
       "\(result.stderr)")
     #expect(try box.git("for-each-ref") == refsBefore)
-    #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/orchestrate/lock").path))
+    #expect(!box.isLocked)
   }
 
   // MARK: - A full disk
@@ -364,25 +315,17 @@ struct FaultTests {
       print("skipped: the disk-full test mounts a small tmpfs and needs root")
       return
     }
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let marks = box.root.path
     try box.write(
       "plan.yml",
-      """
-      id: full
-      description: d
-      subtasks:
-        - id: first
-          description: First
-          run: ["echo one > one.txt"]
-          checkpoint: { commands: ["test -f one.txt"] }
-        - id: second
-          description: Second
-          run: ["if [ -f \(marks)/room ]; then echo two > two.txt; else head -c 64M /dev/urandom > filler.bin; fi"]
-          checkpoint: { commands: ["test -f two.txt"] }
-      """)
+      TestPlan.firstThen(
+        id: "full",
+        run: ["if [ -f \(marks)/room ]; then echo two > two.txt; else head -c 64M /dev/urandom > filler.bin; fi"],
+        checkpoint: ["test -f two.txt"]
+      ).yaml)
     // Move the repository onto a 16 MB tmpfs mounted at its own path.
-    let repo = box.repo.path
+    let repo = box.url.path
     let aside = box.root.appendingPathComponent("repo.orig").path
     try FileManager.default.moveItem(atPath: repo, toPath: aside)
     try FileManager.default.createDirectory(atPath: repo, withIntermediateDirectories: true)
@@ -401,32 +344,24 @@ struct FaultTests {
       (result.stdout + result.stderr).lowercased().contains("no space left"), "\(result.stdout)\n\(result.stderr)")
     #expect(try box.mainSubjects() == ["First", "initial"])
     #expect(try box.git("show", "main:one.txt") == "one")
-    #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/orchestrate/lock").path))
+    #expect(!box.isLocked)
 
     // Make room and resume.
     try? FileManager.default.removeItem(at: box.workdirRoot.appendingPathComponent("full/filler.bin"))
-    FileManager.default.createFile(atPath: box.root.appendingPathComponent("room").path, contents: nil)
+    box.signal("room")
     let resumed = box.orchestrate("run", "full")
     #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
     #expect(try box.mainSubjects() == ["Second", "First", "initial"])
-    let fsck = box.run("/usr/bin/env", ["git", "fsck", "--strict", "--no-dangling"], in: box.repo)
+    let fsck = box.run("/usr/bin/env", ["git", "fsck", "--strict", "--no-dangling"], in: box.url)
     #expect(fsck.status == 0, "\(fsck.stdout)\n\(fsck.stderr)")
   }
 
   // MARK: - Helpers
 
-  static func quoted(_ text: String) -> String {
-    "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-  }
-
   static func system(_ args: String...) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = args
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-      throw SandboxError("\(args.joined(separator: " ")) failed (\(process.terminationStatus))")
+    let out = runCommand("/usr/bin/env", args, in: URL(fileURLWithPath: "/"))
+    guard out.status == 0 else {
+      throw TestCommandError("\(args.joined(separator: " ")) failed (\(out.status)): \(out.stderr)")
     }
   }
 }

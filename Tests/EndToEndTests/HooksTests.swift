@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The pre-push hook, verify, log, show, push and fetch, on real repositories with a bare remote in
@@ -8,40 +9,33 @@ struct HooksTests {
   /// A repository with a bare `origin`, main pushed, and a two-step plan run (the second step fixed
   /// once by the fix agent). Checkpoint commands append to `count` outside the repository.
   final class Setup {
-    let box: Sandbox
+    let box: TemporaryRepository
     let remote: URL
-    var counter: URL { box.root.appendingPathComponent("count") }
 
     init() throws {
-      box = try Sandbox(files: ["README.md": "# p\n", "fix.sh": "#!/bin/sh\ncat > /dev/null\necho fixed > two.txt\n"])
-      chmod(box.repo.appendingPathComponent("fix.sh").path, 0o755)
-      try box.git("add", "-A")
-      try box.git("commit", "-q", "-m", "fix agent")
+      box = try TemporaryRepository(files: ["README.md": "# p\n"])
+      try box.write("fix.sh", "#!/bin/sh\ncat > /dev/null\necho fixed > two.txt\n", executable: true)
+      try box.commitAll("fix agent")
       remote = box.root.appendingPathComponent("remote.git")
       try box.git("init", "-q", "--bare", "-b", "main", remote.path)
       try box.git("remote", "add", "origin", remote.path)
       try box.git("push", "-q", "-u", "origin", "main")
-      try box.write(
-        "plan.yml",
-        """
-        id: demo
-        description: demo plan
-        fix_agent: ./fix.sh
-        subtasks:
-          - id: one
-            description: First step
-            run: ["echo 1 > one.txt"]
-            checkpoint: { commands: ["echo run >> \(counter.path)", "test -f one.txt"] }
-          - id: two
-            description: Second step
-            run: ["echo broken > two.txt"]
-            checkpoint: { commands: ["echo run >> \(counter.path)", "grep -q fixed two.txt"] }
-        """)
+      let count = "echo run >> \(box.runCounter.path)"
+      let plan = TestPlan(
+        id: "demo", description: "demo plan", fixAgent: "./fix.sh",
+        subtasks: [
+          .init(
+            id: "one", description: "First step", run: ["echo 1 > one.txt"], checkpoint: [count, "test -f one.txt"]),
+          .init(
+            id: "two", description: "Second step", run: ["echo broken > two.txt"],
+            checkpoint: [count, "grep -q fixed two.txt"]),
+        ])
+      try box.write("plan.yml", plan.yaml)
       let run = box.orchestrate("run", "plan.yml")
-      guard run.status == 0 else { throw SandboxError("run failed: \(run.stdout)\n\(run.stderr)") }
+      guard run.status == 0 else { throw TestCommandError("run failed: \(run.stdout)\n\(run.stderr)") }
     }
 
-    var runs: Int { (box.read("count", in: box.root) ?? "").split(separator: "\n").count }
+    var runs: Int { box.countedRuns }
 
     func remoteRef(_ name: String) -> String? {
       let out = box.run(
@@ -64,7 +58,7 @@ struct HooksTests {
     #expect(runsAfterRun == 3)  // one, two (failed), two (fixed)
     let install = box.orchestrate("hooks", "install")
     #expect(install.status == 0, "\(install.stderr)")
-    let push = box.run("/usr/bin/env", ["git", "push", "-q", "origin", "main"], in: box.repo)
+    let push = box.run("/usr/bin/env", ["git", "push", "-q", "origin", "main"], in: box.url)
     #expect(push.status == 0, "\(push.stderr)")
     #expect(push.stderr.isEmpty, "\(push.stderr)")
     #expect(setup.runs == runsAfterRun)
@@ -78,13 +72,13 @@ struct HooksTests {
     #expect(box.orchestrate("hooks", "install").status == 0)
     let before = setup.remoteRef("main")
     try setup.amendBroken()
-    let push = box.run("/usr/bin/env", ["git", "push", "origin", "main"], in: box.repo)
+    let push = box.run("/usr/bin/env", ["git", "push", "origin", "main"], in: box.url)
     #expect(push.status != 0)
     #expect(push.stderr.contains("push refused"), "\(push.stderr)")
     #expect(push.stderr.contains("plan demo, sub-task 2 two: grep -q fixed two.txt exited 1"), "\(push.stderr)")
     #expect(push.stderr.contains("git push --no-verify"))
     #expect(setup.remoteRef("main") == before)
-    let bypass = box.run("/usr/bin/env", ["git", "push", "-q", "--no-verify", "origin", "main"], in: box.repo)
+    let bypass = box.run("/usr/bin/env", ["git", "push", "-q", "--no-verify", "origin", "main"], in: box.url)
     #expect(bypass.status == 0)
     #expect(setup.remoteRef("main") == (try box.git("rev-parse", "main")))
   }
@@ -98,7 +92,7 @@ struct HooksTests {
     try box.git("checkout", "-q", "-b", "bad", "main")
     try setup.amendBroken()
     try box.git("checkout", "-q", "main")
-    let push = box.run("/usr/bin/env", ["git", "push", "origin", "good", "bad"], in: box.repo)
+    let push = box.run("/usr/bin/env", ["git", "push", "origin", "good", "bad"], in: box.url)
     #expect(push.status != 0)
     #expect(push.stderr.contains("sub-task 2 two"), "\(push.stderr)")
     #expect(push.stderr.contains("(in refs/heads/bad)"), "\(push.stderr)")
@@ -106,7 +100,7 @@ struct HooksTests {
     #expect(setup.remoteRef("refs/heads/bad") == nil)
     // Deleting a ref checks nothing.
     try box.git("push", "-q", "origin", "good")
-    let delete = box.run("/usr/bin/env", ["git", "push", "-q", "origin", ":good"], in: box.repo)
+    let delete = box.run("/usr/bin/env", ["git", "push", "-q", "origin", ":good"], in: box.url)
     #expect(delete.status == 0, "\(delete.stderr)")
     #expect(setup.remoteRef("refs/heads/good") == nil)
   }
@@ -115,7 +109,7 @@ struct HooksTests {
   func userHookChainedAndRestored() throws {
     let setup = try Setup()
     let box = setup.box
-    let hooks = box.repo.appendingPathComponent(".git/hooks")
+    let hooks = box.url.appendingPathComponent(".git/hooks")
     try FileManager.default.createDirectory(at: hooks, withIntermediateDirectories: true)
     let hook = hooks.appendingPathComponent("pre-push")
     let log = box.root.appendingPathComponent("user-hook.log")
@@ -136,7 +130,7 @@ struct HooksTests {
     try box.git("add", "-A")
     try box.git("commit", "-q", "-m", "not a sub-task")
     let main = try box.git("rev-parse", "main")
-    let push = box.run("/usr/bin/env", ["git", "push", "-q", "origin", "main"], in: box.repo)
+    let push = box.run("/usr/bin/env", ["git", "push", "-q", "origin", "main"], in: box.url)
     #expect(push.status == 0, "\(push.stderr)")
     let logged = box.read("user-hook.log", in: box.root) ?? ""
     #expect(logged.contains("args: origin \(setup.remote.path)"), "\(logged)")
@@ -148,7 +142,7 @@ struct HooksTests {
     try Data("#!/bin/sh\necho user says no >&2\nexit 7\n".utf8).write(to: failing)
     try box.write("extra.txt", "y\n")
     try box.git("commit", "-q", "-am", "again")
-    let refused = box.run("/usr/bin/env", ["git", "push", "origin", "main"], in: box.repo)
+    let refused = box.run("/usr/bin/env", ["git", "push", "origin", "main"], in: box.url)
     #expect(refused.status != 0)
     #expect(refused.stderr.contains("user says no"))
     try saved.write(to: failing)
@@ -170,19 +164,19 @@ struct HooksTests {
     try box.git("config", "core.hooksPath", ".githooks")
     let install = box.orchestrate("hooks", "install")
     #expect(install.status == 0, "\(install.stderr)")
-    #expect(FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".githooks/pre-push").path))
-    #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/hooks/pre-push").path))
+    #expect(FileManager.default.fileExists(atPath: box.url.appendingPathComponent(".githooks/pre-push").path))
+    #expect(!FileManager.default.fileExists(atPath: box.url.appendingPathComponent(".git/hooks/pre-push").path))
     let status = box.orchestrate("hooks", "status", "--json")
     let json = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
     #expect(json?["state"] as? String == "installed")
     #expect(json?["from_hooks_path"] as? Bool == true)
     // git runs it from there.
     try setup.amendBroken()
-    let push = box.run("/usr/bin/env", ["git", "push", "origin", "main"], in: box.repo)
+    let push = box.run("/usr/bin/env", ["git", "push", "origin", "main"], in: box.url)
     #expect(push.status != 0)
     #expect(push.stderr.contains("push refused"))
     #expect(box.orchestrate("hooks", "uninstall").status == 0)
-    #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".githooks/pre-push").path))
+    #expect(!FileManager.default.fileExists(atPath: box.url.appendingPathComponent(".githooks/pre-push").path))
   }
 
   @Test("verify exits 0 when all pass, 1 naming the failure, 2 for bad input")
@@ -265,9 +259,9 @@ struct HooksTests {
     let clone = box.root.appendingPathComponent("clone")
     try box.git("clone", "-q", "-b", "main", setup.remote.path, clone.path)
     let runs = setup.runs
-    let fetch = box.run(Sandbox.binary.path, ["fetch"], in: clone)
+    let fetch = box.orchestrate(["fetch"], in: clone)
     #expect(fetch.status == 0, "\(fetch.stderr)")
-    let verify = box.run(Sandbox.binary.path, ["verify", "main"], in: clone)
+    let verify = box.orchestrate(["verify", "main"], in: clone)
     #expect(verify.status == 0, "\(verify.stdout)\n\(verify.stderr)")
     #expect(verify.stdout.contains("(0 checkpoints run)"))
     #expect(setup.runs == runs)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Agents that misbehave, by accident or on purpose: git commands in the working directory,
@@ -9,20 +10,7 @@ struct HostileAgentTests {
   /// A first sub-task that lands, then `step` as the second sub-task's agent.
   static func plan(id: String, step: String, checkpoint: String, maxAttempts: Int = 1, timeout: String? = nil) -> String
   {
-    """
-    id: \(id)
-    description: d
-    max_attempts: \(maxAttempts)
-    subtasks:
-      - id: first
-        description: First
-        run: ["echo one > one.txt"]
-        checkpoint: { commands: ["test -f one.txt"] }
-      - id: second
-        description: Second
-        run: [\(FaultTests.quoted(step))]
-        checkpoint: { commands: [\(FaultTests.quoted(checkpoint))]\(timeout.map { ", timeout: \($0)" } ?? "") }
-    """
+    TestPlan.firstThen(id: id, maxAttempts: maxAttempts, run: [step], checkpoint: [checkpoint], timeout: timeout).yaml
   }
 
   // MARK: - git in the working directory
@@ -55,7 +43,7 @@ struct HostileAgentTests {
     "an agent running git in its working directory is judged by the directory it leaves; main keeps everything",
     arguments: gitMisuses)
   func gitInWorkdir(_ misuse: GitMisuse) throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     try box.write("plan.yml", Self.plan(id: "misuse", step: misuse.step, checkpoint: "test -f done.txt"))
     let base = try box.git("rev-parse", "main")
     let result = box.orchestrate("run", "plan.yml")
@@ -72,7 +60,7 @@ struct HostileAgentTests {
     #expect(files.contains("done.txt") && files.contains("README.md"))
     // What main had before is still in its history.
     #expect(try box.git("show", "main~1:one.txt") == "one")
-    let fsck = box.run("/usr/bin/env", ["git", "fsck", "--strict", "--no-dangling"], in: box.repo)
+    let fsck = box.run("/usr/bin/env", ["git", "fsck", "--strict", "--no-dangling"], in: box.url)
     #expect(fsck.status == 0, "\(fsck.stderr)")
   }
 
@@ -80,7 +68,7 @@ struct HostileAgentTests {
 
   @Test("an agent that deletes every file: the checkpoint refuses it and main loses nothing")
   func deletesEverything() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     try box.write("plan.yml", Self.plan(id: "wipe", step: "rm -rf ./*", checkpoint: "test -f README.md"))
     let result = box.orchestrate("run", "plan.yml")
     #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
@@ -96,7 +84,7 @@ struct HostileAgentTests {
     "an agent that deletes every file, .git included: the workspace is repaired, the checkpoint refuses it, main loses nothing"
   )
   func deletesEverythingAndGitFile() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     try box.write(
       "plan.yml", Self.plan(id: "wipeall", step: "find . -mindepth 1 -delete", checkpoint: "test -f README.md"))
     let result = box.orchestrate("run", "plan.yml")
@@ -107,9 +95,9 @@ struct HostileAgentTests {
     #expect(box.read("one.txt") == "one\n")
     #expect(
       try box.git("log", "-1", "--format=%B", "orchestrate/wipeall/02-second").contains("Orchestrate-Result: failed"))
-    #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/orchestrate/lock").path))
+    #expect(!box.isLocked)
     #expect(try box.git("worktree", "prune", "-n", "-v") == "")
-    let fsck = box.run("/usr/bin/env", ["git", "fsck", "--strict", "--no-dangling"], in: box.repo)
+    let fsck = box.run("/usr/bin/env", ["git", "fsck", "--strict", "--no-dangling"], in: box.url)
     #expect(fsck.status == 0, "\(fsck.stderr)")
   }
 
@@ -117,7 +105,7 @@ struct HostileAgentTests {
 
   @Test("an agent that creates a nested repository: its .git never enters a commit, fsck stays clean")
   func nestedGit() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let step =
       "mkdir -p inner && cd inner && git init -q && echo secret > s.txt && git add s.txt && git -c user.name=a -c user.email=a@x commit -q -m inner && cd .. && echo two > two.txt"
     try box.write("plan.yml", Self.plan(id: "nested", step: step, checkpoint: "test -f two.txt"))
@@ -126,27 +114,26 @@ struct HostileAgentTests {
     let files = try box.git("ls-tree", "-r", "--name-only", "main").split(separator: "\n").map(String.init)
     #expect(files.contains("two.txt"))
     #expect(!files.contains { $0.contains(".git/") || $0.hasSuffix("/.git") || $0 == ".git" }, "\(files)")
-    let fsck = box.run("/usr/bin/env", ["git", "fsck", "--strict", "--no-dangling"], in: box.repo)
+    let fsck = box.run("/usr/bin/env", ["git", "fsck", "--strict", "--no-dangling"], in: box.url)
     #expect(fsck.status == 0, "\(fsck.stderr)")
     // The user's checkout did not get a repository planted in it.
-    #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent("inner/.git").path))
+    #expect(!FileManager.default.fileExists(atPath: box.url.appendingPathComponent("inner/.git").path))
   }
 
   // MARK: - Hanging, flooding, doing nothing
 
   @Test("an agent that hangs is ended at the timeout, grandchild included, and the attempt kept")
   func hangs() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let pidFile = box.root.appendingPathComponent("agent-grandchild.pid").path
     try box.write(
       "plan.yml", Self.plan(id: "hang", step: "sleep 1000 & echo $! > \(pidFile); wait", checkpoint: "true"))
     let result = box.orchestrate("run", "plan.yml", "--timeout", "1s")
     #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
     #expect(result.stdout.contains("timed out"), "\(result.stdout)")
-    let pid =
-      pid_t(box.read("agent-grandchild.pid", in: box.root)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+    let pid = processID(inFile: box.root.appendingPathComponent("agent-grandchild.pid"))
     #expect(pid > 0)
-    #expect(eventually(5) { !processIsAlive(pid) })
+    eventually("the grandchild \(pid) to end", within: 5) { processIsGone(pid) }
     #expect(try box.mainSubjects() == ["First", "initial"])
     #expect(
       try box.git("log", "-1", "--format=%B", "orchestrate/hang/02-second").contains("Orchestrate-Result: failed"))
@@ -155,7 +142,7 @@ struct HostileAgentTests {
   @Test(
     "an agent that prints a flood (100 MB; 1 GB with ORCHESTRATE_FAULTS=1): memory stays bounded, the log keeps it all")
   func floodsOutput() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let bytes = FaultTests.long ? 1 << 30 : 100 << 20
     try box.write(
       "plan.yml",
@@ -163,11 +150,11 @@ struct HostileAgentTests {
     // /usr/bin/time -v reports the run's maximum resident set size; standard output goes nowhere.
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/time")
-    process.arguments = ["-v", Sandbox.binary.path, "run", "plan.yml"]
-    process.currentDirectoryURL = box.repo
+    process.arguments = ["-v", orchestrateBinary.path, "run", "plan.yml"]
+    process.currentDirectoryURL = box.url
     process.environment = box.environment
     let errURL = box.root.appendingPathComponent("time.err")
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     process.standardOutput = FileHandle.nullDevice
     process.standardError = try FileHandle(forWritingTo: errURL)
     process.standardInput = FileHandle.nullDevice
@@ -179,7 +166,7 @@ struct HostileAgentTests {
     let kilobytes = line.flatMap { Int($0.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") } ?? 0
     #expect(kilobytes > 0, "\(report)")
     #expect(kilobytes < 200 * 1024, "maximum resident set size \(kilobytes) kB")
-    let log = box.repo.appendingPathComponent(".git/orchestrate/logs/flood/02-second.attempt-1.log").path
+    let log = box.url.appendingPathComponent(".git/orchestrate/logs/flood/02-second.attempt-1.log").path
     let size = (try? FileManager.default.attributesOfItem(atPath: log)[.size] as? Int) ?? 0
     #expect(size == bytes, "log has \(size) bytes")
     #expect(try box.mainSubjects() == ["Second", "First", "initial"])
@@ -189,7 +176,7 @@ struct HostileAgentTests {
 
   @Test("an agent that exits 0 having done nothing: a checkpoint that looks for work fails it and main stays")
   func doesNothingFails() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     try box.write("plan.yml", Self.plan(id: "idle", step: "true", checkpoint: "test -f two.txt"))
     let result = box.orchestrate("run", "plan.yml")
     #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
@@ -200,7 +187,7 @@ struct HostileAgentTests {
   @Test(
     "an agent that exits 0 having done nothing: a checkpoint that passes anyway lands an empty commit, which says so")
   func doesNothingPasses() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     try box.write("plan.yml", Self.plan(id: "idle2", step: "true", checkpoint: "true"))
     let result = box.orchestrate("run", "plan.yml")
     #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
@@ -245,7 +232,7 @@ struct HostileAgentTests {
     "an agent that edits the repository's git config or hooks: detected, the sub-task refused with what changed, exit 1",
     arguments: tamperings)
   func tampersWithGit(_ tampering: Tampering) throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let userHooks = box.root.appendingPathComponent("user-hooks")
     try FileManager.default.createDirectory(at: userHooks, withIntermediateDirectories: true)
     if tampering.named == "pre-push" { try box.git("config", "core.hooksPath", userHooks.path) }
@@ -258,6 +245,6 @@ struct HostileAgentTests {
     #expect(result.stderr.contains("'second'"), "\(result.stderr)")
     #expect(try box.mainSubjects() == ["First", "initial"])
     #expect(!result.stdout.contains("✅ Sub-task second complete"))
-    #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/orchestrate/lock").path))
+    #expect(!box.isLocked)
   }
 }

@@ -1,21 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `git orchestrate mcp` driven by the official MCP Python SDK (pip `mcp`, pinned in the Makefile).
 @Suite("mcp interop", .serialized)
 struct MCPInteropTests {
-  /// The package root, found from this file.
-  static let packageRoot: URL = {
-    var url = URL(fileURLWithPath: #filePath)
-    while url.path != "/" {
-      url.deleteLastPathComponent()
-      if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
-    }
-    return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-  }()
-
   /// `ORCHESTRATE_PYTHON`, else `<package root>/.venv/bin/python`, if it can import `mcp`.
-  static func python(in box: Sandbox) -> (path: String?, tried: [String]) {
+  static func python(in box: TemporaryRepository) -> (path: String?, tried: [String]) {
     var candidates: [String] = []
     if let path = ProcessInfo.processInfo.environment["ORCHESTRATE_PYTHON"], !path.isEmpty { candidates.append(path) }
     candidates.append(packageRoot.appendingPathComponent(".venv/bin/python").path)
@@ -27,7 +18,7 @@ struct MCPInteropTests {
 
   @Test("the Python SDK drives a two-step plan through the seed's loop; every check of drive_plan.py passes")
   func pythonClientDrivesPlan() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let (python, tried) = Self.python(in: box)
     guard let python else {
       Issue.record(
@@ -35,9 +26,9 @@ struct MCPInteropTests {
       )
       return
     }
-    let script = Self.packageRoot.appendingPathComponent("Tests/MCPInterop/drive_plan.py").path
+    let script = packageRoot.appendingPathComponent("Tests/MCPInterop/drive_plan.py").path
     let before = try box.git("rev-parse", "main")
-    let result = box.run(python, [script, Sandbox.binary.path, box.repo.path], in: box.root)
+    let result = box.run(python, [script, orchestrateBinary.path, box.url.path], in: box.root)
     #expect(result.status == 0, "drive_plan.py failed:\n\(result.stdout)\n\(result.stderr)")
     #expect(result.stdout.contains("all MCP interop checks passed"))
     // Two sub-task commits on main, made by the server, with the run engine's trailers.
@@ -45,6 +36,6 @@ struct MCPInteropTests {
     #expect(subjects == ["Write the farewell", "Write the greeting"])
     #expect(try box.trailers("main")["Orchestrate-Subtask"] == "2/2 farewell")
     // The server let go of the lock when standard input closed.
-    #expect(!FileManager.default.fileExists(atPath: box.repo.appendingPathComponent(".git/orchestrate/lock").path))
+    #expect(!box.isLocked)
   }
 }

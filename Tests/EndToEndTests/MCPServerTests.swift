@@ -1,22 +1,18 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `git orchestrate mcp` as a process: stdio framing, end of input, and the lock shared with `run`.
 @Suite("mcp server", .serialized)
 struct MCPServerTests {
-  static let plan = """
-    id: demo
-    description: two steps
-    subtasks:
-      - id: one
-        description: First step
-        run: ["echo 1 > one.txt"]
-        checkpoint: { commands: ["test -f one.txt"] }
-      - id: two
-        description: Second step
-        run: ["echo 2 > two.txt"]
-        checkpoint: { commands: ["sleep 0.3", "test -f two.txt"] }
-    """
+  static let plan = TestPlan(
+    id: "demo", description: "two steps",
+    subtasks: [
+      .makes("one.txt", "1", id: "one", description: "First step"),
+      .init(
+        id: "two", description: "Second step", run: ["echo 2 > two.txt"], checkpoint: ["sleep 0.3", "test -f two.txt"]),
+    ]
+  ).yaml
 
   static func request(_ id: Int, _ method: String, _ params: String = "{}") -> String {
     #"{"jsonrpc":"2.0","id":\#(id),"method":"\#(method)","params":\#(params)}"#
@@ -46,7 +42,7 @@ struct MCPServerTests {
 
   @Test("answers every request sent before standard input closes, in order, and writes only protocol to stdout")
   func answersEverythingBeforeEOF() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     try box.write("plan.yml", Self.plan)
     #expect(box.orchestrate("plan", "add", "plan.yml").status == 0)
     // The requests arrive at once and the input closes right after the last (a slow checkpoint).
@@ -73,16 +69,11 @@ struct MCPServerTests {
 
   @Test("a request still running when input closes is answered before the server exits")
   func slowLastRequestAnswered() throws {
-    let box = try Sandbox()
-    try box.write(
-      "plan.yml",
-      """
-      id: slow
-      subtasks:
-        - id: wait
-          description: Wait a little
-          checkpoint: { commands: ["sleep 1", "true"] }
-      """)
+    let box = try TemporaryRepository()
+    let plan = TestPlan(
+      id: "slow", description: nil,
+      subtasks: [.init(id: "wait", description: "Wait a little", checkpoint: ["sleep 1", "true"])])
+    try box.write("plan.yml", plan.yaml)
     #expect(box.orchestrate("plan", "add", "plan.yml").status == 0)
     let input =
       [
@@ -97,13 +88,13 @@ struct MCPServerTests {
 
   @Test("while the server holds the lock a CLI run is refused with exit 3; after it exits, run works")
   func runRefusedWhileServerHoldsLock() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     try box.write("plan.yml", Self.plan)
     #expect(box.orchestrate("plan", "add", "plan.yml").status == 0)
     let server = Process()
-    server.executableURL = Sandbox.binary
+    server.executableURL = orchestrateBinary
     server.arguments = ["mcp"]
-    server.currentDirectoryURL = box.repo
+    server.currentDirectoryURL = box.url
     server.environment = box.environment
     let input = Pipe()
     let output = Pipe()
@@ -138,22 +129,19 @@ struct MCPServerTests {
 
   @Test("while a CLI run holds the lock, changing tools are tool errors with the lock message; reading tools work")
   func serverRefusedWhileRunHoldsLock() throws {
-    let box = try Sandbox()
-    let release = box.root.appendingPathComponent("release").path
-    try box.write(
-      "plan.yml",
-      """
-      id: held
-      subtasks:
-        - id: block
-          description: Block until released
-          run: ["while [ ! -f '\(release)' ]; do sleep 0.05; done; echo ok > ok.txt"]
-          checkpoint: { commands: ["test -f ok.txt"] }
-      """)
+    let box = try TemporaryRepository()
+    let plan = TestPlan(
+      id: "held", description: nil,
+      subtasks: [
+        .init(
+          id: "block", description: "Block until released", run: ["\(box.waitForSignal("release")); echo ok > ok.txt"],
+          checkpoint: ["test -f ok.txt"])
+      ])
+    try box.write("plan.yml", plan.yaml)
     let log = box.root.appendingPathComponent("run.log")
-    let run = try box.start(["run", "plan.yml"], stdout: log)
-    let lock = box.repo.appendingPathComponent(".git/orchestrate/lock").path
-    #expect(eventually { FileManager.default.fileExists(atPath: lock) })
+    let run = try box.start(["run", "plan.yml"], log: log)
+    defer { box.signal("release") }
+    try #require(eventually("the run to take the lock") { box.isLocked })
     let input =
       [
         Self.initialize, Self.tool(2, "get_next_subtask", #"{"master_task_id":"held"}"#),
@@ -161,7 +149,7 @@ struct MCPServerTests {
         Self.tool(4, "list_plans", "{}"),
       ].joined(separator: "\n") + "\n"
     let out = box.orchestrate("mcp", input: input)
-    FileManager.default.createFile(atPath: release, contents: Data())
+    box.signal("release")
     run.waitUntilExit()
     #expect(run.terminationStatus == 0)
     let responses = try Self.responses(out.stdout)

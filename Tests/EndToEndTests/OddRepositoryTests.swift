@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `git orchestrate run` in repositories that are not a plain checkout of `main`, and on content
@@ -6,25 +7,17 @@ import Testing
 /// checked entry by entry with `git ls-tree -r`, and never a crash.
 @Suite("odd repositories", .serialized)
 struct OddRepositoryTests {
-  static let simple = RunTests.simple(id: "simple")
+  static let simple = RunTests.simple(id: "simple").yaml
 
-  static let twoSteps = """
-    id: two
-    description: two steps
-    subtasks:
-      - id: one
-        description: One
-        run: ["echo 1 > one.txt"]
-        checkpoint: { commands: ["test -f one.txt"] }
-      - id: two
-        description: Two
-        run: ["echo 2 > two.txt"]
-        checkpoint: { commands: ["test -f two.txt"] }
-    """
+  static let twoSteps = TestPlan(
+    id: "two", description: "two steps",
+    subtasks: [
+      .makes("one.txt", "1", id: "one", description: "One"), .makes("two.txt", "2", id: "two", description: "Two"),
+    ])
 
   /// `git ls-tree -r` of `rev` as "mode type path" lines keyed by path (object ids left out where noted).
-  static func tree(_ box: Sandbox, _ rev: String, in directory: URL? = nil) throws -> [String: String] {
-    let text = try box.git("ls-tree", "-r", "-z", rev, in: directory ?? box.repo)
+  static func tree(_ box: TemporaryRepository, _ rev: String, in directory: URL? = nil) throws -> [String: String] {
+    let text = try box.git("ls-tree", "-r", "-z", rev, in: directory ?? box.url)
     var entries: [String: String] = [:]
     for record in text.split(separator: "\0") {
       let parts = record.split(separator: "\t", maxSplits: 1)
@@ -34,47 +27,20 @@ struct OddRepositoryTests {
     return entries
   }
 
-  /// The tree git itself makes of a working directory: main's tree read into a scratch index,
-  /// then `git add -A` over the directory.
-  static func treeGitWouldMake(_ box: Sandbox, workdir: URL, base: String) throws -> String {
-    let index = box.root.appendingPathComponent("scratch-index-\(UUID().uuidString)").path
-    defer { try? FileManager.default.removeItem(atPath: index) }
-    let gitDir = box.repo.appendingPathComponent(".git").path
-    for args in [["read-tree", base], ["add", "-A"], ["write-tree"]] {
-      let out = box.run(
-        "/usr/bin/env",
-        ["GIT_INDEX_FILE=" + index, "git", "--git-dir=" + gitDir, "--work-tree=" + workdir.path] + args,
-        in: workdir)
-      guard out.status == 0 else { throw SandboxError("git \(args) failed: \(out.stderr)") }
-      if args == ["write-tree"] { return out.stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
-    }
-    return ""
-  }
-
-  func expectNoCrash(_ out: Output, sourceLocation: SourceLocation = #_sourceLocation) {
+  func expectNoCrash(_ out: CommandOutput, sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(!out.stderr.contains("Fatal error"), sourceLocation: sourceLocation)
     #expect(!out.stderr.contains("crashed"), sourceLocation: sourceLocation)
     #expect(out.status < 128 || out.status == 130 || out.status == 143, sourceLocation: sourceLocation)
-  }
-
-  /// A directory under the sandbox's root, for repositories other than `box.repo`.
-  func directory(_ box: Sandbox, _ name: String) -> URL {
-    box.root.appendingPathComponent(name)
-  }
-
-  func orchestrate(_ box: Sandbox, _ args: [String], in directory: URL) -> Output {
-    box.run(Sandbox.binary.path, args, in: directory)
   }
 
   // MARK: - Repository shapes
 
   @Test("an empty bare repository: exit 2 naming the missing branch, nothing under refs/heads")
   func emptyBare() throws {
-    let box = try Sandbox()
-    let bare = directory(box, "empty.git")
-    try box.git("init", "-q", "--bare", "-b", "main", bare.path, in: box.root)
+    let box = try TemporaryRepository()
+    let bare = try box.makeRepository("empty.git", options: ["--bare"])
     try Data(Self.simple.utf8).write(to: box.root.appendingPathComponent("simple.yml"))
-    let out = orchestrate(box, ["run", box.root.appendingPathComponent("simple.yml").path], in: bare)
+    let out = box.orchestrate(["run", box.root.appendingPathComponent("simple.yml").path], in: bare)
     expectNoCrash(out)
     #expect(out.status == 2, "\(out.stdout)\n\(out.stderr)")
     #expect(out.stderr.contains("'main' does not exist or has no commit"), "\(out.stderr)")
@@ -83,11 +49,11 @@ struct OddRepositoryTests {
 
   @Test("a bare repository with history: the run works in its own worktree and main gets the commit")
   func bareWithHistory() throws {
-    let box = try Sandbox()
-    let bare = directory(box, "clone.git")
-    try box.git("clone", "-q", "--bare", box.repo.path, bare.path, in: box.root)
+    let box = try TemporaryRepository()
+    let bare = box.root.appendingPathComponent("clone.git")
+    try box.git("clone", "-q", "--bare", box.url.path, bare.path, in: box.root)
     try Data(Self.simple.utf8).write(to: box.root.appendingPathComponent("simple.yml"))
-    let out = orchestrate(box, ["run", box.root.appendingPathComponent("simple.yml").path], in: bare)
+    let out = box.orchestrate(["run", box.root.appendingPathComponent("simple.yml").path], in: bare)
     expectNoCrash(out)
     #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
     let tree = try Self.tree(box, "main", in: bare)
@@ -98,11 +64,10 @@ struct OddRepositoryTests {
 
   @Test("an unborn main: exit 2 saying to make a first commit; after one, the run completes")
   func unbornMain() throws {
-    let box = try Sandbox()
-    let repo = directory(box, "unborn")
-    try box.git("init", "-q", "-b", "main", repo.path, in: box.root)
+    let box = try TemporaryRepository()
+    let repo = try box.makeRepository("unborn")
     try Data(Self.simple.utf8).write(to: repo.appendingPathComponent("simple.yml"))
-    let out = orchestrate(box, ["run", "simple.yml"], in: repo)
+    let out = box.orchestrate(["run", "simple.yml"], in: repo)
     expectNoCrash(out)
     #expect(out.status == 2)
     #expect(out.stderr.contains("make a first commit"), "\(out.stderr)")
@@ -112,7 +77,7 @@ struct OddRepositoryTests {
     try Data("x\n".utf8).write(to: repo.appendingPathComponent("x"))
     try box.git("add", "x", in: repo)
     try box.git("commit", "-q", "-m", "first", in: repo)
-    let again = orchestrate(box, ["run", "simple.yml"], in: repo)
+    let again = box.orchestrate(["run", "simple.yml"], in: repo)
     expectNoCrash(again)
     #expect(again.status == 0, "\(again.stdout)\n\(again.stderr)")
     #expect(Set(try Self.tree(box, "main", in: repo).keys) == ["x", "made.txt"])
@@ -120,7 +85,7 @@ struct OddRepositoryTests {
 
   @Test("a detached HEAD: main advances, HEAD stays detached where it was, the checkout is untouched")
   func detachedHead() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let first = try box.git("rev-parse", "HEAD")
     try box.write("later.txt", "later\n")
     try box.git("add", "later.txt")
@@ -131,7 +96,7 @@ struct OddRepositoryTests {
     expectNoCrash(out)
     #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
     #expect(try box.git("rev-parse", "HEAD") == first)
-    #expect(box.run("/usr/bin/env", ["git", "symbolic-ref", "-q", "HEAD"], in: box.repo).status != 0)
+    #expect(box.run("/usr/bin/env", ["git", "symbolic-ref", "-q", "HEAD"], in: box.url).status != 0)
     #expect(try box.mainSubjects().prefix(2) == ["Make a file", "later"])
     #expect(Set(try Self.tree(box, "main").keys) == ["README.md", "later.txt", "made.txt"])
     #expect(box.read("made.txt") == nil)
@@ -139,15 +104,11 @@ struct OddRepositoryTests {
 
   @Test("a default branch called trunk, orchestrate.mainBranch, and the plan's main_branch each choose the branch")
   func otherMainBranch() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     // No main at all: the branch HEAD names.
-    let trunk = directory(box, "trunk")
-    try box.git("init", "-q", "-b", "trunk", trunk.path, in: box.root)
-    try Data("a\n".utf8).write(to: trunk.appendingPathComponent("a"))
-    try box.git("add", "a", in: trunk)
-    try box.git("commit", "-q", "-m", "init", in: trunk)
+    let trunk = try box.makeRepository("trunk", branch: "trunk", files: ["a": "a\n"])
     try Data(Self.simple.utf8).write(to: trunk.appendingPathComponent("simple.yml"))
-    let out = orchestrate(box, ["run", "simple.yml"], in: trunk)
+    let out = box.orchestrate(["run", "simple.yml"], in: trunk)
     expectNoCrash(out)
     #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
     #expect(out.stdout.contains("landing on trunk"))
@@ -164,19 +125,19 @@ struct OddRepositoryTests {
 
     // The plan's main_branch wins over the config.
     try box.git("branch", "release", "main")
-    try box.write(
-      "rel.yml",
-      Self.twoSteps.replacingOccurrences(of: "id: two\ndescription", with: "id: rel\nmain_branch: release\ndescription")
-    )
+    var release = Self.twoSteps
+    release.id = "rel"
+    release.mainBranch = "release"
+    try box.write("rel.yml", release.yaml)
     let planned = box.orchestrate("run", "rel.yml")
     #expect(planned.status == 0, "\(planned.stdout)\n\(planned.stderr)")
     #expect(try box.git("log", "--format=%s", "main..release").split(separator: "\n") == ["Two", "One"])
 
     // A main_branch that does not exist: exit 2, and no branch of it created.
-    try box.write(
-      "gone.yml",
-      Self.twoSteps.replacingOccurrences(
-        of: "id: two\ndescription", with: "id: gone\nmain_branch: nowhere\ndescription"))
+    var nowhere = Self.twoSteps
+    nowhere.id = "gone"
+    nowhere.mainBranch = "nowhere"
+    try box.write("gone.yml", nowhere.yaml)
     let missing = box.orchestrate("run", "gone.yml")
     expectNoCrash(missing)
     #expect(missing.status == 2)
@@ -186,21 +147,21 @@ struct OddRepositoryTests {
 
   @Test("a shallow clone: two sub-tasks land, status reads the history, fsck is clean")
   func shallowClone() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     for n in 1...3 {
       try box.write("f\(n).txt", "\(n)\n")
       try box.git("add", "-A")
       try box.git("commit", "-q", "-m", "c\(n)")
     }
-    let clone = directory(box, "shallow")
-    try box.git("clone", "-q", "--depth", "1", "file://" + box.repo.path, clone.path, in: box.root)
+    let clone = box.root.appendingPathComponent("shallow")
+    try box.git("clone", "-q", "--depth", "1", "file://" + box.url.path, clone.path, in: box.root)
     #expect(try box.git("rev-parse", "--is-shallow-repository", in: clone) == "true")
-    try Data(Self.twoSteps.utf8).write(to: clone.appendingPathComponent("two.yml"))
-    let out = orchestrate(box, ["run", "two.yml"], in: clone)
+    try Data(Self.twoSteps.yaml.utf8).write(to: clone.appendingPathComponent("two.yml"))
+    let out = box.orchestrate(["run", "two.yml"], in: clone)
     expectNoCrash(out)
     #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
     #expect(try box.git("log", "--format=%s", "main", in: clone).split(separator: "\n") == ["Two", "One", "c3"])
-    let status = orchestrate(box, ["status", "--json", "two"], in: clone)
+    let status = box.orchestrate(["status", "--json", "two"], in: clone)
     #expect(status.status == 0, "\(status.stderr)")
     let json = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
     #expect(json?["completed_subtasks"] as? [String] == ["one", "two"])
@@ -214,7 +175,7 @@ struct OddRepositoryTests {
 
   @Test("extensions libgit2 1.5 refuses (worktreeConfig, an unknown one) and SHA-256: exit 2 naming it, refs untouched")
   func refusedExtensions() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     try box.write("plan.yml", Self.simple)
     let cases: [(setup: [[String]], expected: String)] = [
       (
@@ -226,11 +187,11 @@ struct OddRepositoryTests {
         "extensions.frobnicate"
       ),
     ]
-    let config = box.repo.appendingPathComponent(".git/config")
+    let config = box.url.appendingPathComponent(".git/config")
     let original = try Data(contentsOf: config)
     for (setup, expected) in cases {
       let refs = try box.git("for-each-ref")
-      for args in setup { _ = box.run("/usr/bin/env", ["git"] + args, in: box.repo) }
+      for args in setup { _ = box.run("/usr/bin/env", ["git"] + args, in: box.url) }
       for command in [["run", "plan.yml"], ["status"], ["plan", "add", "plan.yml"]] {
         let out = box.orchestrate(command)
         expectNoCrash(out)
@@ -243,14 +204,10 @@ struct OddRepositoryTests {
       #expect(try box.git("for-each-ref") == refs)
     }
 
-    let sha = directory(box, "sha256")
-    try box.git("init", "-q", "--object-format=sha256", "-b", "main", sha.path, in: box.root)
-    try Data("a\n".utf8).write(to: sha.appendingPathComponent("README"))
-    try box.git("add", "README", in: sha)
-    try box.git("commit", "-q", "-m", "init", in: sha)
+    let sha = try box.makeRepository("sha256", options: ["--object-format=sha256"], files: ["README": "a\n"])
     try Data(Self.simple.utf8).write(to: sha.appendingPathComponent("simple.yml"))
     let refs = try box.git("for-each-ref", in: sha)
-    let out = orchestrate(box, ["run", "simple.yml"], in: sha)
+    let out = box.orchestrate(["run", "simple.yml"], in: sha)
     expectNoCrash(out)
     #expect(out.status == 2)
     #expect(out.stderr.contains("sha256"), "\(out.stderr)")
@@ -261,7 +218,7 @@ struct OddRepositoryTests {
 
   @Test("one-character file and folder names (a, é, x/y) are snapshotted without a crash")
   func oneCharacterNames() throws {
-    let box = try Sandbox(files: ["a": "a\n", "x/y": "y\n", "README.md": "# p\n"])
+    let box = try TemporaryRepository(files: ["a": "a\n", "x/y": "y\n", "README.md": "# p\n"])
     try box.write(
       "plan.yml",
       """
@@ -284,17 +241,13 @@ struct OddRepositoryTests {
 
   @Test("a repository with a submodule: a sub-task that does not touch it keeps the gitlink as it was")
   func submoduleKept() throws {
-    let box = try Sandbox()
-    let library = directory(box, "library")
-    try box.git("init", "-q", "-b", "main", library.path, in: box.root)
-    try Data("lib\n".utf8).write(to: library.appendingPathComponent("lib.txt"))
-    try box.git("add", "-A", in: library)
-    try box.git("commit", "-q", "-m", "lib", in: library)
+    let box = try TemporaryRepository()
+    let library = try box.makeRepository("library", files: ["lib.txt": "lib\n"], message: "lib")
     try box.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", library.path, "vendor/lib")
     try box.git("commit", "-q", "-m", "add submodule")
     let gitlink = try Self.tree(box, "main")["vendor/lib"]
     #expect(gitlink?.hasPrefix("160000 commit ") == true)
-    try box.write("plan.yml", Self.twoSteps)
+    try box.write("plan.yml", Self.twoSteps.yaml)
     let out = box.orchestrate("run", "plan.yml")
     expectNoCrash(out)
     #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
@@ -311,12 +264,12 @@ struct OddRepositoryTests {
     "symlinks, executable bits, names with spaces, unicode and newlines, file↔folder, binaries, case-only renames: the commit holds exactly what the agent left"
   )
   func contentOfEveryKind() throws {
-    let box = try Sandbox(files: [
+    let box = try TemporaryRepository(files: [
       "README.md": "# p\n", "tool.sh": "#!/bin/sh\n", "thing": "a file\n", "Readme.txt": "case\n",
       "dir/inner.txt": "inner\n",
     ])
     for (name, target) in [("link-changed", "README.md"), ("link-removed", "README.md"), ("link-dangling", "nowhere")] {
-      #expect(symlink(target, box.repo.appendingPathComponent(name).path) == 0)
+      #expect(symlink(target, box.url.appendingPathComponent(name).path) == 0)
     }
     try box.git("add", "-A")
     try box.git("commit", "-q", "-m", "odd content")
@@ -365,10 +318,10 @@ struct OddRepositoryTests {
     #expect(first["Readme.txt"] == nil)
     #expect(first["readme.txt"] != nil)
     // Binary content byte for byte.
-    let random = try Data(contentsOf: box.repo.appendingPathComponent("random.bin"))
+    let random = try Data(contentsOf: box.url.appendingPathComponent("random.bin"))
     #expect(random.count == 70000)
     let fromGit = box.run(
-      "/usr/bin/env", ["sh", "-c", "git cat-file blob main~1:random.bin | cmp - random.bin"], in: box.repo)
+      "/usr/bin/env", ["sh", "-c", "git cat-file blob main~1:random.bin | cmp - random.bin"], in: box.url)
     #expect(fromGit.status == 0, "\(fromGit.stdout)\(fromGit.stderr)")
     #expect(try box.git("cat-file", "-s", "main~1:nul.bin") == "4")
 
@@ -384,20 +337,20 @@ struct OddRepositoryTests {
 
     // Exactly what git itself makes of the working directory the agent left.
     let workdir = box.workdirRoot.appendingPathComponent("content")
-    let expected = try Self.treeGitWouldMake(box, workdir: workdir, base: "main")
+    let expected = try box.treeGitWouldMake(of: workdir, base: "main")
     #expect(try box.git("rev-parse", "main^{tree}") == expected)
     // And the user's checkout shows it.
     #expect(try box.git("status", "--porcelain", "--untracked-files=no") == "")
     #expect(
-      try FileManager.default.destinationOfSymbolicLink(atPath: box.repo.appendingPathComponent("link-changed").path)
+      try FileManager.default.destinationOfSymbolicLink(atPath: box.url.appendingPathComponent("link-changed").path)
         == "made.txt")
-    let fsck = box.run("/usr/bin/env", ["git", "fsck", "--strict"], in: box.repo)
+    let fsck = box.run("/usr/bin/env", ["git", "fsck", "--strict"], in: box.url)
     #expect(fsck.status == 0, "\(fsck.stdout)\(fsck.stderr)")
   }
 
   @Test("a 100 MB file made by an agent lands intact")
   func hundredMegabytes() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     try box.write(
       "plan.yml",
       """
@@ -419,7 +372,7 @@ struct OddRepositoryTests {
         "sh", "-c",
         "git cat-file blob main:big.bin | cmp - \(workdir.path)/big.bin && cmp big.bin \(workdir.path)/big.bin",
       ],
-      in: box.repo)
+      in: box.url)
     #expect(same.status == 0, "\(same.stdout)\(same.stderr)")
   }
 }

@@ -1,43 +1,32 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `git orchestrate run` on real repositories, with script agents, as a user runs it.
 @Suite("run", .serialized)
 struct RunTests {
   /// Four steps; the third fails once and the fix agent repairs it.
-  static let fourSteps = """
-    id: four
-    description: four steps
-    fix_agent: ./fix.sh
-    subtasks:
-      - id: one
-        description: First step
-        run: ["echo 1 > one.txt"]
-        checkpoint: { commands: ["test -f one.txt"] }
-      - id: two
-        description: Second step
-        run: ["echo 2 > two.txt", "mkdir -p sub && echo deep > sub/deep.txt"]
-        checkpoint: { commands: ["test -f two.txt", "test -f sub/deep.txt"] }
-      - id: three
-        description: Third step
-        run: ["echo broken > three.txt"]
-        checkpoint: { commands: ["grep -q fixed three.txt"] }
-      - id: four
-        description: Fourth step
-        run: ["rm one.txt", "echo 4 > four.txt"]
-        checkpoint: { commands: ["test ! -f one.txt"] }
-    """
+  static let fourSteps = TestPlan(
+    id: "four", description: "four steps", fixAgent: "./fix.sh",
+    subtasks: [
+      .makes("one.txt", "1", id: "one", description: "First step"),
+      .init(
+        id: "two", description: "Second step", run: ["echo 2 > two.txt", "mkdir -p sub && echo deep > sub/deep.txt"],
+        checkpoint: ["test -f two.txt", "test -f sub/deep.txt"]),
+      .init(
+        id: "three", description: "Third step", run: ["echo broken > three.txt"],
+        checkpoint: ["grep -q fixed three.txt"]),
+      .init(
+        id: "four", description: "Fourth step", run: ["rm one.txt", "echo 4 > four.txt"],
+        checkpoint: ["test ! -f one.txt"]),
+    ])
 
   @Test("a four-step plan where one step fails once: four commits on main, in order, attempts 2")
   func fourStepsWithOneFix() throws {
-    let box = try Sandbox(files: [
-      "README.md": "# p\n",
-      "fix.sh": "#!/bin/sh\ncat > /dev/null\necho fixed > three.txt\n",
-    ])
-    chmod(box.repo.appendingPathComponent("fix.sh").path, 0o755)
-    try box.git("add", "-A")
-    try box.git("commit", "-q", "-m", "fix agent")
-    try box.write("plan.yml", Self.fourSteps)
+    let box = try TemporaryRepository(files: ["README.md": "# p\n"])
+    try box.write("fix.sh", "#!/bin/sh\ncat > /dev/null\necho fixed > three.txt\n", executable: true)
+    try box.commitAll("fix agent")
+    try box.write("plan.yml", Self.fourSteps.yaml)
     let base = try box.git("rev-parse", "main")
     let result = box.orchestrate("run", "plan.yml")
     #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
@@ -82,27 +71,17 @@ struct RunTests {
 
   @Test("a stubborn checkpoint stops the run; a hand fix on the branch and a resumed run complete it")
   func stubbornThenHandFix() throws {
-    let box = try Sandbox()
-    try box.write(
-      "plan.yml",
-      """
-      id: stubborn
-      description: d
-      max_attempts: 2
-      subtasks:
-        - id: first
-          description: First
-          run: ["echo a > a.txt"]
-          checkpoint: { commands: ["test -f a.txt"] }
-        - id: second
-          description: Second
-          run: ["echo wrong > b.txt"]
-          checkpoint: { commands: ["echo checking b; grep -q right b.txt"] }
-        - id: third
-          description: Third
-          run: ["echo c > c.txt"]
-          checkpoint: { commands: ["test -f c.txt"] }
-      """)
+    let box = try TemporaryRepository()
+    let plan = TestPlan(
+      id: "stubborn", maxAttempts: 2,
+      subtasks: [
+        .makes("a.txt", "a", id: "first", description: "First"),
+        .init(
+          id: "second", description: "Second", run: ["echo wrong > b.txt"],
+          checkpoint: ["echo checking b; grep -q right b.txt"]),
+        .makes("c.txt", "c", id: "third", description: "Third"),
+      ])
+    try box.write("plan.yml", plan.yaml)
     let result = box.orchestrate("run", "plan.yml")
     #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
     #expect(result.stdout.contains("CHECKPOINT STILL FAILING"))
@@ -133,25 +112,26 @@ struct RunTests {
 
   @Test("a second run in the same repository is refused with exit 3, naming the holder")
   func concurrentRunRefused() throws {
-    let box = try Sandbox()
-    try box.write(
-      "plan.yml",
-      """
-      id: slow
-      description: d
-      subtasks:
-        - id: wait
-          description: Wait
-          run: ["touch started; sleep 3; echo done > done.txt"]
-          checkpoint: { commands: ["test -f done.txt"] }
-      """)
+    let box = try TemporaryRepository()
+    // The agent holds the run until the test has tried the second one.
+    let plan = TestPlan(
+      id: "slow",
+      subtasks: [
+        .init(
+          id: "wait", description: "Wait",
+          run: ["touch started; \(box.waitForSignal("second-run-tried")); echo done > done.txt"],
+          checkpoint: ["test -f done.txt"])
+      ])
+    try box.write("plan.yml", plan.yaml)
     let log = box.root.appendingPathComponent("first.log")
-    let first = try box.start(["run", "plan.yml"], stdout: log)
-    #expect(eventually { FileManager.default.fileExists(atPath: box.workdirRoot.appendingPathComponent("slow/started").path) })
+    let first = try box.start(["run", "plan.yml"], log: log)
+    defer { box.signal("second-run-tried") }
+    try #require(eventually("the first run's agent to start") { box.exists("slow/started", in: box.workdirRoot) })
     let second = box.orchestrate("run", "slow")
     #expect(second.status == 3)
     #expect(second.stderr.contains("pid \(first.processIdentifier)"))
     #expect(second.stderr.contains("plan 'slow'"))
+    box.signal("second-run-tried")
     first.waitUntilExit()
     #expect(first.terminationStatus == 0)
     #expect(try box.mainSubjects().first == "Wait")
@@ -159,34 +139,28 @@ struct RunTests {
 
   @Test("a checkpoint timeout ends the whole process group, grandchild included")
   func checkpointTimeoutKillsGrandchild() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let pidFile = box.root.appendingPathComponent("grandchild.pid")
-    try box.write(
-      "plan.yml",
-      """
-      id: hang
-      description: d
-      max_attempts: 1
-      subtasks:
-        - id: hang
-          description: Hang
-          run: ["true"]
-          checkpoint:
-            commands: ["sleep 1000 & echo $! > \(pidFile.path); wait"]
-            timeout: 1s
-      """)
+    let plan = TestPlan(
+      id: "hang", maxAttempts: 1,
+      subtasks: [
+        .init(
+          id: "hang", description: "Hang", run: ["true"], checkpoint: ["sleep 1000 & echo $! > \(pidFile.path); wait"],
+          timeout: "1s")
+      ])
+    try box.write("plan.yml", plan.yaml)
     let result = box.orchestrate("run", "plan.yml")
     #expect(result.status == 1)
     #expect(result.stdout.contains("timed out"))
-    let pid = pid_t(box.read(pidFile.lastPathComponent, in: box.root)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+    let pid = processID(inFile: pidFile)
     #expect(pid > 0)
-    #expect(eventually(5) { !processIsAlive(pid) })
+    eventually("the grandchild \(pid) to end", within: 5) { processIsGone(pid) }
   }
 
   @Test("the user's uncommitted and untracked files are left intact and the checkout follows main")
   func dirtyCheckoutLeftIntact() throws {
-    let box = try Sandbox(files: ["README.md": "# p\n", "notes.txt": "mine\n"])
-    try box.write("plan.yml", Self.simple(id: "tidy"))
+    let box = try TemporaryRepository(files: ["README.md": "# p\n", "notes.txt": "mine\n"])
+    try box.write("plan.yml", Self.simple(id: "tidy").yaml)
     try box.git("add", "plan.yml")
     try box.git("commit", "-q", "-m", "plan")
     try box.write("notes.txt", "mine, edited\n")
@@ -196,14 +170,14 @@ struct RunTests {
     #expect(box.read("notes.txt") == "mine, edited\n")
     #expect(box.read("scratch.txt") == "untracked\n")
     #expect(box.read("made.txt") == "made\n")
-    let status = box.run("/usr/bin/env", ["git", "status", "--porcelain"], in: box.repo).stdout
+    let status = try box.rawGit(["status", "--porcelain"])
     #expect(status.split(separator: "\n").sorted() == [" M notes.txt", "?? scratch.txt"])
   }
 
   @Test("a run that would overwrite the user's uncommitted change refuses with exit 3 and names the file")
   func conflictingDirtyCheckoutRefused() throws {
-    let box = try Sandbox(files: ["README.md": "# p\n", "made.txt": "old\n"])
-    try box.write("plan.yml", Self.simple(id: "clash"))
+    let box = try TemporaryRepository(files: ["README.md": "# p\n", "made.txt": "old\n"])
+    try box.write("plan.yml", Self.simple(id: "clash").yaml)
     try box.write("made.txt", "my own edit\n")
     let result = box.orchestrate("run", "plan.yml")
     #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
@@ -214,25 +188,21 @@ struct RunTests {
 
   @Test("an agent that commits, switches branches and stages itself is still judged by the working directory")
   func agentThatCommits() throws {
-    let box = try Sandbox()
-    try box.write(
-      "plan.yml",
-      """
-      id: committer
-      description: d
-      subtasks:
-        - id: rogue
-          description: Rogue agent
-          run:
-            - "echo one > one.txt && git add one.txt && git commit -q -m 'agent commit'"
-            - "git checkout -q -b elsewhere && echo two > two.txt && git add two.txt"
-            - "echo three > three.txt"
-          checkpoint: { commands: ["test -f one.txt && test -f two.txt && test -f three.txt"] }
-        - id: after
-          description: After
-          run: ["echo after > after.txt"]
-          checkpoint: { commands: ["test -f one.txt"] }
-      """)
+    let box = try TemporaryRepository()
+    let plan = TestPlan(
+      id: "committer",
+      subtasks: [
+        .init(
+          id: "rogue", description: "Rogue agent",
+          run: [
+            "echo one > one.txt && git add one.txt && git commit -q -m 'agent commit'",
+            "git checkout -q -b elsewhere && echo two > two.txt && git add two.txt",
+            "echo three > three.txt",
+          ],
+          checkpoint: ["test -f one.txt && test -f two.txt && test -f three.txt"]),
+        .init(id: "after", description: "After", run: ["echo after > after.txt"], checkpoint: ["test -f one.txt"]),
+      ])
+    try box.write("plan.yml", plan.yaml)
     let base = try box.git("rev-parse", "main")
     let result = box.orchestrate("run", "plan.yml")
     #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
@@ -244,21 +214,20 @@ struct RunTests {
 
   @Test("main moved by someone else during a run: the sub-task is replayed onto it and validated again")
   func mainMovedDuringRun() throws {
-    let box = try Sandbox()
-    let repoPath = box.repo.path
-    try box.write(
-      "plan.yml",
-      """
-      id: moved
-      description: d
-      subtasks:
-        - id: work
-          description: Work
-          run:
-            - "echo work > work.txt"
-            - "git -C \(repoPath) -c user.name=u -c user.email=u@x commit -q --allow-empty -m 'someone else'"
-          checkpoint: { commands: ["test -f work.txt"] }
-      """)
+    let box = try TemporaryRepository()
+    let repoPath = box.url.path
+    let plan = TestPlan(
+      id: "moved",
+      subtasks: [
+        .init(
+          id: "work", description: "Work",
+          run: [
+            "echo work > work.txt",
+            "git -C \(repoPath) -c user.name=u -c user.email=u@x commit -q --allow-empty -m 'someone else'",
+          ],
+          checkpoint: ["test -f work.txt"])
+      ])
+    try box.write("plan.yml", plan.yaml)
     let result = box.orchestrate("run", "plan.yml")
     #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
     #expect(result.stdout.contains("main moved"))
@@ -268,7 +237,7 @@ struct RunTests {
 
   @Test("bad input exits 2 with a clear message and leaves the repository as it was")
   func badInput() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let refsBefore = try box.git("for-each-ref")
     try box.write("bad.yml", "id: ../evil\nsubtasks: []\n")
     let result = box.orchestrate("run", "bad.yml")
@@ -281,21 +250,14 @@ struct RunTests {
     let flag = box.orchestrate("run", "--max-attempts", "0", "x")
     #expect(flag.status == 2)
     #expect(flag.stderr.contains("--max-attempts"))
-    let outside = box.run(Sandbox.binary.path, ["status"], in: box.root)
+    let outside = box.orchestrate(["status"], in: box.root)
     #expect(outside.status == 2)
     #expect(outside.stderr.contains("not a git repository"))
   }
 
-  static func simple(id: String) -> String {
-    """
-    id: \(id)
-    description: d
-    subtasks:
-      - id: make
-        description: Make a file
-        run: ["echo made > made.txt"]
-        checkpoint: { commands: ["test -f made.txt"] }
-    """
+  /// One sub-task that makes `made.txt`.
+  static func simple(id: String) -> TestPlan {
+    TestPlan(id: id, subtasks: [.makes("made.txt", id: "make", description: "Make a file")])
   }
 }
 
@@ -303,21 +265,10 @@ struct RunTests {
 struct StatusCacheTests {
   @Test("status keeps a cache of main's history, and stays right when main moves forward or is rewound")
   func cacheFollowsMain() throws {
-    let box = try Sandbox()
-    try box.write(
-      "plan.yml",
-      """
-      id: cached
-      description: d
-      max_attempts: 1
-      subtasks:
-        - id: one
-          run: ["echo 1 > one.txt"]
-          checkpoint: { commands: ["test -f one.txt"] }
-        - id: two
-          run: ["echo 2 > two.txt"]
-          checkpoint: { commands: ["test -f two.txt"] }
-      """)
+    let box = try TemporaryRepository()
+    let plan = TestPlan(
+      id: "cached", maxAttempts: 1, subtasks: [.makes("one.txt", "1", id: "one"), .makes("two.txt", "2", id: "two")])
+    try box.write("plan.yml", plan.yaml)
     #expect(box.orchestrate("run", "plan.yml").status == 0)
     func completed() throws -> [String] {
       let out = box.orchestrate("status", "--json")
@@ -325,7 +276,7 @@ struct StatusCacheTests {
       return json?["completed_subtasks"] as? [String] ?? ["<no json: \(out.stderr)>"]
     }
     #expect(try completed() == ["one", "two"])
-    let cache = box.repo.appendingPathComponent(".git/orchestrate/cache/history-cached.json")
+    let cache = box.url.appendingPathComponent(".git/orchestrate/cache/history-cached.json")
     #expect(FileManager.default.fileExists(atPath: cache.path))
     // Rewound: the user drops the last sub-task commit.
     try box.git("reset", "-q", "--hard", "main~1")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import GitKit
@@ -7,23 +8,23 @@ import Testing
 struct DiffMergeTests {
   @Test("diffTrees lists added, modified, deleted and type-changed paths, sorted")
   func diffTrees() throws {
-    try withTemporaryRepository { root in
-      try write("keep\n", to: "keep.txt", in: root)
-      try write("old\n", to: "dir/change.txt", in: root)
-      try write("gone\n", to: "gone.txt", in: root)
-      try write("target\n", to: "link", in: root)
-      try write("script\n", to: "run.sh", in: root)
-      let before = try #require(OID(hex: try commitAll("before", in: root)))
-      try write("new\n", to: "dir/change.txt", in: root)
-      try FileManager.default.removeItem(at: root.appendingPathComponent("gone.txt"))
-      try FileManager.default.removeItem(at: root.appendingPathComponent("link"))
+    try withTemporaryRepository { repo in
+      try repo.write("keep.txt", "keep\n")
+      try repo.write("dir/change.txt", "old\n")
+      try repo.write("gone.txt", "gone\n")
+      try repo.write("link", "target\n")
+      try repo.write("run.sh", "script\n")
+      let before = try #require(OID(hex: try repo.commitAll("before")))
+      try repo.write("dir/change.txt", "new\n")
+      try FileManager.default.removeItem(at: repo.url.appendingPathComponent("gone.txt"))
+      try FileManager.default.removeItem(at: repo.url.appendingPathComponent("link"))
       try FileManager.default.createSymbolicLink(
-        atPath: root.appendingPathComponent("link").path, withDestinationPath: "keep.txt")
-      try write("added\n", to: "a/added.txt", in: root)
+        atPath: repo.url.appendingPathComponent("link").path, withDestinationPath: "keep.txt")
+      try repo.write("a/added.txt", "added\n")
       try FileManager.default.setAttributes(
-        [.posixPermissions: 0o755], ofItemAtPath: root.appendingPathComponent("run.sh").path)
-      let after = try #require(OID(hex: try commitAll("after", in: root)))
-      let repository = try Repository(path: root.path)
+        [.posixPermissions: 0o755], ofItemAtPath: repo.url.appendingPathComponent("run.sh").path)
+      let after = try #require(OID(hex: try repo.commitAll("after")))
+      let repository = try Repository(path: repo.path)
       let old = try repository.commit(before).tree
       let new = try repository.commit(after).tree
 
@@ -37,7 +38,7 @@ struct DiffMergeTests {
       #expect(entries[3].oldMode == .blob && entries[3].newMode == .symlink)
       #expect(entries[4].oldMode == .blob && entries[4].newMode == .executable)
 
-      let gitNames = try git(["diff", "--name-status", "--no-renames", before.hex, after.hex], in: root)
+      let gitNames = try repo.rawGit(["diff", "--name-status", "--no-renames", before.hex, after.hex])
       #expect(gitNames.split(separator: "\n").map { String($0.split(separator: "\t")[1]) } == entries.map(\.path))
 
       let fromEmpty = try repository.diffTrees(nil, old)
@@ -58,21 +59,21 @@ struct DiffMergeTests {
 
   @Test("mergeTrees merges disjoint changes and reports conflicting paths")
   func mergeTrees() throws {
-    try withTemporaryRepository { root in
-      try write("a\nb\nc\n", to: "shared.txt", in: root)
-      try write("x\n", to: "other.txt", in: root)
-      let base = try #require(OID(hex: try commitAll("base", in: root)))
-      try git(["checkout", "-q", "-b", "theirs"], in: root)
-      try write("a\nb\nc\nd\n", to: "shared.txt", in: root)
-      let theirs = try #require(OID(hex: try commitAll("theirs", in: root)))
-      try git(["checkout", "-q", "main"], in: root)
-      try write("y\n", to: "other.txt", in: root)
-      let ours = try #require(OID(hex: try commitAll("ours", in: root)))
-      try git(["checkout", "-q", "-b", "clash", base.hex], in: root)
-      try write("a\nB\nc\nD\n", to: "shared.txt", in: root)
-      let clash = try #require(OID(hex: try commitAll("clash", in: root)))
+    try withTemporaryRepository { repo in
+      try repo.write("shared.txt", "a\nb\nc\n")
+      try repo.write("other.txt", "x\n")
+      let base = try #require(OID(hex: try repo.commitAll("base")))
+      try repo.rawGit(["checkout", "-q", "-b", "theirs"])
+      try repo.write("shared.txt", "a\nb\nc\nd\n")
+      let theirs = try #require(OID(hex: try repo.commitAll("theirs")))
+      try repo.rawGit(["checkout", "-q", "main"])
+      try repo.write("other.txt", "y\n")
+      let ours = try #require(OID(hex: try repo.commitAll("ours")))
+      try repo.rawGit(["checkout", "-q", "-b", "clash", base.hex])
+      try repo.write("shared.txt", "a\nB\nc\nD\n")
+      let clash = try #require(OID(hex: try repo.commitAll("clash")))
 
-      let repository = try Repository(path: root.path)
+      let repository = try Repository(path: repo.path)
       #expect(try repository.mergeBase(ours, theirs) == base)
       #expect(try repository.isAncestor(base, of: ours))
       #expect(try repository.isAncestor(ours, of: ours))
@@ -91,9 +92,9 @@ struct DiffMergeTests {
       #expect(
         try repository.blob(try #require(try repository.treeEntry(in: merged, path: "other.txt")).oid)
           == Data("y\n".utf8))
-      try git(["checkout", "-q", "main"], in: root)
-      try git(["merge", "-q", "--no-edit", "theirs"], in: root)
-      #expect(merged.hex == (try git(["rev-parse", "HEAD^{tree}"], in: root).trimmed))
+      try repo.rawGit(["checkout", "-q", "main"])
+      try repo.rawGit(["merge", "-q", "--no-edit", "theirs"])
+      #expect(merged.hex == (try repo.rawGit(["rev-parse", "HEAD^{tree}"]).trimmed))
 
       let conflicting = try repository.mergeTrees(
         ancestor: baseTree, ours: try repository.commit(theirs).tree, theirs: try repository.commit(clash).tree)
@@ -103,16 +104,16 @@ struct DiffMergeTests {
 
   @Test("walkFirstParents follows first parents newest first and stops before stop")
   func walkFirstParents() throws {
-    try withTemporaryRepository { root in
-      let one = try #require(OID(hex: try commitAll("one", in: root)))
-      let two = try #require(OID(hex: try commitAll("two", in: root)))
-      try git(["checkout", "-q", "-b", "side"], in: root)
-      let side = try #require(OID(hex: try commitAll("side", in: root)))
-      try git(["checkout", "-q", "main"], in: root)
-      let three = try #require(OID(hex: try commitAll("three", in: root)))
-      try git(["merge", "-q", "--no-ff", "-m", "merge side", "side"], in: root)
-      let merge = try #require(OID(hex: try git(["rev-parse", "HEAD"], in: root).trimmed))
-      let repository = try Repository(path: root.path)
+    try withTemporaryRepository { repo in
+      let one = try #require(OID(hex: try repo.commitAll("one")))
+      let two = try #require(OID(hex: try repo.commitAll("two")))
+      try repo.rawGit(["checkout", "-q", "-b", "side"])
+      let side = try #require(OID(hex: try repo.commitAll("side")))
+      try repo.rawGit(["checkout", "-q", "main"])
+      let three = try #require(OID(hex: try repo.commitAll("three")))
+      try repo.rawGit(["merge", "-q", "--no-ff", "-m", "merge side", "side"])
+      let merge = try #require(OID(hex: try repo.rawGit(["rev-parse", "HEAD"]).trimmed))
+      let repository = try Repository(path: repo.path)
 
       var seen: [OID] = []
       try repository.walkFirstParents(from: merge, stop: nil) {
@@ -121,7 +122,7 @@ struct DiffMergeTests {
       }
       #expect(seen == [merge, three, two, one])
       #expect(!seen.contains(side))
-      let gitOrder = try git(["rev-list", "--first-parent", merge.hex], in: root).split(separator: "\n").map(
+      let gitOrder = try repo.rawGit(["rev-list", "--first-parent", merge.hex]).split(separator: "\n").map(
         String.init)
       #expect(seen.map(\.hex) == gitOrder)
 
@@ -153,10 +154,10 @@ struct DiffMergeTests {
 struct ShallowHistoryTests {
   @Test("walkFirstParents ends at the boundary of a shallow clone")
   func shallowWalk() throws {
-    try withTemporaryRepository { root in
-      for number in 1...4 { try commitAll("commit \(number)", in: root) }
-      let clone = root.deletingLastPathComponent().appendingPathComponent("shallow")
-      try git(["clone", "-q", "--depth", "2", "file://\(root.path)", clone.path], in: root)
+    try withTemporaryRepository { repo in
+      for number in 1...4 { try repo.commitAll("commit \(number)") }
+      let clone = repo.root.appendingPathComponent("shallow")
+      try repo.rawGit(["clone", "-q", "--depth", "2", "file://\(repo.path)", clone.path])
       let repository = try Repository(path: clone.path)
       #expect(repository.isShallow)
       var summaries: [String] = []

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import GitKit
@@ -7,20 +8,20 @@ import Testing
 struct IndexTests {
   @Test("addAll stages new, modified and deleted files and respects .gitignore")
   func addAll() throws {
-    try withTemporaryRepository { root in
-      try write("build/\n*.log\n", to: ".gitignore", in: root)
-      try write("one\n", to: "keep.txt", in: root)
-      try write("bye\n", to: "delete.txt", in: root)
-      try write("v1\n", to: "src/mod.swift", in: root)
-      try commitAll("base", in: root)
+    try withTemporaryRepository { repo in
+      try repo.write(".gitignore", "build/\n*.log\n")
+      try repo.write("keep.txt", "one\n")
+      try repo.write("delete.txt", "bye\n")
+      try repo.write("src/mod.swift", "v1\n")
+      try repo.commitAll("base")
 
-      try write("v2\n", to: "src/mod.swift", in: root)
-      try write("new\n", to: "src/new/file.swift", in: root)
-      try write("ignored\n", to: "build/out.o", in: root)
-      try write("ignored\n", to: "debug.log", in: root)
-      try FileManager.default.removeItem(at: root.appendingPathComponent("delete.txt"))
+      try repo.write("src/mod.swift", "v2\n")
+      try repo.write("src/new/file.swift", "new\n")
+      try repo.write("build/out.o", "ignored\n")
+      try repo.write("debug.log", "ignored\n")
+      try FileManager.default.removeItem(at: repo.url.appendingPathComponent("delete.txt"))
 
-      let repository = try Repository(path: root.path)
+      let repository = try Repository(path: repo.path)
       let index = try repository.index()
       try index.addAll()
       try index.write()
@@ -37,20 +38,20 @@ struct IndexTests {
       #expect(try !repository.isIgnored("src/mod.swift"))
 
       let tree = try index.writeTree()
-      #expect(tree.hex == (try git(["write-tree"], in: root).trimmed))
+      #expect(tree.hex == (try repo.rawGit(["write-tree"]).trimmed))
       #expect(
-        try git(["diff", "--cached", "--name-status"], in: root)
+        try repo.rawGit(["diff", "--cached", "--name-status"])
           == "D\tdelete.txt\nM\tsrc/mod.swift\nA\tsrc/new/file.swift\n")
     }
   }
 
   @Test("add and remove single paths; paths(under:) and removeDirectory")
   func singlePaths() throws {
-    try withTemporaryRepository { root in
+    try withTemporaryRepository { repo in
       for path in ["a", "a.txt", "a-b/x", "a/b/c", "a/d", "ab/e", "z"] {
-        try write("\(path)\n", to: path == "a" ? "top-a" : path, in: root)
+        try repo.write(path == "a" ? "top-a" : path, "\(path)\n")
       }
-      let repository = try Repository(path: root.path)
+      let repository = try Repository(path: repo.path)
       let index = try repository.index()
       for path in ["a.txt", "a-b/x", "a/b/c", "a/d", "ab/e", "z"] {
         try index.add(path: path)
@@ -70,10 +71,10 @@ struct IndexTests {
       #expect(index.paths(under: "a").isEmpty)
       #expect(index.entryOID(path: "a.txt") != nil)
       try index.write()
-      #expect(try git(["ls-files"], in: root) == "a-b/x\na.txt\nab/e\n")
+      #expect(try repo.rawGit(["ls-files"]) == "a-b/x\na.txt\nab/e\n")
 
       let tree = try index.writeTree()
-      #expect(tree.hex == (try git(["write-tree"], in: root).trimmed))
+      #expect(tree.hex == (try repo.rawGit(["write-tree"]).trimmed))
 
       // readTree replaces the entries; read(force:) drops unsaved changes.
       try index.readTree(try repository.writeTree(files: ["only.txt": Data("o\n".utf8)]))

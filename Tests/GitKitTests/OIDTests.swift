@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import GitKit
@@ -31,9 +32,9 @@ struct OIDTests {
 
   @Test("hashBlob matches git hash-object")
   func hashBlob() throws {
-    try withTemporaryDirectory { directory in
+    try withTemporaryRepository { repo in
       for text in ["", "hello\n", "no newline", String(repeating: "x", count: 100_000)] {
-        let expected = try git(["hash-object", "--stdin"], in: directory, input: text).trimmed
+        let expected = try repo.rawGit(["hash-object", "--stdin"], input: text).trimmed
         #expect(OID.hashBlob(Data(text.utf8)).hex == expected)
       }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import GitKit
@@ -7,9 +8,9 @@ import Testing
 struct ObjectTests {
   @Test("createCommit writes a commit that reads back, with trailers as git parses them")
   func createAndReadCommit() throws {
-    try withTemporaryRepository { root in
-      let parent = try #require(OID(hex: try commitAll("base", in: root)))
-      let repository = try Repository(path: root.path)
+    try withTemporaryRepository { repo in
+      let parent = try #require(OID(hex: try repo.commitAll("base")))
+      let repository = try Repository(path: repo.path)
       let tree = try repository.commit(parent).tree
       let message = """
         Add models
@@ -40,42 +41,43 @@ struct ObjectTests {
       #expect(commit.trailer("Orchestrate-Attempts") == "2")
       #expect(commit.trailer("Missing") == nil)
 
-      let parsed = try git(["interpret-trailers", "--parse"], in: root, input: message)
+      let parsed = try repo.rawGit(["interpret-trailers", "--parse"], input: message)
       let fromGit = parsed.split(separator: "\n").map { line -> Trailer in
         let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
         return Trailer(key: parts[0], value: parts[1])
       }
       #expect(commit.trailers == fromGit)
       #expect(fromGit.count == 3)
-      #expect(try git(["cat-file", "-t", oid.hex], in: root).trimmed == "commit")
+      #expect(try repo.rawGit(["cat-file", "-t", oid.hex]).trimmed == "commit")
       #expect(
-        try git(["log", "-1", "--format=%an <%ae> %at|%cn %ct", oid.hex], in: root).trimmed
+        try repo.rawGit(["log", "-1", "--format=%an <%ae> %at|%cn %ct", oid.hex]).trimmed
           == "A U Thor <a@example.com> 1700000000|C O Mitter 1700000100")
     }
   }
 
   @Test("a commit made by git reads back with fixed dates and no trailers")
   func readGitCommit() throws {
-    try withTemporaryRepository { root in
-      try write("x\n", to: "file.txt", in: root)
-      let oid = try #require(OID(hex: try commitAll("Subject line\n\nbody", in: root)))
-      let commit = try Repository(path: root.path).commit(oid)
+    try withTemporaryRepository { repo in
+      try repo.write("file.txt", "x\n")
+      let oid = try #require(OID(hex: try repo.commitAll("Subject line\n\nbody")))
+      let commit = try Repository(path: repo.path).commit(oid)
       #expect(commit.summary == "Subject line")
       #expect(commit.parents.isEmpty)
       #expect(commit.trailers.isEmpty)
       #expect(
         commit.author
           == Signature(
-            name: "Test Author", email: "author@example.com", date: Date(timeIntervalSince1970: fixedDateSeconds)))
+            name: "Test Author", email: "author@example.com",
+            date: Date(timeIntervalSince1970: TestIdentity.dateSeconds)))
       #expect(commit.committer.name == "Test Committer")
-      #expect(commit.tree.hex == (try git(["rev-parse", "HEAD^{tree}"], in: root).trimmed))
+      #expect(commit.tree.hex == (try repo.rawGit(["rev-parse", "HEAD^{tree}"]).trimmed))
     }
   }
 
   @Test("writeTree(files:) builds nested folders that git ls-tree reads back")
   func writeTreeFiles() throws {
-    try withTemporaryRepository { root in
-      let repository = try Repository(path: root.path)
+    try withTemporaryRepository { repo in
+      let repository = try Repository(path: repo.path)
       let files = [
         "plan.json": Data("{}\n".utf8),
         "meta/base": Data("abc\n".utf8),
@@ -83,7 +85,7 @@ struct ObjectTests {
         "empty": Data(),
       ]
       let tree = try repository.writeTree(files: files)
-      let listing = try git(["ls-tree", "-r", tree.hex], in: root)
+      let listing = try repo.rawGit(["ls-tree", "-r", tree.hex])
       var expected: [String] = []
       for path in files.keys.sorted() {
         expected.append("100644 blob \(OID.hashBlob(files[path]!).hex)\t\(path)")
@@ -101,8 +103,8 @@ struct ObjectTests {
 
   @Test("writeTree(files:) refuses a path that is both a file and a folder, and invalid names")
   func writeTreeClash() throws {
-    try withTemporaryRepository { root in
-      let repository = try Repository(path: root.path)
+    try withTemporaryRepository { repo in
+      let repository = try Repository(path: repo.path)
       let error = #expect(throws: GitError.self) {
         try repository.writeTree(files: ["a": Data(), "a/b": Data()])
       }
@@ -114,8 +116,8 @@ struct ObjectTests {
 
   @Test("writeBlob and blob round-trip binary data")
   func blobs() throws {
-    try withTemporaryRepository { root in
-      let repository = try Repository(path: root.path)
+    try withTemporaryRepository { repo in
+      let repository = try Repository(path: repo.path)
       let data = Data((0..<300).map { UInt8($0 % 256) })
       let oid = try repository.writeBlob(data)
       #expect(oid == OID.hashBlob(data))

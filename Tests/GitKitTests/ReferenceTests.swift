@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import GitKit
@@ -7,25 +8,25 @@ import Testing
 struct ReferenceTests {
   @Test("compare-and-swap moves the ref when expected matches")
   func casSuccess() throws {
-    try withTemporaryRepository { root in
-      let first = try #require(OID(hex: try commitAll("one", in: root)))
-      let second = try #require(OID(hex: try commitAll("two", in: root)))
-      let repository = try Repository(path: root.path)
+    try withTemporaryRepository { repo in
+      let first = try #require(OID(hex: try repo.commitAll("one")))
+      let second = try #require(OID(hex: try repo.commitAll("two")))
+      let repository = try Repository(path: repo.path)
       try repository.updateReference("refs/heads/topic", to: first, expected: nil, message: "create topic")
       #expect(try repository.resolve("refs/heads/topic") == first)
       try repository.updateReference("refs/heads/topic", to: second, expected: first, message: "advance topic")
-      #expect(try git(["rev-parse", "refs/heads/topic"], in: root).trimmed == second.hex)
-      let reflog = try git(["reflog", "show", "--format=%gs", "refs/heads/topic"], in: root)
+      #expect(try repo.rawGit(["rev-parse", "refs/heads/topic"]).trimmed == second.hex)
+      let reflog = try repo.rawGit(["reflog", "show", "--format=%gs", "refs/heads/topic"])
       #expect(reflog.contains("advance topic"))
     }
   }
 
   @Test("compare-and-swap with a stale expected value throws referenceConflict and leaves the ref")
   func casConflict() throws {
-    try withTemporaryRepository { root in
-      let first = try #require(OID(hex: try commitAll("one", in: root)))
-      let second = try #require(OID(hex: try commitAll("two", in: root)))
-      let repository = try Repository(path: root.path)
+    try withTemporaryRepository { repo in
+      let first = try #require(OID(hex: try repo.commitAll("one")))
+      let second = try #require(OID(hex: try repo.commitAll("two")))
+      let repository = try Repository(path: repo.path)
       try repository.setReference("refs/orchestrate/x", to: second, message: "set")
       #expect(throws: RepositoryError.referenceConflict(name: "refs/orchestrate/x", expected: first, actual: second)) {
         try repository.updateReference("refs/orchestrate/x", to: first, expected: first, message: "stale")
@@ -47,16 +48,16 @@ struct ReferenceTests {
 
   @Test("create, list by prefix and delete")
   func createListDelete() throws {
-    try withTemporaryRepository { root in
-      let head = try #require(OID(hex: try commitAll("one", in: root)))
-      let repository = try Repository(path: root.path)
+    try withTemporaryRepository { repo in
+      let head = try #require(OID(hex: try repo.commitAll("one")))
+      let repository = try Repository(path: repo.path)
       for name in [
         "refs/orchestrate/plans/b", "refs/orchestrate/plans/a", "refs/orchestrate/plans/deep/c",
         "refs/orchestrate/plansx", "refs/heads/other",
       ] {
         try repository.setReference(name, to: head, message: "create")
       }
-      try git(["pack-refs", "--all"], in: root)
+      try repo.rawGit(["pack-refs", "--all"])
       try repository.setReference("refs/orchestrate/plans/loose", to: head, message: "loose")
       let listed = try repository.references(withPrefix: "refs/orchestrate/plans/")
       #expect(
@@ -75,18 +76,18 @@ struct ReferenceTests {
         try repository.deleteReference("refs/orchestrate/plans/loose", expected: .zero)
       }
       #expect(
-        try git(["for-each-ref", "--format=%(refname)", "refs/orchestrate/plans/"], in: root)
+        try repo.rawGit(["for-each-ref", "--format=%(refname)", "refs/orchestrate/plans/"])
           == "refs/orchestrate/plans/deep/c\nrefs/orchestrate/plans/loose\n")
     }
   }
 
   @Test("head, setHead, setHeadDetached, resolve and reference")
   func headStates() throws {
-    try withTemporaryRepository { root in
-      let repository = try Repository(path: root.path)
+    try withTemporaryRepository { repo in
+      let repository = try Repository(path: repo.path)
       #expect(try repository.head() == .unborn(name: "refs/heads/main"))
       #expect(try repository.resolve("HEAD") == nil)
-      let first = try #require(OID(hex: try commitAll("one", in: root)))
+      let first = try #require(OID(hex: try repo.commitAll("one")))
       #expect(try repository.head() == .branch(name: "refs/heads/main", oid: first))
       #expect(
         try repository.reference("HEAD") == Reference(name: "HEAD", target: nil, symbolicTarget: "refs/heads/main"))
@@ -94,21 +95,21 @@ struct ReferenceTests {
 
       try repository.setHeadDetached(first)
       #expect(try repository.head() == .detached(first))
-      #expect(try git(["rev-parse", "--symbolic-full-name", "HEAD"], in: root).trimmed == "HEAD")
+      #expect(try repo.rawGit(["rev-parse", "--symbolic-full-name", "HEAD"]).trimmed == "HEAD")
 
       try repository.setHead("refs/heads/new")
       #expect(try repository.head() == .unborn(name: "refs/heads/new"))
-      #expect(try git(["symbolic-ref", "HEAD"], in: root).trimmed == "refs/heads/new")
+      #expect(try repo.rawGit(["symbolic-ref", "HEAD"]).trimmed == "refs/heads/new")
     }
   }
 
   @Test("revparse peels to a commit and reports missing revisions")
   func revparse() throws {
-    try withTemporaryRepository { root in
-      let first = try commitAll("one", in: root)
-      let second = try commitAll("two", in: root)
-      try git(["tag", "-a", "-m", "annotated", "v1"], in: root)
-      let repository = try Repository(path: root.path)
+    try withTemporaryRepository { repo in
+      let first = try repo.commitAll("one")
+      let second = try repo.commitAll("two")
+      try repo.rawGit(["tag", "-a", "-m", "annotated", "v1"])
+      let repository = try Repository(path: repo.path)
       #expect(try repository.revparse("HEAD~1").hex == first)
       #expect(try repository.revparse("v1").hex == second)
       #expect(try repository.revparse("main").hex == second)

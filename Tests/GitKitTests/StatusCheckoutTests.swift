@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import GitKit
@@ -7,19 +8,19 @@ import Testing
 struct StatusCheckoutTests {
   @Test("status reports staged, unstaged, deleted and untracked paths")
   func status() throws {
-    try withTemporaryRepository { root in
-      try write("ignored/\n", to: ".gitignore", in: root)
-      try write("1\n", to: "modified.txt", in: root)
-      try write("1\n", to: "staged.txt", in: root)
-      try write("1\n", to: "deleted.txt", in: root)
-      try commitAll("base", in: root)
-      try write("2\n", to: "modified.txt", in: root)
-      try write("2\n", to: "staged.txt", in: root)
-      try git(["add", "staged.txt"], in: root)
-      try FileManager.default.removeItem(at: root.appendingPathComponent("deleted.txt"))
-      try write("new\n", to: "dir/untracked.txt", in: root)
-      try write("x\n", to: "ignored/x", in: root)
-      let repository = try Repository(path: root.path)
+    try withTemporaryRepository { repo in
+      try repo.write(".gitignore", "ignored/\n")
+      try repo.write("modified.txt", "1\n")
+      try repo.write("staged.txt", "1\n")
+      try repo.write("deleted.txt", "1\n")
+      try repo.commitAll("base")
+      try repo.write("modified.txt", "2\n")
+      try repo.write("staged.txt", "2\n")
+      try repo.rawGit(["add", "staged.txt"])
+      try FileManager.default.removeItem(at: repo.url.appendingPathComponent("deleted.txt"))
+      try repo.write("dir/untracked.txt", "new\n")
+      try repo.write("ignored/x", "x\n")
+      let repository = try Repository(path: repo.path)
 
       #expect(
         try repository.status(includeUntracked: true) == [
@@ -40,17 +41,17 @@ struct StatusCheckoutTests {
 
   @Test("status marks conflicted paths")
   func conflicted() throws {
-    try withTemporaryRepository { root in
-      try write("base\n", to: "f.txt", in: root)
-      try commitAll("base", in: root)
-      try git(["checkout", "-q", "-b", "other"], in: root)
-      try write("other\n", to: "f.txt", in: root)
-      try commitAll("other", in: root)
-      try git(["checkout", "-q", "main"], in: root)
-      try write("main\n", to: "f.txt", in: root)
-      try commitAll("main", in: root)
-      #expect(throws: GitCommandError.self) { try git(["merge", "-q", "other"], in: root) }
-      let repository = try Repository(path: root.path)
+    try withTemporaryRepository { repo in
+      try repo.write("f.txt", "base\n")
+      try repo.commitAll("base")
+      try repo.rawGit(["checkout", "-q", "-b", "other"])
+      try repo.write("f.txt", "other\n")
+      try repo.commitAll("other")
+      try repo.rawGit(["checkout", "-q", "main"])
+      try repo.write("f.txt", "main\n")
+      try repo.commitAll("main")
+      #expect(throws: TestCommandError.self) { try repo.rawGit(["merge", "-q", "other"]) }
+      let repository = try Repository(path: repo.path)
       #expect(try repository.status(includeUntracked: true).map(\.isConflicted) == [true])
       #expect(try repository.index().hasConflicts)
     }
@@ -58,50 +59,50 @@ struct StatusCheckoutTests {
 
   @Test("checkout moves files to the tree, updates the index, and SAFE refuses to overwrite a local change")
   func checkout() throws {
-    try withTemporaryRepository { root in
-      try write("one\n", to: "changes.txt", in: root)
-      try write("same\n", to: "same.txt", in: root)
-      try write("only in first\n", to: "dir/first.txt", in: root)
-      let first = try #require(OID(hex: try commitAll("first", in: root)))
-      try write("two\n", to: "changes.txt", in: root)
-      try FileManager.default.removeItem(at: root.appendingPathComponent("dir"))
-      try write("only in second\n", to: "second.txt", in: root)
-      let second = try #require(OID(hex: try commitAll("second", in: root)))
-      let repository = try Repository(path: root.path)
+    try withTemporaryRepository { repo in
+      try repo.write("changes.txt", "one\n")
+      try repo.write("same.txt", "same\n")
+      try repo.write("dir/first.txt", "only in first\n")
+      let first = try #require(OID(hex: try repo.commitAll("first")))
+      try repo.write("changes.txt", "two\n")
+      try FileManager.default.removeItem(at: repo.url.appendingPathComponent("dir"))
+      try repo.write("second.txt", "only in second\n")
+      let second = try #require(OID(hex: try repo.commitAll("second")))
+      let repository = try Repository(path: repo.path)
       let firstTree = try repository.commit(first).tree
       let secondTree = try repository.commit(second).tree
 
       try repository.checkout(tree: firstTree, baseline: secondTree, force: false)
-      #expect(try read("changes.txt", in: root) == "one\n")
-      #expect(try read("dir/first.txt", in: root) == "only in first\n")
-      #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("second.txt").path))
-      #expect(try git(["write-tree"], in: root).trimmed == firstTree.hex)
+      #expect(repo.read("changes.txt") == "one\n")
+      #expect(repo.read("dir/first.txt") == "only in first\n")
+      #expect(!FileManager.default.fileExists(atPath: repo.url.appendingPathComponent("second.txt").path))
+      #expect(try repo.rawGit(["write-tree"]).trimmed == firstTree.hex)
       try repository.setHeadDetached(first)
-      #expect(try git(["status", "--porcelain"], in: root).isEmpty)
+      #expect(try repo.rawGit(["status", "--porcelain"]).isEmpty)
 
       // A local change to a file the checkout must rewrite: SAFE refuses, naming it, and touches nothing.
-      try write("local edit\n", to: "changes.txt", in: root)
+      try repo.write("changes.txt", "local edit\n")
       let error = try #require(
         #expect(throws: GitError.self) {
           try repository.checkout(tree: secondTree, baseline: firstTree, force: false)
         })
       #expect(error.isConflict)
       #expect(error.message.contains("changes.txt"))
-      #expect(try read("changes.txt", in: root) == "local edit\n")
-      #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("dir/first.txt").path))
+      #expect(repo.read("changes.txt") == "local edit\n")
+      #expect(FileManager.default.fileExists(atPath: repo.url.appendingPathComponent("dir/first.txt").path))
 
       // A local change to a file both trees agree on survives a SAFE checkout.
-      try write("one\n", to: "changes.txt", in: root)
-      try write("kept edit\n", to: "same.txt", in: root)
+      try repo.write("changes.txt", "one\n")
+      try repo.write("same.txt", "kept edit\n")
       try repository.checkout(tree: secondTree, baseline: firstTree, force: false)
-      #expect(try read("changes.txt", in: root) == "two\n")
-      #expect(try read("same.txt", in: root) == "kept edit\n")
+      #expect(repo.read("changes.txt") == "two\n")
+      #expect(repo.read("same.txt") == "kept edit\n")
 
       // force overwrites local changes.
-      try write("local again\n", to: "changes.txt", in: root)
+      try repo.write("changes.txt", "local again\n")
       try repository.checkout(tree: firstTree, baseline: secondTree, force: true)
-      #expect(try read("changes.txt", in: root) == "one\n")
-      #expect(try git(["write-tree"], in: root).trimmed == firstTree.hex)
+      #expect(repo.read("changes.txt") == "one\n")
+      #expect(try repo.rawGit(["write-tree"]).trimmed == firstTree.hex)
     }
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import GitKit
@@ -7,37 +8,37 @@ import Testing
 struct WorktreeTests {
   @Test("add, list and prune a worktree on an existing branch")
   func addListPrune() throws {
-    try withTemporaryRepository { root in
-      try write("x\n", to: "file.txt", in: root)
-      let head = try #require(OID(hex: try commitAll("one", in: root)))
-      try git(["branch", "orchestrate/demo/01-models"], in: root)
-      let repository = try Repository(path: root.path)
-      let path = root.deletingLastPathComponent().appendingPathComponent("wt-models").path
+    try withTemporaryRepository { repo in
+      try repo.write("file.txt", "x\n")
+      let head = try #require(OID(hex: try repo.commitAll("one")))
+      try repo.rawGit(["branch", "orchestrate/demo/01-models"])
+      let repository = try Repository(path: repo.path)
+      let path = repo.root.appendingPathComponent("wt-models").path
       #expect(try repository.worktrees().isEmpty)
 
       try repository.addWorktree(name: "models", path: path, branch: "refs/heads/orchestrate/demo/01-models")
       #expect(try repository.worktrees() == [WorktreeInfo(name: "models", path: path, isValid: true, isLocked: false)])
-      #expect(try read("file.txt", in: URL(fileURLWithPath: path)) == "x\n")
+      #expect(repo.read("file.txt", in: URL(fileURLWithPath: path)) == "x\n")
       let linked = try Repository(path: path)
       #expect(try linked.head() == .branch(name: "refs/heads/orchestrate/demo/01-models", oid: head))
-      #expect(try git(["worktree", "list", "--porcelain"], in: root).contains("worktree \(path)\n"))
-      #expect(try git(["status", "--porcelain"], in: URL(fileURLWithPath: path)).isEmpty)
+      #expect(try repo.rawGit(["worktree", "list", "--porcelain"]).contains("worktree \(path)\n"))
+      #expect(try repo.rawGit(["status", "--porcelain"], in: URL(fileURLWithPath: path)).isEmpty)
 
       try repository.pruneWorktree(name: "models")
       #expect(try repository.worktrees().isEmpty)
       #expect(FileManager.default.fileExists(atPath: path + "/file.txt"))  // files are kept
-      #expect(!FileManager.default.fileExists(atPath: root.path + "/.git/worktrees/models"))
+      #expect(!FileManager.default.fileExists(atPath: repo.path + "/.git/worktrees/models"))
     }
   }
 
   @Test("adding a worktree where the path or name exists is a clear GitError")
   func addExisting() throws {
-    try withTemporaryRepository { root in
-      try commitAll("one", in: root)
-      try git(["branch", "b1"], in: root)
-      try git(["branch", "b2"], in: root)
-      let repository = try Repository(path: root.path)
-      let existing = root.deletingLastPathComponent().appendingPathComponent("occupied")
+    try withTemporaryRepository { repo in
+      try repo.commitAll("one")
+      try repo.rawGit(["branch", "b1"])
+      try repo.rawGit(["branch", "b2"])
+      let repository = try Repository(path: repo.path)
+      let existing = repo.root.appendingPathComponent("occupied")
       try FileManager.default.createDirectory(at: existing, withIntermediateDirectories: true)
       let error = try #require(
         #expect(throws: GitError.self) {
@@ -48,9 +49,9 @@ struct WorktreeTests {
       #expect(error.message.contains(existing.path))
       #expect(try repository.worktrees().isEmpty)
 
-      let first = root.deletingLastPathComponent().appendingPathComponent("first").path
+      let first = repo.root.appendingPathComponent("first").path
       try repository.addWorktree(name: "w", path: first, branch: "refs/heads/b1")
-      let second = root.deletingLastPathComponent().appendingPathComponent("second").path
+      let second = repo.root.appendingPathComponent("second").path
       let nameTaken = try #require(
         #expect(throws: GitError.self) {
           try repository.addWorktree(name: "w", path: second, branch: "refs/heads/b2")

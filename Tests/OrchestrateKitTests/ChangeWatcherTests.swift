@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import OrchestrateKit
@@ -31,7 +32,7 @@ private func isEverything(_ changes: ChangeSet) -> Bool {
       "file creations, edits, deletions, chmods and renames in nested directories are reported exactly"
     )
     func fileChanges() throws {
-      try ProcessTestSupport.withTemporaryDirectory { root in
+      try withTemporaryDirectoryPath { root in
         try shell(
           """
           mkdir -p src/deep/er docs
@@ -64,7 +65,7 @@ private func isEverything(_ changes: ChangeSet) -> Bool {
 
     @Test("drain resets: a second drain without changes is empty")
     func drainResets() throws {
-      try ProcessTestSupport.withTemporaryDirectory { root in
+      try withTemporaryDirectoryPath { root in
         let watcher = ChangeWatcher(root: root)
         try shell("echo a > a.txt", in: root)
         #expect(watcher.drain() == .paths(["a.txt"]))
@@ -74,7 +75,7 @@ private func isEverything(_ changes: ChangeSet) -> Bool {
 
     @Test("a new directory tree is reported as its top directory, and is watched from then on")
     func newDirectoryTree() throws {
-      try ProcessTestSupport.withTemporaryDirectory { root in
+      try withTemporaryDirectoryPath { root in
         let watcher = ChangeWatcher(root: root)
         try shell("mkdir -p a/b/c && echo > a/b/c/f", in: root)
         #expect(watcher.drain() == .paths(["a"]))
@@ -85,7 +86,7 @@ private func isEverything(_ changes: ChangeSet) -> Bool {
 
     @Test("a deleted directory is reported as its path")
     func deletedDirectory() throws {
-      try ProcessTestSupport.withTemporaryDirectory { root in
+      try withTemporaryDirectoryPath { root in
         try shell("mkdir -p keep gone/inner && echo > gone/inner/f && echo > gone/g", in: root)
         let watcher = ChangeWatcher(root: root)
         try shell("rm -r gone", in: root)
@@ -99,8 +100,8 @@ private func isEverything(_ changes: ChangeSet) -> Bool {
 
     @Test("a directory moved out of the tree is reported as its path and no longer watched")
     func directoryMovedAway() throws {
-      try ProcessTestSupport.withTemporaryDirectory { outside in
-        try ProcessTestSupport.withTemporaryDirectory { root in
+      try withTemporaryDirectoryPath { outside in
+        try withTemporaryDirectoryPath { root in
           try shell("mkdir -p away/sub && echo > away/sub/f", in: root)
           let watcher = ChangeWatcher(root: root)
           try shell("mv away '\(outside)/away'", in: root)
@@ -113,7 +114,7 @@ private func isEverything(_ changes: ChangeSet) -> Bool {
 
     @Test("nothing inside .git is ever reported")
     func gitDirectoryIgnored() throws {
-      try ProcessTestSupport.withTemporaryDirectory { root in
+      try withTemporaryDirectoryPath { root in
         try shell("git init -q . && echo > tracked && git add tracked", in: root)
         let watcher = ChangeWatcher(root: root)
         try shell(
@@ -132,7 +133,7 @@ private func isEverything(_ changes: ChangeSet) -> Bool {
 
     @Test("renaming a directory within the tree asks for a full scan, then watching is exact again")
     func directoryRename() throws {
-      try ProcessTestSupport.withTemporaryDirectory { root in
+      try withTemporaryDirectoryPath { root in
         try shell("mkdir -p old/inner && echo > old/inner/f", in: root)
         let watcher = ChangeWatcher(root: root)
         try shell("mv old new", in: root)
@@ -145,7 +146,7 @@ private func isEverything(_ changes: ChangeSet) -> Bool {
 
     @Test("an overflowing event queue asks for a full scan, then watching is exact again")
     func queueOverflow() throws {
-      try ProcessTestSupport.withTemporaryDirectory { root in
+      try withTemporaryDirectoryPath { root in
         let limitText = try String(
           contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8)
         let limit = try #require(Int(limitText.trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -170,7 +171,7 @@ private func isEverything(_ changes: ChangeSet) -> Bool {
 
     @Test("reaching the watch limit falls back to full scans with the reason")
     func watchLimit() throws {
-      try ProcessTestSupport.withTemporaryDirectory { root in
+      try withTemporaryDirectoryPath { root in
         try shell("mkdir -p a b", in: root)
         let watcher = ChangeWatcher(root: root, maxWatches: 1)
         #expect(!watcher.isActive)
@@ -183,7 +184,7 @@ private func isEverything(_ changes: ChangeSet) -> Bool {
 
     @Test("a new directory past the watch limit falls back to full scans")
     func watchLimitWhileRunning() throws {
-      try ProcessTestSupport.withTemporaryDirectory { root in
+      try withTemporaryDirectoryPath { root in
         let watcher = ChangeWatcher(root: root, maxWatches: 2)
         try shell("mkdir -p one", in: root)
         #expect(watcher.drain() == .paths(["one"]))
@@ -196,7 +197,7 @@ private func isEverything(_ changes: ChangeSet) -> Bool {
 
     @Test("invalidate forces one full scan, then drains are exact again")
     func invalidate() throws {
-      try ProcessTestSupport.withTemporaryDirectory { root in
+      try withTemporaryDirectoryPath { root in
         let watcher = ChangeWatcher(root: root)
         watcher.invalidate(reason: "working directory replaced")
         #expect(watcher.drain() == .everything(reason: "working directory replaced"))
@@ -207,7 +208,7 @@ private func isEverything(_ changes: ChangeSet) -> Bool {
 
     @Test("the root itself moved asks for a full scan")
     func rootMoved() throws {
-      try ProcessTestSupport.withTemporaryDirectory { parent in
+      try withTemporaryDirectoryPath { parent in
         try shell("mkdir root", in: parent)
         let watcher = ChangeWatcher(root: parent + "/root")
         try shell("mv root moved", in: parent)
@@ -227,7 +228,7 @@ private func isEverything(_ changes: ChangeSet) -> Bool {
   struct ChangeWatcherTests {
     @Test("without inotify every drain asks for a full scan")
     func unavailable() throws {
-      try ProcessTestSupport.withTemporaryDirectory { root in
+      try withTemporaryDirectoryPath { root in
         let watcher = ChangeWatcher(root: root)
         #expect(!watcher.isActive)
         #expect(isEverything(watcher.drain()))

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import OrchestrateKit
@@ -54,13 +55,4 @@ func validPlanYAML(top: String = "", subtask extra: String = "") -> String {
           commands: ["swift test --filter Auth"]
 
     """
-}
-
-/// Creates a fresh temporary directory, runs `body` in it, and removes it afterwards.
-func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
-  let directory = FileManager.default.temporaryDirectory
-    .appendingPathComponent("plan-tests-\(UUID().uuidString)", isDirectory: true)
-  try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-  defer { try? FileManager.default.removeItem(at: directory) }
-  return try body(directory)
 }

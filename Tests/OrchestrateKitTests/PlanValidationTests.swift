@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import OrchestrateKit
@@ -482,18 +483,7 @@ struct PlanValidationTests {
       Checkpoint.canonicalJSON(["a\"b", "c\\d\n\u{1}"]) == "[\"a\\\"b\",\"c\\\\d\\n\\u0001\"]")
     // Cross-check with the system's sha256sum over the same canonical JSON.
     let json = Checkpoint.canonicalJSON(a.commands)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["sha256sum"]
-    let input = Pipe()
-    let output = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    try process.run()
-    input.fileHandleForWriting.write(Data(json.utf8))
-    try input.fileHandleForWriting.close()
-    let result = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
+    let result = runCommand("/usr/bin/env", ["sha256sum"], in: URL(fileURLWithPath: "/"), input: json).stdout
     #expect(result.hasPrefix(a.commandsHash + " "))
   }
 

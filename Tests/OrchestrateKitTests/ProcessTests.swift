@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import OrchestrateKit
@@ -8,37 +9,6 @@ import Testing
 #elseif canImport(Darwin)
   import Darwin
 #endif
-
-/// Helpers shared by the process and change-watcher tests, namespaced so other suites' helpers cannot clash.
-enum ProcessTestSupport {
-  /// Makes a fresh temporary directory, runs `body` in it, and removes it afterwards.
-  static func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
-    let path = FileManager.default.temporaryDirectory
-      .appendingPathComponent("orchestrate-process-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: path) }
-    // Resolve symlinks (/tmp may be one) so that paths printed by `pwd -P` compare equal.
-    return try body(URL(fileURLWithPath: path).resolvingSymlinksInPath().path)
-  }
-
-  /// True when `pid` no longer runs: it does not exist, or it is a zombie waiting for a parent that never reaps.
-  static func processIsGone(_ pid: pid_t) -> Bool {
-    if kill(pid, 0) != 0 { return errno == ESRCH }
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-      let close = stat.lastIndex(of: ")")
-    else { return false }
-    return stat[stat.index(close, offsetBy: 2)] == "Z"
-  }
-
-  /// Waits (without a time assertion) up to a few seconds for `condition` to hold.
-  static func eventually(_ condition: () -> Bool) -> Bool {
-    for _ in 0..<500 {
-      if condition() { return true }
-      usleep(10_000)
-    }
-    return condition()
-  }
-}
 
 private let baseEnvironment = ["PATH": "/usr/bin:/bin", "LC_ALL": "C"]
 
@@ -97,7 +67,7 @@ struct ProcessTests {
 
   @Test("the full output is appended to the log file")
   func logFile() throws {
-    try ProcessTestSupport.withTemporaryDirectory { directory in
+    try withTemporaryDirectoryPath { directory in
       let log = directory + "/agent.log"
       try "before\n".write(toFile: log, atomically: true, encoding: .utf8)
       var command = spec("seq 1 5000", in: directory)
@@ -144,7 +114,7 @@ struct ProcessTests {
 
   @Test("the command runs in the directory given")
   func workingDirectory() throws {
-    try ProcessTestSupport.withTemporaryDirectory { directory in
+    try withTemporaryDirectoryPath { directory in
       let result = try runner.run(spec("pwd -P", in: directory))
       #expect(result.outputTail == directory + "\n")
     }
@@ -173,7 +143,7 @@ struct ProcessTests {
 
   @Test("a timeout ends the whole process group, grandchildren included")
   func timeoutEndsGroup() throws {
-    try ProcessTestSupport.withTemporaryDirectory { directory in
+    try withTemporaryDirectoryPath { directory in
       var command = spec("sleep 1000 & echo $! > grandchild.pid; sleep 1000", in: directory)
       command.timeout = 0.5
       command.killGrace = 1
@@ -183,13 +153,13 @@ struct ProcessTests {
       #expect(result.summary == "timed out after 0.5 s")
       let text = try String(contentsOfFile: directory + "/grandchild.pid", encoding: .utf8)
       let grandchild = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
-      #expect(ProcessTestSupport.eventually { ProcessTestSupport.processIsGone(grandchild) })
+      eventually("process \(grandchild) to end", within: 5) { processIsGone(grandchild) }
     }
   }
 
   @Test("a group member ignoring SIGTERM is killed after the grace period")
   func sigkillAfterGrace() throws {
-    try ProcessTestSupport.withTemporaryDirectory { directory in
+    try withTemporaryDirectoryPath { directory in
       // The ignored SIGTERM is inherited by the inner sleep as well.
       var command = spec(
         "sh -c 'trap \"\" TERM; sleep 1000 & echo $! > stubborn.tmp; mv stubborn.tmp stubborn.pid; wait'",
@@ -200,13 +170,13 @@ struct ProcessTests {
       #expect(result.termination == .timedOut)
       let text = try String(contentsOfFile: directory + "/stubborn.pid", encoding: .utf8)
       let stubborn = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
-      #expect(ProcessTestSupport.eventually { ProcessTestSupport.processIsGone(stubborn) })
+      eventually("process \(stubborn) to end", within: 5) { processIsGone(stubborn) }
     }
   }
 
   @Test("background jobs left by a finished command are ended and do not hold the run open")
   func leftoverJobsEnded() throws {
-    try ProcessTestSupport.withTemporaryDirectory { directory in
+    try withTemporaryDirectoryPath { directory in
       var command = spec("sleep 1000 & echo $! > left.pid; echo finished", in: directory)
       command.killGrace = 1
       let result = try runner.run(command)
@@ -214,13 +184,13 @@ struct ProcessTests {
       #expect(result.outputTail == "finished\n")
       let text = try String(contentsOfFile: directory + "/left.pid", encoding: .utf8)
       let left = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
-      #expect(ProcessTestSupport.eventually { ProcessTestSupport.processIsGone(left) })
+      eventually("process \(left) to end", within: 5) { processIsGone(left) }
     }
   }
 
   @Test("cancelAll ends the running group and the result says interrupted")
   func cancelAllInterrupts() throws {
-    try ProcessTestSupport.withTemporaryDirectory { directory in
+    try withTemporaryDirectoryPath { directory in
       let started = directory + "/grandchild.pid"
       var command = spec(
         "sleep 1000 & echo $! > grandchild.tmp; mv grandchild.tmp grandchild.pid; wait",
@@ -228,7 +198,7 @@ struct ProcessTests {
       command.killGrace = 1
       let runner = self.runner
       let cancelled = Thread {
-        while !FileManager.default.fileExists(atPath: started) { usleep(10_000) }
+        eventually("the grandchild to start") { FileManager.default.fileExists(atPath: started) }
         runner.cancelAll(signal: SIGINT)
       }
       cancelled.start()
@@ -238,7 +208,7 @@ struct ProcessTests {
       #expect(result.summary == "interrupted")
       let text = try String(contentsOfFile: started, encoding: .utf8)
       let grandchild = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
-      #expect(ProcessTestSupport.eventually { ProcessTestSupport.processIsGone(grandchild) })
+      eventually("process \(grandchild) to end", within: 5) { processIsGone(grandchild) }
     }
   }
 

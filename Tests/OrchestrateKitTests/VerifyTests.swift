@@ -1,95 +1,37 @@
 import Foundation
 import GitKit
+import TestSupport
 import Testing
 
 @testable import OrchestrateKit
 
-/// A temporary repository on `main` made with the git CLI (fixed identity and dates), a counter file
-/// outside it that checkpoints append to, and helpers; removed afterwards.
-final class VerifyRepository {
-  let root: URL
-  let path: String
-  let counter: String
-
-  init() throws {
-    root = FileManager.default.temporaryDirectory.appendingPathComponent("verify-tests-\(UUID().uuidString)")
-    path = root.appendingPathComponent("repo").path
-    counter = root.appendingPathComponent("runs").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    try git("init", "-q", "-b", "main")
-    try write("README.md", "# p\n")
-    try git("add", "-A")
-    try git("commit", "-q", "-m", "initial")
-  }
-
-  deinit { try? FileManager.default.removeItem(at: root) }
-
-  /// How many checkpoint commands appended to the counter file.
-  var runs: Int {
-    ((try? String(contentsOfFile: counter, encoding: .utf8)) ?? "").split(separator: "\n").count
-  }
-
-  func write(_ relative: String, _ text: String) throws {
-    try Data(text.utf8).write(to: URL(fileURLWithPath: path + "/" + relative))
-  }
-
-  @discardableResult
-  func git(_ arguments: String...) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["git"] + arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: path)
-    var env = ProcessInfo.processInfo.environment
-    for key in env.keys where key.hasPrefix("GIT_") { env[key] = nil }
-    env["GIT_CONFIG_NOSYSTEM"] = "1"
-    env["HOME"] = root.path
-    env["GIT_AUTHOR_NAME"] = "Test"
-    env["GIT_AUTHOR_EMAIL"] = "test@example.invalid"
-    env["GIT_COMMITTER_NAME"] = "Test"
-    env["GIT_COMMITTER_EMAIL"] = "test@example.invalid"
-    env["GIT_AUTHOR_DATE"] = "2026-01-01T00:00:00Z"
-    env["GIT_COMMITTER_DATE"] = "2026-01-01T00:00:00Z"
-    process.environment = env
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = FileHandle.nullDevice
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-      throw OrchestrateError.io("git \(arguments.joined(separator: " ")) failed")
-    }
-    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-  }
-
+/// The verify tests' repository: a two-step plan whose checkpoints count their runs in
+/// `runCounter`, and sub-task commits made with the git CLI.
+extension TemporaryRepository {
   /// Stores a two-step plan whose checkpoints test for `one.txt` / `two.txt` and count their runs.
   func storePlan() throws -> Orchestrator {
-    let plan = try parsePlan(
-      """
-      id: demo
-      description: demo
-      subtasks:
-        - id: one
-          run: ["true"]
-          checkpoint: { commands: ["echo run >> \(counter)", "test -f one.txt"] }
-        - id: two
-          run: ["true"]
-          checkpoint: { commands: ["echo run >> \(counter)", "test -f two.txt"] }
-      """)
+    try store(
+      TestPlan(
+        id: "demo", description: "demo",
+        subtasks: [
+          .init(id: "one", run: ["true"], checkpoint: ["echo run >> \(runCounter.path)", "test -f one.txt"]),
+          .init(id: "two", run: ["true"], checkpoint: ["echo run >> \(runCounter.path)", "test -f two.txt"]),
+        ]))
+  }
+
+  /// Stores `plan` with the kit, as `plan add` does.
+  func store(_ plan: TestPlan) throws -> Orchestrator {
     let orchestrator = try Orchestrator(at: path)
-    try orchestrator.addPlan(plan, source: nil)
+    try orchestrator.addPlan(try parsePlan(plan.yaml), source: nil)
     return orchestrator
   }
 
   /// Commits `file` with the trailers of a sub-task commit (or of a failed attempt).
   func commitSubtask(_ order: Int, _ id: String, file: String, attempt: Bool = false) throws -> String {
     try write(file, "\(id)\n")
-    try git("add", "-A")
     var message = "\(id)\n\nOrchestrate-Plan: demo\nOrchestrate-Subtask: \(order)/2 \(id)\n"
     if attempt { message += "Orchestrate-Result: failed (exited 1)\n" }
-    try git("commit", "-q", "-m", message)
-    return try git("rev-parse", "HEAD")
+    return try commitAll(message)
   }
 }
 
@@ -97,7 +39,7 @@ final class VerifyRepository {
 struct VerifyTests {
   @Test("a missing result runs the checkpoint away from the checkout and records it; the next verify runs nothing")
   func missingThenCached() throws {
-    let repo = try VerifyRepository()
+    let repo = try TemporaryRepository(files: ["README.md": "# p\n"])
     let orchestrator = try repo.storePlan()
     _ = try repo.commitSubtask(1, "one", file: "one.txt")
     _ = try repo.commitSubtask(2, "two", file: "two.txt")
@@ -107,7 +49,7 @@ struct VerifyTests {
     #expect(first.results.map(\.subtask) == ["one", "two"])
     #expect(first.results.map(\.source) == [.ran, .ran])
     #expect(first.results.allSatisfy { $0.recorded })
-    #expect(repo.runs == 2)
+    #expect(repo.countedRuns == 2)
     // The user's checkout was not used, and no temporary worktree is left registered.
     #expect(try repo.git("status", "--porcelain") == "")
     #expect(try repo.git("worktree", "list").split(separator: "\n").count == 1)
@@ -119,12 +61,12 @@ struct VerifyTests {
     let again = try second.verify(try second.subtaskCommits(revisions: []))
     #expect(again.passed)
     #expect(again.results.map(\.source) == [.cached, .cached])
-    #expect(repo.runs == 2)
+    #expect(repo.countedRuns == 2)
   }
 
   @Test("a failing tree fails naming the command and its output; attempt commits are not checked")
   func failureAndAttempts() throws {
-    let repo = try VerifyRepository()
+    let repo = try TemporaryRepository(files: ["README.md": "# p\n"])
     let orchestrator = try repo.storePlan()
     _ = try repo.commitSubtask(1, "one", file: "one.txt")
     _ = try repo.commitSubtask(2, "two", file: "wrong.txt", attempt: true)
@@ -139,20 +81,20 @@ struct VerifyTests {
     #expect(failure.failingCommand == "test -f two.txt")
     #expect(failure.failureLine.contains("plan demo, sub-task 2 two: test -f two.txt exited 1"))
     // Only passes are trusted: a recorded failure runs again (it may have been flaky).
-    let runs = repo.runs
+    let runs = repo.countedRuns
     _ = try Verifier(orchestrator: orchestrator).verify(commits)
-    #expect(repo.runs == runs + 1)
+    #expect(repo.countedRuns == runs + 1)
     // --cached runs nothing and fails what has no recorded pass.
     let cachedOnly = Verifier(orchestrator: orchestrator)
     cachedOnly.cachedOnly = true
     let cachedReport = try cachedOnly.verify(commits)
-    #expect(repo.runs == runs + 1)
+    #expect(repo.countedRuns == runs + 1)
     #expect(cachedReport.failures.map(\.subtask) == ["two"])
   }
 
   @Test("ranges: A..B excludes A's history; an unknown revision and a missing plan are bad input")
   func ranges() throws {
-    let repo = try VerifyRepository()
+    let repo = try TemporaryRepository(files: ["README.md": "# p\n"])
     let orchestrator = try repo.storePlan()
     let first = try repo.commitSubtask(1, "one", file: "one.txt")
     _ = try repo.commitSubtask(2, "two", file: "two.txt")
@@ -176,21 +118,16 @@ struct VerifyTests {
 
   @Test("a checkpoint that leaves files changed passes but is not recorded")
   func dirtyNotRecorded() throws {
-    let repo = try VerifyRepository()
-    let plan = try parsePlan(
-      """
-      id: demo
-      description: demo
-      subtasks:
-        - id: one
-          run: ["true"]
-          checkpoint: { commands: ["echo run >> \(repo.counter)", "echo generated > generated.txt"] }
-        - id: two
-          run: ["true"]
-          checkpoint: { commands: ["true"] }
-      """)
-    let orchestrator = try Orchestrator(at: repo.path)
-    try orchestrator.addPlan(plan, source: nil)
+    let repo = try TemporaryRepository(files: ["README.md": "# p\n"])
+    let orchestrator = try repo.store(
+      TestPlan(
+        id: "demo", description: "demo",
+        subtasks: [
+          .init(
+            id: "one", run: ["true"],
+            checkpoint: ["echo run >> \(repo.runCounter.path)", "echo generated > generated.txt"]),
+          .init(id: "two", run: ["true"], checkpoint: ["true"]),
+        ]))
     _ = try repo.commitSubtask(1, "one", file: "one.txt")
     let verifier = Verifier(orchestrator: orchestrator)
     let report = try verifier.verify(try verifier.subtaskCommits(revisions: ["main"]))
@@ -202,7 +139,7 @@ struct VerifyTests {
 
   @Test("notes are found below fan-out folders, and the newest record wins even in a sorted note")
   func notesIndex() throws {
-    let repo = try VerifyRepository()
+    let repo = try TemporaryRepository(files: ["README.md": "# p\n"])
     let tree = try repo.git("rev-parse", "HEAD^{tree}")
     let other = try repo.git("rev-parse", "HEAD")
     // A notes tree written as git writes many notes: <2 hex>/<38 hex>.
@@ -227,19 +164,8 @@ struct VerifyTests {
     #expect(try cache.lookup(tree: try #require(OID(hex: tree)), commandsHash: "h")?.passed == true)
   }
 
-  private func mktree(_ repo: VerifyRepository, _ listing: String) throws -> String {
-    try repo.write("listing.txt", listing + "\n")
-    defer { try? FileManager.default.removeItem(atPath: repo.path + "/listing.txt") }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", "git mktree < listing.txt"]
-    process.currentDirectoryURL = URL(fileURLWithPath: repo.path)
-    let out = Pipe()
-    process.standardOutput = out
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+  private func mktree(_ repo: TemporaryRepository, _ listing: String) throws -> String {
+    try repo.git(["mktree"], input: listing + "\n")
   }
 }
 
@@ -261,10 +187,7 @@ struct VerifyPrePushTests {
 
   @Test("the embedded hook script is the text of hooks/pre-push")
   func scriptInSync() throws {
-    var url = URL(fileURLWithPath: #filePath)
-    while !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-      url.deleteLastPathComponent()
-    }
+    let url = packageRoot
     let file = try String(contentsOf: url.appendingPathComponent("hooks/pre-push"), encoding: .utf8)
     #expect(
       file == PrePushScript.text(binary: nil), "regenerate Sources/OrchestrateKit/Hooks/PrePushScript.swift from hooks/pre-push")

@@ -1,6 +1,7 @@
 import Foundation
 import OrchestrateKit
 import OrchestrateMCP
+import TestSupport
 import Testing
 
 /// The repository lock: taken by the first changing call, held until close, shared with `run`.
@@ -39,8 +40,8 @@ struct LockTests {
     _ = await call(host, "decompose_task", twoSteps)
     let next = await call(host, "get_next_subtask", ["master_task_id": "demo"])
     let workdir = try #require(next["workdir"] as? String)
-    try repo.write("one.txt", "1\n", in: workdir)
-    try repo.write("pre-commit", "#!/bin/sh\nexit 0\n", in: repo.path + "/.git/hooks")
+    try repo.write("one.txt", "1\n", in: URL(fileURLWithPath: workdir))
+    try repo.write("pre-commit", "#!/bin/sh\nexit 0\n", in: repo.url.appendingPathComponent(".git/hooks"))
     let refused = await call(host, "complete_subtask", ["master_task_id": "demo", "subtask_id": "one"])
     #expect(refused.isError && refused.error.contains("hook added"), "\(refused.text)")
     #expect(try repo.git("rev-list", "--count", "main") == "1")

@@ -1,6 +1,7 @@
 import Foundation
 import OrchestrateKit
 import OrchestrateMCP
+import TestSupport
 import Testing
 
 /// Each tool's handler on real temporary repositories, called as an MCP client calls it.
@@ -90,7 +91,7 @@ struct ToolTests {
     let text = try JSONSerialization.jsonObject(with: Data(next.text.utf8)) as? NSDictionary
     #expect(text == next.result as NSDictionary)
 
-    try repo.write("one.txt", "1\n", in: workdir)
+    try repo.write("one.txt", "1\n", in: URL(fileURLWithPath: workdir))
     let again = await call(host, "get_next_subtask", ["master_task_id": "demo"])
     #expect(again["workdir"] as? String == workdir)
     #expect((again["subtask"] as? [String: Any])?["id"] as? String == "one")
@@ -158,7 +159,7 @@ struct ToolTests {
     #expect(theirs.isError && theirs.error.contains("the plan's own checkpoint commands"), "\(theirs.error)")
 
     // The seed's form, with the plan's commands and no master_task_id.
-    try repo.write("one.txt", "1\n", in: workdir)
+    try repo.write("one.txt", "1\n", in: URL(fileURLWithPath: workdir))
     let passed = await call(
       host, "validate_checkpoint",
       ["checkpoint_description": "whatever", "subtask_id": "one", "test_commands": ["grep -q 1 one.txt"]])
@@ -188,7 +189,7 @@ struct ToolTests {
     #expect((claimed["caller_checkpoint_result"] as? [String: Any])?["passed"] as? Bool == true)
     #expect(try repo.git("rev-parse", "main") == main)
 
-    try repo.write("one.txt", "1\n", in: workdir)
+    try repo.write("one.txt", "1\n", in: URL(fileURLWithPath: workdir))
     let done = await call(host, "complete_subtask", ["master_task_id": "demo", "subtask_id": "one"])
     #expect(done["completed"] as? Bool == true, "\(done.text)")
     let commit = try #require(done["commit"] as? String)
@@ -207,7 +208,7 @@ struct ToolTests {
 
     let second = await call(host, "get_next_subtask", ["master_task_id": "demo"])
     #expect((second["subtask"] as? [String: Any])?["id"] as? String == "two")
-    try repo.write("two.txt", "2\n", in: workdir)
+    try repo.write("two.txt", "2\n", in: URL(fileURLWithPath: workdir))
     let last = await call(host, "complete_subtask", ["master_task_id": "demo", "subtask_id": "two"])
     #expect(last["completed"] as? Bool == true && last["has_next"] as? Bool == false, "\(last.text)")
     let end = await call(host, "get_next_subtask", ["master_task_id": "demo"])
@@ -252,7 +253,7 @@ struct ToolTests {
     #expect(none["has_failure"] as? Bool == false && none["subtask_id"] as? String == "one", "\(none.text)")
     let next = await call(host, "get_next_subtask", ["master_task_id": "demo"])
     let workdir = try #require(next["workdir"] as? String)
-    try repo.write("one.txt", "wrong\n", in: workdir)
+    try repo.write("one.txt", "wrong\n", in: URL(fileURLWithPath: workdir))
     _ = await call(host, "validate_checkpoint", ["master_task_id": "demo", "subtask_id": "one"])
     let failure = await call(host, "get_subtask_failure", ["master_task_id": "demo", "subtask_id": "one"])
     #expect(failure["has_failure"] as? Bool == true, "\(failure.text)")
