@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A run while git itself works on the same repository, as a real one sees: `git gc`, `verify`
@@ -26,13 +27,13 @@ struct GitConcurrencyFaultTests {
     let rounds = Self.long ? 6 : 1
     let steps = Self.long ? 20 : 8
     for round in 1...rounds {
-      let box = try Sandbox()
+      let box = try TemporaryRepository()
       try box.write("user.txt", "")
       try box.git("add", "user.txt")
       try box.git("commit", "-q", "-m", "user file")
       try box.write("plan.yml", Self.plan(id: "soak\(round)", steps: steps))
       let out = box.root.appendingPathComponent("run.out")
-      let run = try box.start(["run", "plan.yml"], stdout: out)
+      let run = try box.start(["run", "plan.yml"], log: out)
       var userLines = 0
       var gcs = 0
       var verifies: [Int32] = []
@@ -40,7 +41,7 @@ struct GitConcurrencyFaultTests {
       while run.isRunning, Date() < deadline {
         switch (gcs + userLines + verifies.count) % 3 {
         case 0:
-          _ = box.run("/usr/bin/env", ["git", "gc", "--quiet"], in: box.repo)
+          _ = box.run("/usr/bin/env", ["git", "gc", "--quiet"], in: box.url)
           gcs += 1
         case 1:
           verifies.append(box.orchestrate("verify", "--cached").status)
@@ -49,11 +50,11 @@ struct GitConcurrencyFaultTests {
           // (A commit that meets the run's index lock fails as git says; the line goes with the next one.)
           try box.write("user.txt", (box.read("user.txt") ?? "") + "line \(userLines)\n")
           userLines += 1
-          _ = box.run("/usr/bin/env", ["git", "commit", "-q", "-am", "user \(userLines)"], in: box.repo)
+          _ = box.run("/usr/bin/env", ["git", "commit", "-q", "-am", "user \(userLines)"], in: box.url)
         }
       }
       run.waitUntilExit()
-      _ = box.run("/usr/bin/env", ["git", "commit", "-q", "-am", "user, last"], in: box.repo)
+      _ = box.run("/usr/bin/env", ["git", "commit", "-q", "-am", "user, last"], in: box.url)
       let printed = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
       #expect(run.terminationStatus == 0, "round \(round): \(printed)")
       // The loop really ran beside the run.
@@ -67,7 +68,7 @@ struct GitConcurrencyFaultTests {
       let lines = try box.git("show", "main:user.txt").split(separator: "\n")
       #expect(lines.count == userLines, "the user's \(userLines) lines are all on main")
       #expect(try box.git("status", "--porcelain", "--untracked-files=no") == "")
-      #expect(box.run("/usr/bin/env", ["git", "fsck", "--strict", "--no-dangling"], in: box.repo).status == 0)
+      #expect(box.run("/usr/bin/env", ["git", "fsck", "--strict", "--no-dangling"], in: box.url).status == 0)
     }
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The pre-push hook where a user's tools differ from a terminal's: a PATH without git-orchestrate,
@@ -9,23 +10,23 @@ struct HookIntegrityTests {
   final class CopiedBinary {
     let setup: HooksTests.Setup
     let binary: URL
-    var box: Sandbox { setup.box }
+    var box: TemporaryRepository { setup.box }
 
     init() throws {
       setup = try HooksTests.Setup()
       let folder = setup.box.root.appendingPathComponent("bin")
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
       binary = folder.appendingPathComponent("git-orchestrate")
-      try FileManager.default.copyItem(at: Sandbox.binary, to: binary)
-      let install = setup.box.run(binary.path, ["hooks", "install"], in: setup.box.repo)
-      guard install.status == 0 else { throw SandboxError("install: \(install.stderr)") }
+      try FileManager.default.copyItem(at: orchestrateBinary, to: binary)
+      let install = setup.box.run(binary.path, ["hooks", "install"], in: setup.box.url)
+      guard install.status == 0 else { throw TestCommandError("install: \(install.stderr)") }
     }
 
     /// `git push ARGS` with a PATH that has git but no git-orchestrate, as a GUI's may be.
-    func pushWithoutOrchestrateOnPath(_ args: [String]) -> Output {
+    func pushWithoutOrchestrateOnPath(_ args: [String]) -> CommandOutput {
       var environment = box.environment
       environment["PATH"] = "/usr/bin:/bin"
-      return box.run("/usr/bin/git", ["push"] + args, in: box.repo, environment: environment)
+      return box.run("/usr/bin/git", ["push"] + args, in: box.url, environment: environment)
     }
   }
 
@@ -34,9 +35,9 @@ struct HookIntegrityTests {
   )
   func recordedBinaryRuns() throws {
     let copied = try CopiedBinary()
-    let hook = try String(contentsOf: copied.box.repo.appendingPathComponent(".git/hooks/pre-push"), encoding: .utf8)
+    let hook = try String(contentsOf: copied.box.url.appendingPathComponent(".git/hooks/pre-push"), encoding: .utf8)
     #expect(hook.contains("installed='\(copied.binary.path)'"), "\(hook.prefix(900))")
-    let status = copied.box.run(copied.binary.path, ["hooks", "status"], in: copied.box.repo)
+    let status = copied.box.run(copied.binary.path, ["hooks", "status"], in: copied.box.url)
     #expect(
       status.stdout.contains("installed") && status.stdout.contains("runs: \(copied.binary.path)"), "\(status.stdout)")
 
@@ -89,7 +90,7 @@ struct HookIntegrityTests {
     try box.git("update-ref", "refs/remotes/origin/x", "main")
     try box.git("update-ref", "refs/remotes/origin/main", "main")
     let before = setup.remoteRef("main")
-    let push = box.run("/usr/bin/env", ["git", "push", "origin", "main"], in: box.repo)
+    let push = box.run("/usr/bin/env", ["git", "push", "origin", "main"], in: box.url)
     #expect(push.status != 0)
     #expect(push.stderr.contains("plan demo, sub-task 2 two"), "\(push.stderr)")
     #expect(setup.remoteRef("main") == before)
@@ -105,7 +106,7 @@ struct HookIntegrityTests {
     try box.git("push", "-q", "--no-verify", "origin", "main:refs/heads/elsewhere")
     // ... and a local branch at it is pushed as a new branch: the remote has every commit already.
     try box.git("branch", "copy", "main")
-    let push = box.run("/usr/bin/env", ["git", "push", "origin", "copy"], in: box.repo)
+    let push = box.run("/usr/bin/env", ["git", "push", "origin", "copy"], in: box.url)
     #expect(push.status == 0, "\(push.stderr)")
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// State that cannot lie: the lock, "started", the main branch, the history cache, the user's
@@ -21,7 +22,7 @@ struct IntegrityTests {
     """
 
   /// A pid that belonged to a process that has exited.
-  static func deadPID(_ box: Sandbox) -> Int32 {
+  static func deadPID(_ box: TemporaryRepository) -> Int32 {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/true")
     try? process.run()
@@ -33,8 +34,8 @@ struct IntegrityTests {
 
   @Test("two processes racing over a stale lock, 50 times: never both hold it, and one recovers it")
   func lockRace() throws {
-    let box = try Sandbox()
-    let lock = box.repo.appendingPathComponent(".git/orchestrate/lock")
+    let box = try TemporaryRepository()
+    let lock = box.url.appendingPathComponent(".git/orchestrate/lock")
     try FileManager.default.createDirectory(at: lock.deletingLastPathComponent(), withIntermediateDirectories: true)
     var recovered = 0
     for round in 0..<50 {
@@ -44,9 +45,9 @@ struct IntegrityTests {
       let marks = box.root.appendingPathComponent("marks-\(round)")
       let racers = try ["a", "b"].map { name in
         let process = Process()
-        process.executableURL = Sandbox.binary
+        process.executableURL = orchestrateBinary
         process.arguments = ["debug-lock", "--marks", marks.path, "--name", name, "--lines", "2"]
-        process.currentDirectoryURL = box.repo
+        process.currentDirectoryURL = box.url
         process.environment = box.environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -74,17 +75,17 @@ struct IntegrityTests {
 
   @Test("a live holder is refused with exit 3, naming it; status sees it")
   func liveHolderRefused() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     try box.write("plan.yml", Self.twoSteps)
     #expect(box.orchestrate("plan", "add", "plan.yml").status == 0)
     let marks = box.root.appendingPathComponent("marks")
     let holder = Process()
-    holder.executableURL = Sandbox.binary
+    holder.executableURL = orchestrateBinary
     holder.arguments = ["debug-lock", "--marks", marks.path, "--name", "holder", "--lines", "2"]
-    holder.currentDirectoryURL = box.repo
+    holder.currentDirectoryURL = box.url
     holder.environment = box.environment
     try holder.run()
-    #expect(eventually { (box.read("marks", in: box.root) ?? "").contains("in holder") })
+    #expect(eventually("the agent to start") { (box.read("marks", in: box.root) ?? "").contains("in holder") })
     let run = box.orchestrate("run", "demo")
     #expect(run.status == 3, "\(run.stdout)\n\(run.stderr)")
     #expect(run.stderr.contains("pid \(holder.processIdentifier)"), "\(run.stderr)")
@@ -103,13 +104,13 @@ struct IntegrityTests {
     "plan add --replace refuses a plan whose sub-task commits are on main, though its branches and work folder are gone"
   )
   func replaceStartedPlan() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     try box.write("plan.yml", Self.twoSteps)
     #expect(box.orchestrate("run", "plan.yml").status == 1)
     // Remove every trace but main's history: worktrees, branches, attempts refs.
     let worktrees = try box.git("worktree", "list", "--porcelain").split(separator: "\n")
       .filter { $0.hasPrefix("worktree ") }.map { String($0.dropFirst("worktree ".count)) }
-      .filter { $0 != box.repo.path && $0 != box.repo.resolvingSymlinksInPath().path }
+      .filter { $0 != box.url.path && $0 != box.url.resolvingSymlinksInPath().path }
     for worktree in worktrees { try box.git("worktree", "remove", "--force", "--force", worktree) }
     let refs = try box.git("for-each-ref", "--format=%(refname)", "refs/heads/orchestrate", "refs/orchestrate/attempts")
     for ref in refs.split(separator: "\n") { try box.git("update-ref", "-d", String(ref)) }
@@ -124,7 +125,7 @@ struct IntegrityTests {
 
   @Test("plan add --replace accepts a plan nothing of which has run")
   func replaceUnstartedPlan() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     try box.write("plan.yml", Self.twoSteps)
     #expect(box.orchestrate("plan", "add", "plan.yml").status == 0)
     try box.write("plan.yml", Self.twoSteps.replacingOccurrences(of: "echo 1 > one.txt", with: "echo 2 > one.txt"))
@@ -138,7 +139,7 @@ struct IntegrityTests {
   @Test(
     "main_branch inside orchestrate/ is refused by plan validate, and orchestrate.mainBranch there by every command")
   func mainBranchInNamespace() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     try box.write("plan.yml", Self.twoSteps + "\nmain_branch: orchestrate/p/01-s1\n")
     let validate = box.orchestrate("plan", "validate", "plan.yml")
     #expect(validate.status == 2, "\(validate.stdout)\n\(validate.stderr)")
@@ -159,7 +160,7 @@ struct IntegrityTests {
 
   @Test("status when the plan's main branch does not exist: exit 2 naming it")
   func statusMissingMain() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     try box.write("plan.yml", Self.twoSteps + "\nmain_branch: main\n")
     #expect(box.orchestrate("plan", "add", "plan.yml").status == 0)
     try box.git("branch", "-m", "main", "trunk")
@@ -172,17 +173,17 @@ struct IntegrityTests {
   // MARK: - e. the history cache and the completion rule
 
   /// Runs the two-step plan: one lands, two fails once and stays on its branch.
-  static func ranTwoSteps() throws -> Sandbox {
-    let box = try Sandbox()
+  static func ranTwoSteps() throws -> TemporaryRepository {
+    let box = try TemporaryRepository()
     try box.write("plan.yml", twoSteps)
     let run = box.orchestrate("run", "plan.yml")
-    guard run.status == 1 else { throw SandboxError("run: \(run.status)\n\(run.stdout)\n\(run.stderr)") }
+    guard run.status == 1 else { throw TestCommandError("run: \(run.status)\n\(run.stdout)\n\(run.stderr)") }
     return box
   }
 
-  static func completed(_ box: Sandbox) throws -> [String] {
+  static func completed(_ box: TemporaryRepository) throws -> [String] {
     let status = box.orchestrate("status", "demo", "--json")
-    guard status.status == 0 else { throw SandboxError("status: \(status.stderr)") }
+    guard status.status == 0 else { throw TestCommandError("status: \(status.stderr)") }
     let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
     return object?["completed_subtasks"] as? [String] ?? []
   }
@@ -191,7 +192,7 @@ struct IntegrityTests {
   func editedCache() throws {
     let box = try Self.ranTwoSteps()
     #expect(try Self.completed(box) == ["one"])
-    let cache = box.repo.appendingPathComponent(".git/orchestrate/cache/history-demo.json")
+    let cache = box.url.appendingPathComponent(".git/orchestrate/cache/history-demo.json")
     let attempt = try box.git("rev-parse", "orchestrate/demo/02-two")
     let one = try box.git("rev-parse", "main")
     for claimed in [attempt, one, String(repeating: "ab", count: 20)] {
@@ -228,7 +229,7 @@ struct IntegrityTests {
     #expect(try box.trailers(attempt)["Orchestrate-Result"]?.hasPrefix("failed") == true)
     try box.git("update-ref", "refs/heads/main", attempt)
     #expect(try Self.completed(box) == ["one"])
-    let cache = box.repo.appendingPathComponent(".git/orchestrate/cache")
+    let cache = box.url.appendingPathComponent(".git/orchestrate/cache")
     try FileManager.default.removeItem(at: cache)
     #expect(try Self.completed(box) == ["one"])
   }
@@ -238,11 +239,11 @@ struct IntegrityTests {
   @Test(
     "a sub-task adding d/x while the user's checkout has an untracked symlink d -> outside: nothing is written outside")
   func symlinkInUserCheckout() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let outside = box.root.appendingPathComponent("outside")
     try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
     try FileManager.default.createSymbolicLink(
-      atPath: box.repo.appendingPathComponent("d").path, withDestinationPath: outside.path)
+      atPath: box.url.appendingPathComponent("d").path, withDestinationPath: outside.path)
     try box.write(
       "plan.yml",
       """
@@ -266,7 +267,7 @@ struct IntegrityTests {
 
   @Test("fetch adopts a plan this clone lacks, and reports, never adopts, one that differs")
   func fetchedPlansNeverReplace() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let remote = box.root.appendingPathComponent("remote.git")
     try box.git("init", "-q", "--bare", "-b", "main", remote.path)
     try box.git("remote", "add", "origin", remote.path)
@@ -277,7 +278,7 @@ struct IntegrityTests {
 
     let clone = box.root.appendingPathComponent("clone")
     try box.git("clone", "-q", "-b", "main", remote.path, clone.path)
-    let first = box.run(Sandbox.binary.path, ["fetch"], in: clone)
+    let first = box.run(orchestrateBinary.path, ["fetch"], in: clone)
     #expect(first.status == 0, "\(first.stderr)")
     #expect(first.stdout.contains("adopted plan 'demo'"), "\(first.stdout)")
     let adopted = try box.git("rev-parse", "refs/orchestrate/plans/demo", in: clone)
@@ -288,17 +289,17 @@ struct IntegrityTests {
     #expect(box.orchestrate("plan", "add", "--replace", "plan.yml").status == 0)
     #expect(box.orchestrate("push").status == 0)
 
-    let second = box.run(Sandbox.binary.path, ["fetch"], in: clone)
+    let second = box.run(orchestrateBinary.path, ["fetch"], in: clone)
     #expect(second.status == 0, "\(second.stderr)")
     #expect(second.stdout.contains("plan 'demo' differs on origin; yours is kept"), "\(second.stdout)")
     #expect(try box.git("rev-parse", "refs/orchestrate/plans/demo", in: clone) == adopted)
     #expect(
       try box.git("rev-parse", "refs/orchestrate/remotes/origin/plans/demo", in: clone)
         == (try box.git("rev-parse", "refs/orchestrate/plans/demo")))
-    let show = box.run(Sandbox.binary.path, ["plan", "show", "demo", "--json"], in: clone)
+    let show = box.run(orchestrateBinary.path, ["plan", "show", "demo", "--json"], in: clone)
     #expect(show.stdout.contains("grep -q fixed two.txt"), "\(show.stdout)")
     // Fetching again says it again, and still changes nothing.
-    let third = box.run(Sandbox.binary.path, ["fetch"], in: clone)
+    let third = box.run(orchestrateBinary.path, ["fetch"], in: clone)
     #expect(third.stdout.contains("differs"))
     #expect(try box.git("rev-parse", "refs/orchestrate/plans/demo", in: clone) == adopted)
   }

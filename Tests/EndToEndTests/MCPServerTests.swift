@@ -164,7 +164,7 @@ struct MCPServerTests {
 
   @Test("mcp --no-plan-creation: decompose_task stores nothing; the stored plans still run")
   func noPlanCreationOption() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let input =
       [
         Self.initialize,
@@ -172,7 +172,7 @@ struct MCPServerTests {
           2, "decompose_task",
           #"{"task_id":"other","subtasks":[{"id":"a","checkpoint":{"commands":["true"]}}]}"#),
       ].joined(separator: "\n") + "\n"
-    let out = box.run(Sandbox.binary.path, ["mcp", "--no-plan-creation"], in: box.repo, input: input)
+    let out = box.run(orchestrateBinary.path, ["mcp", "--no-plan-creation"], in: box.url, input: input)
     #expect(out.status == 0, "\(out.stderr)")
     let result = Self.result(try Self.responses(out.stdout)[2])
     #expect(result["isError"] as? Bool == true, "\(out.stdout)")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The user edits, commits and switches branches while a run goes on: nothing of theirs is lost or
@@ -21,7 +22,7 @@ struct UserWorkTests {
     """
   }
 
-  static func marks(in box: Sandbox) throws -> URL {
+  static func marks(in box: TemporaryRepository) throws -> URL {
     let marks = box.root.appendingPathComponent("marks")
     try FileManager.default.createDirectory(at: marks, withIntermediateDirectories: true)
     return marks
@@ -29,7 +30,7 @@ struct UserWorkTests {
 
   @Test("a file whose sub-task only changes its mode keeps the user's uncommitted edit: the run refuses, naming it")
   func modeOnlyChangeKeepsEdit() throws {
-    let box = try Sandbox(files: ["README.md": "# p\n", "tool.sh": "echo tool\n"])
+    let box = try TemporaryRepository(files: ["README.md": "# p\n", "tool.sh": "echo tool\n"])
     let marks = try Self.marks(in: box)
     try box.write(
       "plan.yml",
@@ -41,8 +42,8 @@ struct UserWorkTests {
           checkpoint: { commands: ["test -x tool.sh"] }
       """)
     let out = box.root.appendingPathComponent("run.out")
-    let run = try box.start(["run", "plan.yml"], stdout: out)
-    #expect(eventually { FileManager.default.fileExists(atPath: marks.appendingPathComponent("started").path) })
+    let run = try box.start(["run", "plan.yml"], log: out)
+    #expect(eventually("the agent to start") { FileManager.default.fileExists(atPath: marks.appendingPathComponent("started").path) })
     try box.write("tool.sh", "echo my own edit\n")
     FileManager.default.createFile(atPath: marks.appendingPathComponent("go").path, contents: nil)
     run.waitUntilExit()
@@ -56,7 +57,7 @@ struct UserWorkTests {
 
   @Test("a mode-only change with no edit of the user's lands and the checkout gets the mode")
   func modeOnlyChangeApplied() throws {
-    let box = try Sandbox(files: ["README.md": "# p\n", "tool.sh": "echo tool\n"])
+    let box = try TemporaryRepository(files: ["README.md": "# p\n", "tool.sh": "echo tool\n"])
     try box.write(
       "plan.yml",
       """
@@ -68,18 +69,18 @@ struct UserWorkTests {
       """)
     let result = box.orchestrate("run", "plan.yml")
     #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-    #expect(FileManager.default.isExecutableFile(atPath: box.repo.appendingPathComponent("tool.sh").path))
+    #expect(FileManager.default.isExecutableFile(atPath: box.url.appendingPathComponent("tool.sh").path))
     #expect(try box.git("status", "--porcelain", "--untracked-files=no") == "")
   }
 
   @Test("the user commits in their checkout between two sub-tasks: the landed sub-task is not reverted")
   func userCommitDuringRun() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let marks = try Self.marks(in: box)
     try box.write("plan.yml", Self.waitingPlan(id: "commit", marks: marks))
     let out = box.root.appendingPathComponent("run.out")
-    let run = try box.start(["run", "plan.yml"], stdout: out)
-    #expect(eventually { FileManager.default.fileExists(atPath: marks.appendingPathComponent("started-two").path) })
+    let run = try box.start(["run", "plan.yml"], log: out)
+    #expect(eventually("the agent to start") { FileManager.default.fileExists(atPath: marks.appendingPathComponent("started-two").path) })
     // Sub-task one landed, and the checkout already shows it: nothing is staged as a deletion.
     #expect(box.read("one.txt") == "1\n")
     #expect(try box.git("status", "--porcelain", "--untracked-files=no") == "")
@@ -100,14 +101,14 @@ struct UserWorkTests {
 
   @Test("the user switches to another branch during a run: that branch's files are left alone")
   func userSwitchesBranch() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let marks = try Self.marks(in: box)
     try box.write("plan.yml", Self.waitingPlan(id: "switch", marks: marks))
     try box.git("add", "plan.yml")
     try box.git("commit", "-q", "-m", "plan")
     let out = box.root.appendingPathComponent("run.out")
-    let run = try box.start(["run", "plan.yml"], stdout: out)
-    #expect(eventually { FileManager.default.fileExists(atPath: marks.appendingPathComponent("started-two").path) })
+    let run = try box.start(["run", "plan.yml"], log: out)
+    #expect(eventually("the agent to start") { FileManager.default.fileExists(atPath: marks.appendingPathComponent("started-two").path) })
     try box.git("checkout", "-q", "-b", "feature", "main~1")
     FileManager.default.createFile(atPath: marks.appendingPathComponent("go").path, contents: nil)
     run.waitUntilExit()
@@ -121,13 +122,13 @@ struct UserWorkTests {
 
   @Test("a run started from a second worktree keeps the main checkout, which has main checked out, in step")
   func runFromLinkedWorktree() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let other = box.root.appendingPathComponent("other")
     try box.git("worktree", "add", "-q", "-b", "elsewhere", other.path)
     try box.write("../other/plan.yml", Self.waitingPlan(id: "linked", marks: try Self.marks(in: box)))
     FileManager.default.createFile(
       atPath: box.root.appendingPathComponent("marks/go").path, contents: nil)
-    let result = box.run(Sandbox.binary.path, ["run", "plan.yml"], in: other)
+    let result = box.run(orchestrateBinary.path, ["run", "plan.yml"], in: other)
     #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
     #expect(box.read("one.txt") == "1\n")
     #expect(box.read("two.txt") == "2\n")
@@ -138,7 +139,7 @@ struct UserWorkTests {
 
   @Test("main fast-forwarded by hand to a failed attempt completes nothing")
   func failedAttemptOnMainIsNotCompletion() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     try box.write(
       "plan.yml",
       """
@@ -161,8 +162,8 @@ struct UserWorkTests {
 
   @Test("the duration trailer counts each attempt once and agrees with the live line")
   func durationsCountedOnce() throws {
-    let box = try Sandbox(files: ["README.md": "# p\n", "fix.sh": "#!/bin/sh\ncat >/dev/null\necho fixed > f.txt\n"])
-    chmod(box.repo.appendingPathComponent("fix.sh").path, 0o755)
+    let box = try TemporaryRepository(files: ["README.md": "# p\n", "fix.sh": "#!/bin/sh\ncat >/dev/null\necho fixed > f.txt\n"])
+    chmod(box.url.appendingPathComponent("fix.sh").path, 0o755)
     try box.git("add", "-A")
     try box.git("commit", "-q", "-m", "fixer")
     try box.write(
@@ -190,7 +191,7 @@ struct UserWorkTests {
 
   @Test("a resumed branch behind main is replayed first and validated once")
   func resumeReplaysFirst() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let counter = box.root.appendingPathComponent("checks")
     try box.write(
       "plan.yml",
@@ -221,7 +222,7 @@ struct UserWorkTests {
 
   @Test("Ctrl-C while the agent works: the message names the work folder, and status says interrupted")
   func interruptSaysWhere() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     let marks = try Self.marks(in: box)
     try box.write(
       "plan.yml",
@@ -233,8 +234,8 @@ struct UserWorkTests {
           checkpoint: { commands: ["true"] }
       """)
     let out = box.root.appendingPathComponent("run.out")
-    let run = try box.start(["run", "plan.yml"], stdout: out)
-    #expect(eventually { FileManager.default.fileExists(atPath: marks.appendingPathComponent("started").path) })
+    let run = try box.start(["run", "plan.yml"], log: out)
+    #expect(eventually("the agent to start") { FileManager.default.fileExists(atPath: marks.appendingPathComponent("started").path) })
     kill(run.processIdentifier, SIGINT)
     run.waitUntilExit()
     let printed = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
@@ -251,7 +252,7 @@ struct UserWorkTests {
 
   @Test("a pass forged in the notes for the agent's own tree does not land: only what the run ran counts")
   func forgedNoteIsNotTrusted() throws {
-    let box = try Sandbox()
+    let box = try TemporaryRepository()
     // The agent records a "passed" result for the tree it leaves, under the very key the tool uses
     // (the SHA-256 of the checkpoint's commands as canonical JSON), dated now.
     try box.write(
@@ -292,8 +293,8 @@ struct UserWorkTests {
 
   @Test("a sub-task that leaves a path git refuses is a failed attempt naming it; the fix agent removes it and the plan goes on")
   func refusedPathIsAnAttempt() throws {
-    let box = try Sandbox(files: ["README.md": "# p\n", "fix.sh": "#!/bin/sh\ncat > fix-prompt.txt\nrm -rf .Git fix-prompt.txt\necho ok > ok.txt\n"])
-    chmod(box.repo.appendingPathComponent("fix.sh").path, 0o755)
+    let box = try TemporaryRepository(files: ["README.md": "# p\n", "fix.sh": "#!/bin/sh\ncat > fix-prompt.txt\nrm -rf .Git fix-prompt.txt\necho ok > ok.txt\n"])
+    chmod(box.url.appendingPathComponent("fix.sh").path, 0o755)
     try box.git("add", "-A")
     try box.git("commit", "-q", "-m", "fixer")
     try box.write(

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import GitKit
@@ -83,17 +84,17 @@ struct PathRulesTests {
 
   @Test("git with core.protectHFS and core.protectNTFS refuses exactly what PathRules refuses")
   func agreesWithGit() throws {
-    try withTemporaryRepository { root in
-      let blob = try git(["hash-object", "-w", "--stdin"], in: root, input: "x\n").trimmed
+    try withTemporaryRepository { repo in
+      let blob = try repo.git(["hash-object", "-w", "--stdin"], input: "x\n")
       for (path, symlink, _) in Self.table {
         let mode = symlink ? "120000" : "100644"
         let gitRefuses =
-          (try? git(
+          (try? repo.git(
             [
               "-c", "core.protectHFS=true", "-c", "core.protectNTFS=true", "update-index", "--add", "--cacheinfo",
               "\(mode),\(blob),\(path)",
-            ], in: root)) == nil
-        if !gitRefuses { try git(["update-index", "--force-remove", "--", path], in: root) }
+            ])) == nil
+        if !gitRefuses { try repo.git(["update-index", "--force-remove", "--", path]) }
         let problem = PathRules.problem(path, symlink: symlink)
         #expect(
           (problem != nil) == gitRefuses,
@@ -104,8 +105,8 @@ struct PathRulesTests {
 
   @Test("every path libgit2 refuses in the index by default is refused by PathRules")
   func coversLibgit2() throws {
-    try withTemporaryRepository { root in
-      let repository = try Repository(path: root.path)
+    try withTemporaryRepository { repo in
+      let repository = try Repository(path: repo.path)
       let index = try repository.index()
       let blob = try repository.writeBlob(Data("x\n".utf8))
       let stat = FileStat(
@@ -128,8 +129,8 @@ struct PathRulesTests {
 
   @Test("refusedPaths lists the bad paths of a tree, which libgit2 itself can write")
   func treeScan() throws {
-    try withTemporaryRepository { root in
-      let repository = try Repository(path: root.path)
+    try withTemporaryRepository { repo in
+      let repository = try Repository(path: repo.path)
       let blob = try repository.writeBlob(Data("x\n".utf8))
       let tree = try repository.updateTree(
         nil,

@@ -1,6 +1,7 @@
 import Foundation
 import OrchestrateKit
 import OrchestrateMCP
+import TestSupport
 import Testing
 
 /// `decompose_task` cannot rewrite the user's plans: it replaces only a plan its own session stored,
@@ -46,7 +47,7 @@ struct PlanOwnershipTests {
     #expect(await call(host, "decompose_task", again)["outcome"] as? String == "replaced")
     let next = await call(host, "get_next_subtask", ["master_task_id": "demo"])
     let workdir = try #require(next["workdir"] as? String)
-    try repo.write("one.txt", "1\n", in: workdir)
+    try repo.write("one.txt", "1\n", in: URL(fileURLWithPath: workdir))
     let done = await call(host, "complete_subtask", ["master_task_id": "demo", "subtask_id": "one"])
     #expect(done["completed"] as? Bool == true, "\(done.text)")
     let before = try repo.git("rev-parse", "refs/orchestrate/plans/demo")
