@@ -78,9 +78,7 @@ public final class PlanSession {
     self.options = options
     self.events = events
     mainName = try orchestrator.mainBranch(for: stored.plan)
-    if let workdir = orchestrator.repository.workingDirectory,
-      (workdir + "/").hasPrefix(orchestrator.layout.stateDirectory + "/")
-    {
+    if let workdir = orchestrator.repository.workingDirectory, orchestrator.layout.isWorkFolder(workdir) {
       throw OrchestrateError.invalidArgument(
         "this is git orchestrate's own working directory; run git orchestrate from your checkout of the repository")
     }
@@ -219,7 +217,7 @@ public final class PlanSession {
     }
     let created = try Workspace.open(
       main: repository, layout: orchestrator.layout, planID: plan.id, branchRef: branchRef,
-      useWatcher: options.useWatcher)
+      useWatcher: options.useWatcher, agentFiles: try agentFiles())
     workspace = created
     return created
   }

@@ -1,0 +1,59 @@
+import Foundation
+
+extension PlanSession {
+  /// The agent and fix agent a sub-task would get, in the precedence `runAgent` uses: the flag,
+  /// then the sub-task, then the plan, then `git config orchestrate.*`.
+  func agentChoices(for subtask: Subtask) throws -> (agent: AgentCheck.Choice?, fixAgent: AgentCheck.Choice?) {
+    let agent = AgentCheck.first([
+      (options.agent, "--agent"), (subtask.agent, "sub-task '\(subtask.id)' agent"), (plan.agent, "the plan's agent"),
+      (try repository.configString("orchestrate.agent"), "git config orchestrate.agent"),
+    ])
+    let fixAgent = AgentCheck.first([
+      (options.fixAgent, "--fix-agent"), (plan.fixAgent, "the plan's fix_agent"),
+      (try repository.configString("orchestrate.fixAgent"), "git config orchestrate.fixAgent"),
+    ])
+    return (agent, fixAgent)
+  }
+
+  /// Checks, before any branch, work folder or attempt is created, that every sub-task left has
+  /// something to run and that each agent and fix agent it may start can start.
+  ///
+  /// Call it once when a run starts.
+  /// - Throws: `OrchestrateError.invalidArgument` (exit 2) naming every problem and how to fix it.
+  public func checkAgents() throws {
+    let done = try history().completions
+    let path = Self.childEnvironment()["PATH"]
+    let directory = repository.workingDirectory
+    var problems: [String] = []
+    var checked = Set<AgentCheck.Choice>()
+    for subtask in plan.subtasks where done[subtask.id] == nil {
+      let (agent, fixAgent) = try agentChoices(for: subtask)
+      if subtask.run.isEmpty, agent == nil || agent?.preset == .script {
+        problems.append(
+          "sub-task '\(subtask.id)' has no run steps and no agent"
+            + (agent == nil ? " is configured" : " (its agent is 'script')")
+            + "; add run steps, set 'agent' in the plan, pass --agent claude (or aider, openhands, a command), or set 'git config orchestrate.agent'"
+        )
+      }
+      for choice in [subtask.run.isEmpty ? agent : nil, fixAgent].compactMap({ $0 }) where checked.insert(choice).inserted {
+        if let problem = AgentCheck.problem(with: choice, path: path, directory: directory) { problems.append(problem) }
+      }
+    }
+    guard problems.isEmpty else { throw OrchestrateError.invalidArgument(problems.joined(separator: "\n")) }
+  }
+
+  /// The paths (gitignore patterns) agents of this plan write for themselves, kept out of every
+  /// snapshot: the presets' own (`AgentPreset.agentFiles`) and `git config orchestrate.agentFiles`
+  /// (multi-valued, for any command).
+  func agentFiles() throws -> [String] {
+    var choices: [AgentCheck.Choice?] = []
+    for subtask in plan.subtasks {
+      let (agent, fixAgent) = try agentChoices(for: subtask)
+      choices += [agent, fixAgent]
+    }
+    var files = choices.compactMap { $0?.preset?.agentFiles }.flatMap { $0 }
+    files += try repository.configStrings("orchestrate.agentFiles")
+    var seen = Set<String>()
+    return files.filter { seen.insert($0).inserted }
+  }
+}
