@@ -35,6 +35,8 @@ final class Sandbox {
     var env = ProcessInfo.processInfo.environment
     for key in env.keys where key.hasPrefix("GIT_") || key.hasPrefix("ORCHESTRATE_") { env[key] = nil }
     env["HOME"] = home.path
+    // Work folders go to $XDG_STATE_HOME/git-orchestrate/work/<repository key>/<plan>: here, never the real home.
+    env["XDG_STATE_HOME"] = state.path
     env["GIT_CONFIG_NOSYSTEM"] = "1"
     env["GIT_AUTHOR_NAME"] = "Test"
     env["GIT_AUTHOR_EMAIL"] = "test@example.invalid"
@@ -148,7 +150,15 @@ final class Sandbox {
     return result
   }
 
-  var workdirRoot: URL { repo.appendingPathComponent(".git/orchestrate/work") }
+  /// Where this repository's work folders live (`<work root>/<repository key>`), once a run made one.
+  var workdirRoot: URL {
+    let root = state.appendingPathComponent("git-orchestrate/work")
+    let keys = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+    return root.appendingPathComponent(keys.first { $0.hasPrefix("repo-") } ?? "repo-not-created-yet")
+  }
+
+  /// `$XDG_STATE_HOME` of the commands a test runs.
+  var state: URL { root.appendingPathComponent("state") }
 
   /// The built binary: `ORCHESTRATE_BIN`, else `.build/debug/git-orchestrate` of this package.
   static let binary: URL = {

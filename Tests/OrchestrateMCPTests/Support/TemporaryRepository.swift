@@ -17,12 +17,17 @@ final class TemporaryRepository {
     try git("init", "-q", "-b", "main")
     try git("config", "user.name", "Test")
     try git("config", "user.email", "test@example.invalid")
+    // Work folders beside the repository, never under the real home.
+    try git("config", "orchestrate.workdirRoot", root.path + ".work")
     for (name, content) in files { try write(name, content) }
     try git("add", "-A")
     try git("commit", "-q", "-m", "initial")
   }
 
-  deinit { try? FileManager.default.removeItem(at: root) }
+  deinit {
+    try? FileManager.default.removeItem(at: root)
+    try? FileManager.default.removeItem(atPath: root.path + ".work")
+  }
 
   func write(_ name: String, _ content: String, in directory: String? = nil) throws {
     let url = URL(fileURLWithPath: directory ?? path).appendingPathComponent(name)
