@@ -106,7 +106,7 @@ struct AgentPresetTests {
     #expect(box.read("prompt-file", in: record)?.contains("Execute complete orchestration") == true)
   }
 
-  @Test("git config orchestrate.agent is used when neither flag nor plan names one; an unknown preset is exit 2")
+  @Test("git config orchestrate.agent is used when neither flag nor plan names one; an agent neither a preset nor on PATH is exit 2")
   func configAgentAndUnknownPreset() throws {
     let box = try Sandbox()
     let record = try fakeAgent("my-agent", in: box)
@@ -122,7 +122,8 @@ struct AgentPresetTests {
     let result = run(box, ["run", "plan.yml"])
     #expect(result.status == 0, "\(result.stdout)")
     #expect(box.read("stdin", in: record)?.contains("Execute complete orchestration") == true)
-    let bad = run(box, ["run", "plan.yml", "--agent", "gpt"])
+    try box.write("plan2.yml", "id: cfg2\nsubtasks:\n  - id: work\n    checkpoint: { commands: [\"true\"] }\n")
+    let bad = run(box, ["run", "plan2.yml", "--agent", "gpt"])
     #expect(bad.status == 2)
     #expect(bad.stdout.contains("--agent 'gpt' is neither a preset (claude, aider, openhands, script) nor a program on PATH"))
   }

@@ -477,7 +477,7 @@ struct PlanValidationTests {
     let text = """
       id: bad id
       max_attempts: 0
-      agent: cursor
+      agent: ""
       timeout: forever
       subtasks:
         - id: a/b
