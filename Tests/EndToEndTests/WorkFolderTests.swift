@@ -65,7 +65,8 @@ struct WorkFolderTests {
     try FileManager.default.createDirectory(at: old.deletingLastPathComponent(), withIntermediateDirectories: true)
     try box.git("worktree", "add", "-q", old.path, "orchestrate/wf/01-one")
     let admin = box.repo.appendingPathComponent(".git/worktrees")
-    try FileManager.default.moveItem(at: admin.appendingPathComponent("wf"), to: admin.appendingPathComponent("orchestrate-wf"))
+    try FileManager.default.moveItem(
+      at: admin.appendingPathComponent("wf"), to: admin.appendingPathComponent("orchestrate-wf"))
     try Data("gitdir: \(admin.path)/orchestrate-wf\n".utf8).write(to: old.appendingPathComponent(".git"))
     try box.write(".git/orchestrate/work/wf/from-before.txt", "kept\n")
     try box.git("worktree", "list")
@@ -76,7 +77,9 @@ struct WorkFolderTests {
     #expect(out.stdout.contains("moved from \(old.path) to \(workdir)"), "\(out.stdout)")
     #expect(!FileManager.default.fileExists(atPath: old.path))
     #expect(box.read("from-before.txt") == "kept\n")
-    #expect(try box.git("for-each-ref", "--format=%(refname)", "refs/orchestrate/saved/wf").hasPrefix("refs/orchestrate/saved/wf/"))
+    #expect(
+      try box.git("for-each-ref", "--format=%(refname)", "refs/orchestrate/saved/wf").hasPrefix(
+        "refs/orchestrate/saved/wf/"))
     let worktrees = try box.git("worktree", "list", "--porcelain")
     #expect(worktrees.contains("worktree \(workdir)\n") && !worktrees.contains(old.path), "\(worktrees)")
   }
@@ -120,7 +123,10 @@ struct WorkFolderTests {
     var env = box.environment
     env["PATH"] = Sandbox.binary.deletingLastPathComponent().path + ":/usr/bin:/bin"
     for (args, message) in [
-      (["run", "plan.yml", "--agent", "claude"], "--agent 'claude' cannot start: no 'claude' on PATH; install Claude Code"),
+      (
+        ["run", "plan.yml", "--agent", "claude"],
+        "--agent 'claude' cannot start: no 'claude' on PATH; install Claude Code"
+      ),
       (["run", "plan.yml", "--agent", "codex"], "--agent 'codex' is neither a preset"),
       (["run", "plan.yml", "--fix-agent", "./fix.sh"], "--fix-agent './fix.sh' cannot start"),
     ] {
@@ -128,7 +134,9 @@ struct WorkFolderTests {
       #expect(out.status == 2, "\(args): \(out.stdout)\(out.stderr)")
       #expect(out.stderr.contains(message), "\(out.stderr)")
     }
-    #expect(try box.git("for-each-ref").split(separator: "\n").filter { $0.contains("refs/heads/") } == refs.split(separator: "\n").filter { $0.contains("refs/heads/") })
+    #expect(
+      try box.git("for-each-ref").split(separator: "\n").filter { $0.contains("refs/heads/") }
+        == refs.split(separator: "\n").filter { $0.contains("refs/heads/") })
     #expect(try box.git("branch", "--list", "orchestrate/*").isEmpty)
     #expect(!FileManager.default.fileExists(atPath: box.state.path + "/git-orchestrate"))
   }

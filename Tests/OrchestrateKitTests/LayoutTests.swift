@@ -11,7 +11,9 @@ struct LayoutTests {
     #expect(try Layout.workRoot(configured: "/w/", environment: env) == "/w")
     #expect(try Layout.workRoot(configured: "~/w", environment: env) == "/home/u/w")
     #expect(try Layout.workRoot(configured: nil, environment: env) == "/state/git-orchestrate/work")
-    #expect(try Layout.workRoot(configured: "", environment: ["HOME": "/home/u"]) == "/home/u/.local/state/git-orchestrate/work")
+    #expect(
+      try Layout.workRoot(configured: "", environment: ["HOME": "/home/u"])
+        == "/home/u/.local/state/git-orchestrate/work")
     // A relative XDG_STATE_HOME is invalid by the XDG spec: ignored.
     #expect(
       try Layout.workRoot(configured: nil, environment: ["HOME": "/home/u", "XDG_STATE_HOME": "rel"])

@@ -77,7 +77,8 @@ public enum AgentCheck {
 
   private static let shellWords: Set<String> = [
     "cd", "exec", "export", "if", "for", "while", "until", "case", "set", "source", ".", "eval", "{", "(", "!",
-    "command", "builtin", "time", "test", "[", "true", "false", ":", "echo", "printf", "read", "trap", "ulimit", "umask",
+    "command", "builtin", "time", "test", "[", "true", "false", ":", "echo", "printf", "read", "trap", "ulimit",
+    "umask",
   ]
 
   /// The first shell word of `text` with simple quoting undone; nil when it holds an expansion.

@@ -35,7 +35,8 @@ extension PlanSession {
             + "; add run steps, set 'agent' in the plan, pass --agent claude (or aider, openhands, a command), or set 'git config orchestrate.agent'"
         )
       }
-      for choice in [subtask.run.isEmpty ? agent : nil, fixAgent].compactMap({ $0 }) where checked.insert(choice).inserted {
+      for choice in [subtask.run.isEmpty ? agent : nil, fixAgent].compactMap({ $0 })
+      where checked.insert(choice).inserted {
         if let problem = AgentCheck.problem(with: choice, path: path, directory: directory) { problems.append(problem) }
       }
     }

@@ -18,7 +18,8 @@ public struct Layout: Sendable {
     environment: [String: String] = ProcessInfo.processInfo.environment
   ) throws {
     self.commonDirectory = commonDirectory
-    workRoot = try Self.workRoot(configured: workdirRoot, environment: environment) + "/"
+    workRoot =
+      try Self.workRoot(configured: workdirRoot, environment: environment) + "/"
       + Self.repositoryKey(commonDirectory: commonDirectory)
   }
 

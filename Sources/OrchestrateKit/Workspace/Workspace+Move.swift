@@ -10,7 +10,9 @@ extension Workspace {
     let real = realPath(path)
     for (place, what) in [(main.commonDirectory, "git directory"), (main.workingDirectory, "checkout")] {
       guard let place else { continue }
-      let inside = [place, realPath(place)].contains { real == $0 || real.hasPrefix($0 + "/") || path.hasPrefix($0 + "/") }
+      let inside = [place, realPath(place)].contains {
+        real == $0 || real.hasPrefix($0 + "/") || path.hasPrefix($0 + "/")
+      }
       if inside {
         throw OrchestrateError.invalidArgument(
           "the work folder \(path) would be inside the repository's \(what) (\(place)); set 'git config orchestrate.workdirRoot' to a folder outside it, e.g. ~/.local/state/git-orchestrate/work"
@@ -96,10 +98,13 @@ extension Workspace {
         try FileManager.default.removeItem(atPath: old)
         notices.append("the working directory moved from \(old) to \(path)")
       } catch {
-        notices.append("the working directory moved to \(path); the old folder \(old) could not be removed: \(error.localizedDescription)")
+        notices.append(
+          "the working directory moved to \(path); the old folder \(old) could not be removed: \(error.localizedDescription)"
+        )
       }
     } else if FileManager.default.fileExists(atPath: old) {
-      notices.append("the working directory is now \(path); the old folder \(old) was not a usable worktree and is left as it was")
+      notices.append(
+        "the working directory is now \(path); the old folder \(old) was not a usable worktree and is left as it was")
     }
     workspace.notices.insert(contentsOf: notices, at: 0)
     return workspace
