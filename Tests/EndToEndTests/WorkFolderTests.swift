@@ -41,6 +41,7 @@ struct WorkFolderTests {
     let inside = box.orchestrate("run", "plan.yml")
     #expect(inside.status == 2)
     #expect(inside.stderr.contains("inside the repository's checkout"), "\(inside.stderr)")
+    #expect(try box.git("branch", "--list", "orchestrate/*").isEmpty)
     try box.git("config", "orchestrate.workdirRoot", "relative/work")
     let relative = box.orchestrate("run", "plan.yml")
     #expect(relative.status == 2)

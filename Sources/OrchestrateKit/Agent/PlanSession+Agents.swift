@@ -15,10 +15,18 @@ extension PlanSession {
     return (agent, fixAgent)
   }
 
-  /// Checks, before any branch, work folder or attempt is created, that every sub-task left has
-  /// something to run and that each agent and fix agent it may start can start.
+  /// Everything a run checks before it creates any branch, work folder or attempt: where the work
+  /// folder would go (`Workspace.checkLocation`) and the agents (`checkAgents`).
   ///
   /// Call it once when a run starts.
+  /// - Throws: `OrchestrateError.invalidArgument` (exit 2) saying what is wrong and what to do.
+  public func checkBeforeRun() throws {
+    try Workspace.checkLocation(orchestrator.layout.workdir(plan: plan.id), main: repository)
+    try checkAgents()
+  }
+
+  /// Checks, before any branch, work folder or attempt is created, that every sub-task left has
+  /// something to run and that each agent and fix agent it may start can start.
   /// - Throws: `OrchestrateError.invalidArgument` (exit 2) naming every problem and how to fix it.
   public func checkAgents() throws {
     let done = try history().completions

@@ -45,7 +45,7 @@ extension PlanSession {
   public func run() throws -> RunOutcome {
     let budget = try maxAttempts()
     _ = try timeout(checkpoint: nil)  // a bad orchestrate.timeout is reported before anything is created
-    try checkAgents()  // an agent that cannot start is reported before anything is created
+    try checkBeforeRun()  // a work folder inside the repository, or an agent that cannot start: exit 2 before anything is created
     guard budget >= 1 else { throw OrchestrateError.invalidArgument("--max-attempts must be at least 1") }
     _ = try mainTip()
     let startStatus = try status()
