@@ -5,13 +5,17 @@ CONFIG     ?= debug
 BIN         = .build/$(CONFIG)/git-orchestrate
 VENV       ?= .venv
 MCP_PIN    ?= mcp==1.26.0
+AGENTS_VENV ?= .venv-agents
+AGENTS_PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3; do command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null && { echo $$p; break; }; done)
+# Versions the presets were checked against (docs/agents.md); the CLIs are real, the model is ours.
+AGENTS_PINS ?= claude-agent-sdk==0.2.189 aider-chat==0.86.2 pytest
 SHARE       = .build/share
 MANDIR     ?= $(PREFIX)/share/man/man1
 BASHDIR    ?= $(PREFIX)/share/bash-completion/completions
 ZSHDIR     ?= $(PREFIX)/share/zsh/site-functions
 FISHDIR    ?= $(PREFIX)/share/fish/vendor_completions.d
 
-.PHONY: all deps venv build release test test-faults demo man completions install install-extras uninstall format lint bench clean
+.PHONY: all deps venv venv-agents build release test test-faults test-agents demo man completions install install-extras uninstall format lint bench clean
 
 all: build
 
@@ -42,6 +46,18 @@ venv:
 	  $(VENV)/bin/pip install -q --disable-pip-version-check '$(MCP_PIN)'; \
 	fi
 
+## venv-agents: the real agent CLIs for make test-agents: Claude Code (bundled in claude-agent-sdk) and aider
+venv-agents:
+	@if [ ! -x $(AGENTS_VENV)/bin/aider ] || ! $(AGENTS_VENV)/bin/python -c 'import claude_agent_sdk, pytest' 2>/dev/null; then \
+	  echo "make venv-agents: installing $(AGENTS_PINS) into $(AGENTS_VENV) (Python: $(AGENTS_PYTHON))"; \
+	  $(AGENTS_PYTHON) -m venv $(AGENTS_VENV) 2>/dev/null || { \
+	    echo "make venv-agents: $(AGENTS_PYTHON) cannot make a venv; installing python3-venv with apt-get"; \
+	    if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-venv >/dev/null; \
+	    rm -rf $(AGENTS_VENV); $(AGENTS_PYTHON) -m venv $(AGENTS_VENV); }; \
+	  $(AGENTS_VENV)/bin/pip install -q --disable-pip-version-check $(AGENTS_PINS); \
+	fi
+
 build: deps
 	$(SWIFT) build -c $(CONFIG)
 
@@ -57,6 +73,12 @@ test: deps venv
 test-faults: deps
 	$(SWIFT) build
 	ORCHESTRATE_FAULTS=1 $(SWIFT) test --filter 'FaultTests|HostileAgentTests'
+
+## test-agents: the real Claude Code and aider driven through the presets (and Claude Code over MCP),
+## each pointed at a fake model server of ours on 127.0.0.1 (tests/agents); no network, no real model
+test-agents: deps venv-agents
+	$(SWIFT) build
+	ORCHESTRATE_BIN=$(CURDIR)/$(BIN) $(AGENTS_VENV)/bin/python -m pytest -q tests/agents
 
 ## demo: a throw-away repository, the example plan run end to end (script sub-tasks, no LLM, no network)
 demo: build

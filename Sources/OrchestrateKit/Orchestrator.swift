@@ -11,7 +11,9 @@ public final class Orchestrator {
   /// Opens the repository that contains `path` (any subdirectory works).
   public init(at path: String = FileManager.default.currentDirectoryPath) throws {
     repository = try Repository.discover(from: path)
-    layout = Layout(commonDirectory: repository.commonDirectory)
+    layout = try Layout(
+      commonDirectory: repository.commonDirectory,
+      workdirRoot: try repository.configString("orchestrate.workdirRoot"))
     store = PlanStore(repository: repository)
   }
 

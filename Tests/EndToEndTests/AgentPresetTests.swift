@@ -52,7 +52,11 @@ struct AgentPresetTests {
     let result = run(box, ["run", "plan.yml"])
     #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
     let argv = box.read("argv", in: record)?.split(separator: "\n").map(String.init)
-    #expect(argv == ["-p", "--permission-mode", "acceptEdits", "--output-format", "text"])
+    #expect(
+      argv == [
+        "-p", "--permission-mode", "acceptEdits", "--allowedTools", "Bash,Edit,Write,Read,NotebookEdit",
+        "--output-format", "stream-json", "--verbose",
+      ])
     let stdin = box.read("stdin", in: record) ?? ""
     #expect(stdin.contains("Execute complete orchestration for this sub-task:"))
     #expect(stdin.contains("Description: Write done.txt"))
@@ -83,12 +87,12 @@ struct AgentPresetTests {
     let result = run(box, ["run", "plan.yml", "--agent", "aider"])
     #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
     let argv = box.read("argv", in: record)?.split(separator: "\n").map(String.init) ?? []
-    #expect(Array(argv.prefix(4)) == ["--yes-always", "--no-auto-commits", "--no-gitignore", "--message-file"])
-    #expect(argv.count == 5 && argv[4].hasSuffix(".prompt.md"))
+    #expect(Array(argv.prefix(3)) == ["--yes-always", "--no-auto-commits", "--no-gitignore"])
+    #expect(argv.count >= 5 && argv[argv.count - 2] == "--message-file" && argv[argv.count - 1].hasSuffix(".prompt.md"))
     #expect(box.read("prompt-file", in: record)?.contains("Execute complete orchestration") == true)
   }
 
-  @Test("git config orchestrate.agent is used when neither flag nor plan names one; an unknown preset is exit 2")
+  @Test("git config orchestrate.agent is used when neither flag nor plan names one; an agent neither a preset nor on PATH is exit 2")
   func configAgentAndUnknownPreset() throws {
     let box = try TemporaryRepository()
     let record = try fakeAgent("my-agent", in: box)
@@ -99,8 +103,10 @@ struct AgentPresetTests {
     let result = run(box, ["run", "plan.yml"])
     #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
     #expect(box.read("stdin", in: record)?.contains("Execute complete orchestration") == true)
-    let bad = run(box, ["run", "plan.yml", "--agent", "gpt"])
+    try box.write("plan2.yml", "id: cfg2\nsubtasks:\n  - id: work\n    checkpoint: { commands: [\"true\"] }\n")
+    let bad = run(box, ["run", "plan2.yml", "--agent", "gpt"])
     #expect(bad.status == 2)
-    #expect((bad.stdout + bad.stderr).contains("unknown agent preset 'gpt'"))
+    #expect(
+      (bad.stdout + bad.stderr).contains("--agent 'gpt' is neither a preset (claude, aider, openhands, script) nor a program on PATH"))
   }
 }

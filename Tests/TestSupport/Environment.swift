@@ -17,10 +17,12 @@ public enum TestIdentity {
 /// `git-orchestrate` first on PATH.
 public func deterministicEnvironment(home: URL) -> [String: String] {
   var environment = ProcessInfo.processInfo.environment
-  for key in environment.keys where key.hasPrefix("GIT_") || key.hasPrefix("ORCHESTRATE_") {
+  for key in environment.keys where key.hasPrefix("GIT_") || key.hasPrefix("ORCHESTRATE_") || key.hasPrefix("XDG_") {
     environment[key] = nil
   }
   environment["HOME"] = home.path
+  // Work folders go to $XDG_STATE_HOME/git-orchestrate/work/<repository key>/<plan>: never the real home.
+  environment["XDG_STATE_HOME"] = home.appendingPathComponent(".local/state").path
   environment["GIT_CONFIG_NOSYSTEM"] = "1"
   environment["TZ"] = "UTC"
   environment["LC_ALL"] = "C"

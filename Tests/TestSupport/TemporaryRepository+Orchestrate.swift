@@ -33,7 +33,14 @@ extension TemporaryRepository {
   }
 
   /// Where the runs make their working directories, one per plan.
-  public var workdirRoot: URL { url.appendingPathComponent(".git/orchestrate/work") }
+  public var workdirRoot: URL {
+    let root = state.appendingPathComponent("git-orchestrate/work")
+    let keys = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+    return root.appendingPathComponent(keys.first { $0.hasPrefix(url.lastPathComponent + "-") } ?? "not-created-yet")
+  }
+
+  /// `$XDG_STATE_HOME` of the commands a test runs (and `orchestrate.workdirRoot`'s default below it).
+  public var state: URL { home.appendingPathComponent(".local/state") }
 
   /// Whether a run or an MCP server holds the repository's lock.
   public var isLocked: Bool { exists(".git/orchestrate/lock") }

@@ -85,7 +85,7 @@ extension PlanSession {
     }
     let created = try Workspace.open(
       main: repository, layout: orchestrator.layout, planID: plan.id, branchRef: branchRef,
-      useWatcher: settings.useWatcher)
+      useWatcher: settings.useWatcher, agentFiles: try agentFiles())
     workspace = created
     return created
   }

@@ -22,6 +22,8 @@ extension PlanSession {
   /// Runs every remaining sub-task, one at a time, each validated before the next starts: the
   /// seed's `execute_decomposed_task`.
   public func run() throws -> RunOutcome {
+    // A work folder inside the repository, or an agent that cannot start: exit 2 before anything is created.
+    try checkBeforeRun()
     _ = try mainTip()
     events(
       .runStarted(

@@ -51,9 +51,7 @@ public final class PlanSession {
     settings = try RunSettings.resolve(
       repository: orchestrator.repository, plan: stored.plan, mainName: try orchestrator.mainBranch(for: stored.plan),
       options: options)
-    if let workdir = orchestrator.repository.workingDirectory,
-      (workdir + "/").hasPrefix(orchestrator.layout.stateDirectory + "/")
-    {
+    if let workdir = orchestrator.repository.workingDirectory, orchestrator.layout.isWorkFolder(workdir) {
       throw OrchestrateError.invalidArgument(
         "this is git orchestrate's own working directory; run git orchestrate from your checkout of the repository")
     }

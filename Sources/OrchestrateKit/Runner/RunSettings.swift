@@ -38,7 +38,10 @@ public struct RunSettings: Sendable {
   let agentFlag: String?
   let planAgent: String?
   let configAgent: String?
-  /// Flag, then plan, then `orchestrate.fixAgent`, already resolved to a command (nil: none set).
+  /// Flag, then plan, then `orchestrate.fixAgent`, as given, and the winner resolved to a command.
+  let fixAgentFlag: String?
+  let planFixAgent: String?
+  let configFixAgent: String?
   let fixAgentCommand: String?
   let timeoutFlag: TimeInterval?
   let planTimeout: TimeInterval?
@@ -62,10 +65,12 @@ public struct RunSettings: Sendable {
       configTimeout = value
     }
     let configAgent = try repository.configString("orchestrate.agent")
-    let fixValue = firstSet([options.fixAgent, plan.fixAgent, try repository.configString("orchestrate.fixAgent")])
+    let configFixAgent = try repository.configString("orchestrate.fixAgent")
+    let fixValue = firstSet([options.fixAgent, plan.fixAgent, configFixAgent])
     let settings = RunSettings(
       mainName: mainName, maxAttempts: maxAttempts, useWatcher: options.useWatcher, agentFlag: options.agent,
-      planAgent: plan.agent, configAgent: configAgent, fixAgentCommand: try fixValue.flatMap(command(for:)),
+      planAgent: plan.agent, configAgent: configAgent, fixAgentFlag: options.fixAgent, planFixAgent: plan.fixAgent,
+      configFixAgent: configFixAgent, fixAgentCommand: try fixValue.flatMap(command(for:)),
       timeoutFlag: options.timeout, planTimeout: plan.timeout, configTimeout: configTimeout)
     // Every agent a sub-task could use is checked now, not when its turn comes.
     for subtask in plan.subtasks { _ = try settings.agentCommand(for: subtask) }

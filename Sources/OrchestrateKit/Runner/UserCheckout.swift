@@ -202,11 +202,16 @@ final class UserCheckout {
   /// perhaps a moment ago, perhaps still being made) is there already, or newer.
   private func landedPaths(to target: OID) throws -> (DiffEntry) -> Bool {
     var paths = Set<String>()
-    for id in try repository.commits(reachableFrom: [target], hiding: [syncedTo], firstParentOnly: true) {
-      let commit = try repository.commit(id)
-      guard case .completion = CommitRole(commit) else { continue }
+    // Main's own line from `target` back to where it meets `syncedTo` (a first-parent walk: it
+    // also works in a shallow clone, where a full revision walk stops at missing parents).
+    let stop = try repository.mergeBase(syncedTo, target)
+    var walked = 0
+    try repository.walkFirstParents(from: target, stop: stop) { commit in
+      walked += 1
+      guard case .completion = CommitRole(commit) else { return walked < 100_000 }
       let parentTree = try commit.parents.first.map { try repository.commit($0).tree }
       for change in try repository.diffTrees(parentTree, commit.tree) { paths.insert(change.path) }
+      return walked < 100_000
     }
     return { paths.contains($0.path) }
   }

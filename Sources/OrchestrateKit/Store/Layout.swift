@@ -8,9 +8,68 @@ import GitKit
 public struct Layout: Sendable {
   /// The repository's common git directory (shared by all worktrees).
   public let commonDirectory: String
+  /// The folder holding this repository's work folders: `<root>/<repository key>`, outside the
+  /// git directory and outside the checkout.
+  public let workRoot: String
 
-  public init(commonDirectory: String) {
+  /// - Parameter workdirRoot: `git config orchestrate.workdirRoot`, if set (see `workRoot(configured:…)`).
+  public init(
+    commonDirectory: String, workdirRoot: String? = nil,
+    environment: [String: String] = ProcessInfo.processInfo.environment
+  ) throws {
     self.commonDirectory = commonDirectory
+    workRoot =
+      try Self.workRoot(configured: workdirRoot, environment: environment) + "/"
+      + Self.repositoryKey(commonDirectory: commonDirectory)
+  }
+
+  /// The root of every repository's work folders: `orchestrate.workdirRoot` when set (absolute, or
+  /// `~/…`), else `$XDG_STATE_HOME/git-orchestrate/work`, else `~/.local/state/git-orchestrate/work`.
+  ///
+  /// A *state* folder, not a cache: a work folder holds an agent's uncommitted work between runs,
+  /// which a cache cleaner must not delete.
+  public static func workRoot(configured: String?, environment: [String: String]) throws -> String {
+    let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+    if var value = configured?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty {
+      if value == "~" || value.hasPrefix("~/") { value = home + value.dropFirst() }
+      guard value.hasPrefix("/") else {
+        throw OrchestrateError.invalidArgument(
+          "git config orchestrate.workdirRoot '\(PlanDiagnostic.escaped(value))' is not an absolute path; set it to a folder outside the repository, e.g. 'git config orchestrate.workdirRoot ~/orchestrate-work'"
+        )
+      }
+      return trimmed(value)
+    }
+    if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") {
+      return trimmed(state) + "/git-orchestrate/work"
+    }
+    return trimmed(home) + "/.local/state/git-orchestrate/work"
+  }
+
+  /// A folder name for the repository: the checkout's name (readable) and 12 hex digits of the
+  /// SHA-256 of its common git directory's real path (unique), e.g. `shop-3f9c2e1a0b4d`.
+  ///
+  /// The common git directory is what every linked worktree of one repository shares, so a run
+  /// from any of them finds the same work folders, and two repositories never share one.
+  public static func repositoryKey(commonDirectory: String) -> String {
+    var real = trimmed(commonDirectory)
+    if let resolved = realpath(real, nil) {
+      real = String(cString: resolved)
+      free(resolved)
+    }
+    var name = (real as NSString).lastPathComponent
+    if name == ".git" { name = ((real as NSString).deletingLastPathComponent as NSString).lastPathComponent }
+    if name.hasSuffix(".git") { name = String(name.dropLast(4)) }
+    let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+    name = String(name.map { allowed.contains($0) ? $0 : "_" }.prefix(40))
+    while name.hasPrefix(".") { name.removeFirst() }
+    if name.isEmpty { name = "repository" }
+    return name + "-" + String(SHA256.hex(Array(real.utf8)).prefix(12))
+  }
+
+  private static func trimmed(_ path: String) -> String {
+    var path = path
+    while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+    return path
   }
 
   public static let planRefPrefix = "refs/orchestrate/plans/"
@@ -39,9 +98,23 @@ public struct Layout: Sendable {
   public var stateDirectory: String { commonDirectory + "/orchestrate" }
   public var lockPath: String { stateDirectory + "/lock" }
 
-  /// The managed working directory of a plan: a linked worktree kept inside the git directory,
-  /// so it never appears in the user's checkout and is reused across sub-tasks and runs.
-  public func workdir(plan: String) -> String { stateDirectory + "/work/" + plan }
+  /// The managed working directory of a plan: a linked worktree outside the git directory and
+  /// outside the user's checkout (see `workRoot`), reused across sub-tasks and runs.
+  ///
+  /// Outside `.git` because agents such as Claude Code refuse to write there; outside the
+  /// checkout because tools would resolve the user's own `node_modules`, `conftest.py` or
+  /// `pyproject.toml` from a parent folder.
+  public func workdir(plan: String) -> String { workRoot + "/" + plan }
+
+  /// Where work folders were kept before they left the git directory; a plan found registered
+  /// there (or anywhere else) is moved by `Workspace.open`.
+  public func legacyWorkdir(plan: String) -> String { stateDirectory + "/work/" + plan }
+
+  /// Whether `path` is one of the tool's work folders (now or formerly), where no run may start.
+  public func isWorkFolder(_ path: String) -> Bool {
+    let path = Self.trimmed(path) + "/"
+    return path.hasPrefix(workRoot + "/") || path.hasPrefix(stateDirectory + "/work/")
+  }
 
   /// The name under which the plan's worktree is registered (`.git/worktrees/<name>`).
   public static func worktreeName(plan: String) -> String { "orchestrate-" + plan }

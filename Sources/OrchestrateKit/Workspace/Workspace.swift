@@ -37,7 +37,7 @@ final class Workspace {
   private let configAllowsRawHashing: Bool
 
   /// Notes for the user (a saved stray change, a recreated directory).
-  private(set) var notices: [String] = []
+  var notices: [String] = []
   /// Paths found in the working directory that no git tree can hold, with the reason.
   private var refused: [String: String] = [:]
 
@@ -64,11 +64,32 @@ final class Workspace {
 
   /// Opens the plan's workspace, creating or repairing it so its HEAD is `branchRef`.
   /// A new workspace is checked out at the branch's commit.
+  ///
+  /// A plan whose worktree is registered somewhere else (inside `.git`, where work folders were
+  /// kept before, or under a former `orchestrate.workdirRoot`) moves here by itself, its
+  /// uncommitted work carried over (see `Workspace+Move.swift`).
+  /// - Parameter agentFiles: gitignore patterns of files agents write for themselves, never snapshotted.
   static func open(
-    main: Repository, layout: Layout, planID: String, branchRef: String, useWatcher: Bool = true
+    main: Repository, layout: Layout, planID: String, branchRef: String, useWatcher: Bool = true,
+    agentFiles: [String] = []
   ) throws -> Workspace {
     let path = layout.workdir(plan: planID)
     let name = Layout.worktreeName(plan: planID)
+    try checkLocation(path, main: main)
+    guard let registered = try main.worktrees().first(where: { $0.name == name }),
+      !samePlace(registered.path, path)
+    else {
+      return try open(main: main, path: path, name: name, branchRef: branchRef, useWatcher: useWatcher, agentFiles: agentFiles)
+    }
+    return try move(
+      registered, to: path, main: main, planID: planID, branchRef: branchRef, useWatcher: useWatcher,
+      agentFiles: agentFiles)
+  }
+
+  /// Opens (creating or repairing) the worktree `name` at `path`.
+  static func open(
+    main: Repository, path: String, name: String, branchRef: String, useWatcher: Bool, agentFiles: [String]
+  ) throws -> Workspace {
     var notices: [String] = []
     let registered = try main.worktrees().first { $0.name == name }
     var repository: Repository?
@@ -94,6 +115,8 @@ final class Workspace {
       created = true
     }
     guard let repository else { throw OrchestrateError.workdirBroken(path: path, reason: "cannot open it") }
+    // In memory, for this handle only: info/exclude is shared with the user's checkout.
+    try repository.addIgnoreRules(agentFiles)
     let indexPath = repository.gitDirectory + "/orchestrate-index"
     if created { unlink(indexPath) }
     Trace.mark("  open: repository")

@@ -23,6 +23,13 @@ extension GitOrchestrate.PlanCommand {
     func run() throws {
       let plan = try PlanReader.read(contentsOf: file)
       for warning in plan.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+      let configAgent = (try? Orchestrator().repository.configString("orchestrate.agent")) ?? nil
+      for id in AgentCheck.subtasksWithoutWork(plan, configAgent: configAgent) {
+        FileHandle.standardError.write(
+          Data(
+            "warning: sub-task '\(id)' has no run steps and no agent; set 'agent' in the plan, pass --agent to run, or set 'git config orchestrate.agent'\n"
+              .utf8))
+      }
       if json {
         emit(String(decoding: try plan.normalizedJSON(), as: UTF8.self))
       } else {

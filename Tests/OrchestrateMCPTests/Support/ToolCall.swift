@@ -4,7 +4,12 @@ import TestSupport
 
 extension TemporaryRepository {
   /// A host (the server's state) on this repository.
-  func host() -> OrchestrationHost { OrchestrationHost(path: path) }
+  /// The server runs in the test process, whose HOME is the developer's: its work folders go to
+  /// the test's own state folder, where the built binary's would go too.
+  func host() -> OrchestrationHost {
+    _ = try? git("config", "orchestrate.workdirRoot", state.appendingPathComponent("git-orchestrate/work").path)
+    return OrchestrationHost(path: path)
+  }
 }
 
 /// One tool call's outcome.
