@@ -202,11 +202,11 @@ final class UserCheckout {
   /// perhaps a moment ago, perhaps still being made) is there already, or newer.
   private func landedPaths(to target: OID) throws -> (DiffEntry) -> Bool {
     var paths = Set<String>()
-    // Main's own line from `target` back to where it meets `syncedTo` (a first-parent walk: it
-    // also works in a shallow clone, where a full revision walk stops at missing parents).
-    let stop = try repository.mergeBase(syncedTo, target)
+    // Main's own line from `target` back to `syncedTo` (a first-parent walk: it also works in a
+    // shallow clone, where a revision walk or a merge base fails at the missing parents). When
+    // main was rewritten under the checkout, the walk goes on to where history ends, bounded.
     var walked = 0
-    try repository.walkFirstParents(from: target, stop: stop) { commit in
+    try repository.walkFirstParents(from: target, stop: syncedTo) { commit in
       walked += 1
       guard case .completion = CommitRole(commit) else { return walked < 100_000 }
       let parentTree = try commit.parents.first.map { try repository.commit($0).tree }
