@@ -77,8 +77,12 @@ public actor OrchestrationHost {
   /// The repository's git configuration and hooks when a sub-task was handed out.
   private var guards: [String: GitGuard] = [:]
 
-  public init(path: String, logger: Logger = Logger(label: "git-orchestrate.mcp")) {
+  /// `--sandbox` for the checkpoints this server runs; nil means `git config orchestrate.sandbox`.
+  let sandbox: Confinement.Setting?
+
+  public init(path: String, logger: Logger = Logger(label: "git-orchestrate.mcp"), sandbox: Confinement.Setting? = nil) {
     self.path = path
+    self.sandbox = sandbox
     self.logger = logger
     self.events = EventLog(logger: logger)
   }
@@ -133,6 +137,7 @@ public actor OrchestrationHost {
     planLock = nil
     var options = RunOptions()
     options.command = "mcp"
+    options.sandbox = sandbox
     let events = self.events
     let created = try PlanSession(orchestrator: try orchestrator(), plan: stored, options: options) {
       events.record($0)

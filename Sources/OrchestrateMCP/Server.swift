@@ -127,7 +127,8 @@ public enum OrchestrationServer {
 
   /// The CLI's entry: logs to standard error at `logLevel` (trace … critical; default info), serves
   /// until standard input closes, and returns then. Blocks the calling thread.
-  public static func serveStdio(repositoryPath: String, logLevel: String?) throws {
+  /// - Parameter sandbox: `--sandbox` for the checkpoints the server runs; nil means `git config orchestrate.sandbox`.
+  public static func serveStdio(repositoryPath: String, logLevel: String?, sandbox: Confinement.Setting? = nil) throws {
     let level = Logger.Level(rawValue: (logLevel ?? "info").lowercased()) ?? .info
     LoggingSystem.bootstrap { label in
       var handler = StreamLogHandler.standardError(label: label)
@@ -135,7 +136,7 @@ public enum OrchestrationServer {
       return handler
     }
     let logger = Logger(label: "git-orchestrate.mcp")
-    let host = OrchestrationHost(path: repositoryPath, logger: logger)
+    let host = OrchestrationHost(path: repositoryPath, logger: logger, sandbox: sandbox)
     let outcome = Outcome()
     let done = DispatchSemaphore(value: 0)
     Task {

@@ -94,14 +94,11 @@ extension PlanSession {
         tries += 1
         let attempt = prepared.attempts + 1
         let attemptStarted = Date()
-        let guardBefore = try GitGuard.capture(repository, workspace: workspace?.repository)
+        let guardBefore = try fingerprint()
         Trace.mark("guard")
         let agentFailure = try runAgent(prepared, attempt: attempt, after: failure)
         Trace.mark("agent")
-        let tampering = guardBefore.changes(to: try GitGuard.capture(repository, workspace: workspace?.repository))
-        if !tampering.isEmpty {
-          throw OrchestrateError.agentTamperedWithGit(subtask: subtask.id, changes: tampering)
-        }
+        try refuseTampering(since: guardBefore, subtask: subtask.id)
         guard let workspace else { throw OrchestrateError.io("the workspace is not prepared") }
         try workspace.restoreHead(branchRef: prepared.branchRef)
         if let agentFailure {

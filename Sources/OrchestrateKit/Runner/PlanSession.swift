@@ -11,6 +11,8 @@ public struct RunOptions: Sendable {
   public var useWatcher = true
   /// What holds the lock, for the message another process gets.
   public var command = "run"
+  /// `--sandbox`; nil means `git config orchestrate.sandbox`, else auto.
+  public var sandbox: Confinement.Setting?
 
   public init(agent: String? = nil, fixAgent: String? = nil, maxAttempts: Int? = nil, timeout: TimeInterval? = nil) {
     self.agent = agent
@@ -56,6 +58,8 @@ public final class PlanSession {
   public var mainRef: String { "refs/heads/" + mainName }
   let lock: RepositoryLock
   let processRunner = ProcessRunner()
+  /// The sandbox agents and checkpoints run in (nil: none), resolved once when the session starts.
+  let confinement: Confinement?
   var workspace: Workspace?
   var userCheckout: UserCheckout?
   private var historyCache: History?
@@ -84,6 +88,7 @@ public final class PlanSession {
       throw OrchestrateError.invalidArgument(
         "this is git orchestrate's own working directory; run git orchestrate from your checkout of the repository")
     }
+    confinement = try Self.resolveConfinement(flag: options.sandbox, repository: orchestrator.repository, events: events)
     lock = RepositoryLock(path: orchestrator.layout.lockPath)
     try lock.acquire(plan: stored.plan.id, command: options.command)
     if lock.recoveredStale {
@@ -325,9 +330,11 @@ public final class PlanSession {
     let timeout = try timeout(checkpoint: nil)
     for command in commands {
       events(.agentStarted(kind: kind, attempt: attempt, command: command))
-      let spec = CommandSpec(
+      var spec = CommandSpec(
         command: command, directory: prepared.workdir, environment: env, input: Data(prompt.utf8), timeout: timeout,
         logFile: stem + ".log")
+      // `run:` steps are the plan author's own commands; agents are confined.
+      spec.confinement = kind == .steps ? nil : confinement
       let events = self.events
       let result = try processRunner.run(spec) { events(.output($0)) }
       events(.agentFinished(kind: kind, attempt: attempt, summary: result.summary, seconds: result.duration))
@@ -360,14 +367,14 @@ public final class PlanSession {
       events(.checkpointPassed(commands: checkpoint.commands.count, seconds: 0, cached: true))
       return CheckpointOutcome(tree: tree, passed: true, cached: true, results: [], failure: nil, duration: 0)
     }
-    var outcome = try runCheckpoint(checkpoint, workdir: workspace.path, tree: tree)
+    var outcome = try runCheckpoint(checkpoint, workdir: workspace.path, tree: tree, subtaskID: subtaskID)
     Trace.mark("checkpoint commands")
     if outcome.passed {
       let after = try workspace.snapshot()
       if after != tree {
         // The checkpoint wrote files that are not ignored: validate the tree it left, once.
         tree = after
-        outcome = try runCheckpoint(checkpoint, workdir: workspace.path, tree: tree)
+        outcome = try runCheckpoint(checkpoint, workdir: workspace.path, tree: tree, subtaskID: subtaskID)
         if outcome.passed, try workspace.snapshot() != tree {
           let changed = try repository.diffTrees(tree, try workspace.snapshot()).map(\.path).prefix(5)
           outcome.passed = false
@@ -390,7 +397,7 @@ public final class PlanSession {
     return outcome
   }
 
-  func runCheckpoint(_ checkpoint: Checkpoint, workdir: String, tree: OID) throws -> CheckpointOutcome {
+  func runCheckpointCommands(_ checkpoint: Checkpoint, workdir: String, tree: OID) throws -> CheckpointOutcome {
     var results: [CommandReport] = []
     let started = Date()
     var env = Self.childEnvironment()
@@ -400,9 +407,9 @@ public final class PlanSession {
     for command in checkpoint.commands {
       events(.checkpointCommandStarted(command: command))
       let events = self.events
-      let result = try processRunner.run(
-        CommandSpec(command: command, directory: workdir, environment: env, input: nil, timeout: timeout, logFile: nil)
-      ) { events(.output($0)) }
+      var spec = CommandSpec(command: command, directory: workdir, environment: env, input: nil, timeout: timeout, logFile: nil)
+      spec.confinement = confinement
+      let result = try processRunner.run(spec) { events(.output($0)) }
       let report = CommandReport(result)
       results.append(report)
       events(.checkpointCommandFinished(report))
