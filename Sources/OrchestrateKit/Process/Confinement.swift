@@ -168,7 +168,7 @@ public struct Confinement: Sendable, Equatable {
   private static func runProbe() -> Result<String, ConfinementError> {
     #if os(Linux)
       let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-      let candidates = path.split(separator: ":").map { $0 + "/bwrap" } + ["/usr/bin/bwrap"]
+      let candidates = path.split(separator: ":").map { String($0) + "/bwrap" }
       guard let tool = candidates.first(where: { access($0, X_OK) == 0 }) else { return .failure(.notInstalled) }
       let confinement = Confinement(tool: tool, writable: [], readOnly: [])
       var spec = CommandSpec(command: "true", directory: "/", environment: ["PATH": "/usr/bin:/bin"], timeout: 10)

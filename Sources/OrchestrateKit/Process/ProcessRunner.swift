@@ -111,6 +111,8 @@ public final class ProcessRunner: Sendable {
     }
 
     let forced = waitForEnd(of: running, timeout: spec.timeout, from: started)
+    // Orphans already re-parented to us may hold the output open: end them now rather than wait the grace out.
+    Orphans.sweep(since: shellStarted, group: pid, limit: 0)
     endGroup(pid, running: running, grace: spec.killGrace)
     var waitStatus: Int32 = 0
     var reaped: pid_t
