@@ -279,3 +279,26 @@ struct ConfinementTests {
     #expect(try box.mainSubjects() == ["initial"], "nothing ran")
   }
 }
+
+extension ConfinementTests {
+  @Test(
+    "SIGTERM during a sandboxed checkpoint: exit 143, and the checkpoint's processes, setsid ones included, are gone",
+    .enabled(if: bubblewrapWorks))
+  func interruptedInSandbox() throws {
+    let box = try Sandbox()
+    let duration = "1000.\(Int.random(in: 100_000...999_999))"
+    try box.write(
+      "plan.yml", Self.plan("stopped", checkpoint: "setsid sleep \(duration) & sleep \(duration) & touch started; wait"))
+    let agent = try Self.agent(box, "echo two > two.txt")
+    let log = box.root.appendingPathComponent("run.log")
+    let process = try box.start(["run", "plan.yml", "--agent", agent, "--sandbox", "on"], stdout: log)
+    let started = box.workdirRoot.appendingPathComponent("stopped/started")
+    #expect(eventually { FileManager.default.fileExists(atPath: started.path) })
+    #expect(Self.processes(holding: duration).count >= 2, "the sleeps, the shell and bwrap")
+    kill(process.processIdentifier, SIGTERM)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 143, "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+    #expect(eventually(5) { Self.processes(holding: duration).isEmpty })
+    for pid in Self.processes(holding: duration) { kill(pid, SIGKILL) }
+  }
+}

@@ -131,6 +131,9 @@ struct FaultTests {
           run: [\(Self.quoted(agent))]
           checkpoint: { commands: [\(Self.quoted(checkpoint))] }
       """)
+    // The hanging command marks its start and pid outside the work folder, which the sandbox forbids
+    // (ConfinementTests/interruptedInSandbox covers an interrupt inside the sandbox).
+    try box.git("config", "orchestrate.sandbox", "off")
     let log = box.root.appendingPathComponent("run.log")
     let process = try box.start(["run", "plan.yml"], stdout: log)
     let started = box.root.appendingPathComponent("started")
