@@ -35,7 +35,7 @@ public struct Confinement: Sendable, Equatable {
   public var tool: String
   /// Folders and files that stay writable besides the work folder and the temporary folder, bound only if they exist.
   public var writable: [String]
-  /// Folders bound read-only again after the writable ones, unless the work folder lies inside them.
+  /// Folders bound read-only again over any writable folder above them (a work folder inside stays writable).
   public var readOnly: [String]
   /// Where each command's private temporary folder is made (on the host).
   public var temporaryRoot: String
@@ -68,9 +68,10 @@ public struct Confinement: Sendable, Equatable {
       tool, "--die-with-parent", "--unshare-pid", "--new-session", "--ro-bind", "/", "/", "--dev", "/dev", "--proc",
       "/proc",
     ]
-    var mounts: [(path: String, writable: Bool)] = [(directory, true), (temporary, true)]
-    for path in writable where Self.exists(path) { mounts.append((path, true)) }
-    for path in readOnly where Self.exists(path) { mounts.append((path, false)) }
+    // Bound by their real paths, so that the order below follows the real nesting of the folders.
+    var mounts: [(path: String, writable: Bool)] = [(Self.real(directory), true), (Self.real(temporary), true)]
+    for path in writable where Self.exists(path) { mounts.append((Self.real(path), true)) }
+    for path in readOnly where Self.exists(path) { mounts.append((Self.real(path), false)) }
     var seen = Set<String>()
     let ordered = mounts.enumerated().filter { seen.insert($0.element.path).inserted }
       .sorted { ($0.element.path.split(separator: "/").count, $0.offset) < ($1.element.path.split(separator: "/").count, $1.offset) }
@@ -100,6 +101,13 @@ public struct Confinement: Sendable, Equatable {
     let path = String(cString: made)
     mkdir(path + "/cache", 0o700)
     return path
+  }
+
+  /// `path` with every symbolic link resolved; itself when it cannot be resolved.
+  static func real(_ path: String) -> String {
+    guard let resolved = realpath(path, nil) else { return path }
+    defer { free(resolved) }
+    return String(cString: resolved)
   }
 
   static func exists(_ path: String) -> Bool {

@@ -58,7 +58,7 @@ public struct GitGuard: Equatable, Sendable {
     if let mainRef {
       for name in [mainRef, Layout.notesRef] { refs[name] = try repository.resolve(name) }
       for reference in try repository.references(withPrefix: "refs/orchestrate/") {
-        refs[reference.name] = try repository.resolve(reference.name)
+        refs[reference.name] = try reference.target ?? repository.resolve(reference.name)
       }
     }
     return GitGuard(config: config, hooks: hooks, files: files, refs: refs, mainRef: mainRef)
