@@ -16,7 +16,9 @@ public enum OrchestrateError: Error, LocalizedError, Sendable {
   case mainBranchMissing(String)
   case dirtyCheckout(files: [String], branch: String)
   case workdirBroken(path: String, reason: String)
-  case agentTamperedWithGit(subtask: String, changes: [String])
+  /// An agent or checkpoint changed git state that is not its to change; refs were put back where possible.
+  case agentTamperedWithGit(
+    subtask: String, changes: [String], culprit: String = "agent", restored: [String] = [], notRestored: [String] = [])
   case replayConflict(subtask: String, paths: [String], branch: String)
   case invalidArgument(String)
   case io(String)
@@ -53,8 +55,11 @@ public enum OrchestrateError: Error, LocalizedError, Sendable {
       "your checkout of '\(branch)' has uncommitted changes that the run would overwrite: \(files.prefix(20).joined(separator: ", "))\(files.count > 20 ? ", …" : ""); commit or stash them (or switch your checkout to another branch) and run again"
     case .workdirBroken(let path, let reason):
       "the working directory \(path) is unusable (\(reason)); run again to recreate it from the sub-task's branch"
-    case .agentTamperedWithGit(let subtask, let changes):
-      "sub-task '\(subtask)': the agent changed the repository's git configuration or hooks, which is not its to edit: \(changes.joined(separator: "; ")); the sub-task was not committed. Undo the change and run again"
+    case .agentTamperedWithGit(let subtask, let changes, let culprit, let restored, let notRestored):
+      "sub-task '\(subtask)': the \(culprit) changed git state that is not its to change (refs, configuration, hooks or attributes): \(changes.joined(separator: "; ")); the sub-task was not committed and the run stopped."
+        + (restored.isEmpty ? "" : " Put back: \(restored.joined(separator: ", ")).")
+        + (notRestored.isEmpty ? "" : " Not put back: \(notRestored.joined(separator: "; ")).")
+        + " Undo what was not put back, then run again"
     case .replayConflict(let subtask, let paths, let branch):
       "main moved during sub-task '\(subtask)' and its changes conflict with the new main in: \(paths.joined(separator: ", ")); rebase \(branch) onto main by hand, then run again"
     case .invalidArgument(let message):
@@ -68,7 +73,7 @@ public enum OrchestrateError: Error, LocalizedError, Sendable {
   public var exitCode: Int32 {
     switch self {
     case .locked, .dirtyCheckout: 3
-    case .agentTamperedWithGit, .replayConflict: 1
+    case .replayConflict: 1
     default: 2
     }
   }

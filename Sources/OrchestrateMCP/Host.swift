@@ -75,10 +75,16 @@ public actor OrchestrationHost {
   public let allowsPlanCreation: Bool
   /// The plan commits (hex) this server session stored, by plan id: the only plans it may replace.
   private(set) var createdPlans: [String: String] = [:]
+  /// `--sandbox` for the checkpoints this server runs; nil means `git config orchestrate.sandbox`.
+  let sandbox: Confinement.Setting?
 
-  public init(path: String, allowsPlanCreation: Bool = true, logger: Logger = Logger(label: "git-orchestrate.mcp")) {
+  public init(
+    path: String, allowsPlanCreation: Bool = true, logger: Logger = Logger(label: "git-orchestrate.mcp"),
+    sandbox: Confinement.Setting? = nil
+  ) {
     self.path = path
     self.allowsPlanCreation = allowsPlanCreation
+    self.sandbox = sandbox
     self.logger = logger
     self.events = EventLog(logger: logger)
   }
@@ -138,6 +144,7 @@ public actor OrchestrationHost {
     planLock = nil
     var options = RunOptions()
     options.command = "mcp"
+    options.sandbox = sandbox
     let events = self.events
     let created = try PlanSession(orchestrator: try orchestrator(), plan: stored, options: options) {
       events.record($0)

@@ -127,8 +127,12 @@ public enum OrchestrationServer {
 
   /// The CLI's entry: logs to standard error at `logLevel` (trace … critical; default info), serves
   /// until standard input closes, and returns then. Blocks the calling thread.
-  /// - Parameter allowsPlanCreation: false forbids `decompose_task` from storing any plan.
-  public static func serveStdio(repositoryPath: String, logLevel: String?, allowsPlanCreation: Bool = true) throws {
+  /// - Parameters:
+  ///   - allowsPlanCreation: false forbids `decompose_task` from storing any plan.
+  ///   - sandbox: `--sandbox` for the checkpoints the server runs; nil means `git config orchestrate.sandbox`.
+  public static func serveStdio(
+    repositoryPath: String, logLevel: String?, allowsPlanCreation: Bool = true, sandbox: Confinement.Setting? = nil
+  ) throws {
     let level = Logger.Level(rawValue: (logLevel ?? "info").lowercased()) ?? .info
     LoggingSystem.bootstrap { label in
       var handler = StreamLogHandler.standardError(label: label)
@@ -136,7 +140,8 @@ public enum OrchestrationServer {
       return handler
     }
     let logger = Logger(label: "git-orchestrate.mcp")
-    let host = OrchestrationHost(path: repositoryPath, allowsPlanCreation: allowsPlanCreation, logger: logger)
+    let host = OrchestrationHost(
+      path: repositoryPath, allowsPlanCreation: allowsPlanCreation, logger: logger, sandbox: sandbox)
     let outcome = Outcome()
     let done = DispatchSemaphore(value: 0)
     Task {

@@ -24,6 +24,8 @@ struct AgentPresetTests {
     let url = bin.appendingPathComponent(name)
     try Data(script.utf8).write(to: url)
     chmod(url.path, 0o755)
+    // The fake agent records outside its work folder, which the sandbox forbids.
+    try box.git("config", "orchestrate.sandbox", "off")
     return record
   }
 

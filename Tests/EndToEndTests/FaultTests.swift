@@ -114,6 +114,9 @@ struct FaultTests {
     let agent = interruption.phase == .agent ? "\(hang); echo made > made.txt" : "echo made > made.txt"
     let checkpoint = interruption.phase == .checkpoint ? "\(hang); test -f made.txt" : "test -f made.txt"
     try box.write("plan.yml", TestPlan.firstThen(id: "stop", run: [agent], checkpoint: [checkpoint]).yaml)
+    // The hanging command marks its start and pid outside the work folder, which the sandbox forbids
+    // (ConfinementTests/interruptedInSandbox covers an interrupt inside the sandbox).
+    try box.git("config", "orchestrate.sandbox", "off")
     let log = box.root.appendingPathComponent("run.log")
     let process = try box.start(["run", "plan.yml"], log: log)
     try #require(eventually("the hanging command to start") { box.exists("started", in: box.root) })

@@ -229,7 +229,7 @@ struct HostileAgentTests {
   ]
 
   @Test(
-    "an agent that edits the repository's git config or hooks: detected, the sub-task refused with what changed, exit 1",
+    "an agent that edits the repository's git config or hooks: detected, the sub-task refused with what changed, exit 2",
     arguments: tamperings)
   func tampersWithGit(_ tampering: Tampering) throws {
     let box = try TemporaryRepository()
@@ -239,8 +239,8 @@ struct HostileAgentTests {
     let step = "export ORCHESTRATE_USER_HOOKS=\(userHooks.path); " + tampering.step + "; echo two > two.txt"
     try box.write("plan.yml", Self.plan(id: "tamper", step: step, checkpoint: "test -f two.txt"))
     let result = box.orchestrate("run", "plan.yml")
-    #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
-    #expect(result.stderr.contains("changed the repository's git configuration or hooks"), "\(result.stderr)")
+    #expect(result.status == 2, "\(result.stdout)\n\(result.stderr)")
+    #expect(result.stderr.contains("changed git state that is not its to change"), "\(result.stderr)")
     #expect(result.stderr.lowercased().contains(tampering.named), "\(result.stderr)")
     #expect(result.stderr.contains("'second'"), "\(result.stderr)")
     #expect(try box.mainSubjects() == ["First", "initial"])

@@ -87,6 +87,8 @@ public struct CommandSpec: Sendable {
   public var tailBytes: Int = 65536
   /// Seconds between SIGTERM and SIGKILL when the group is ended.
   public var killGrace: TimeInterval = 2
+  /// When set, the command runs inside this sandbox, its directory as its work folder.
+  public var confinement: Confinement?
 
   /// - Parameter environment: the full environment; defaults to this process's own.
   public init(

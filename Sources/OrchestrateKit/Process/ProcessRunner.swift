@@ -46,6 +46,13 @@ public final class ProcessRunner: Sendable {
     CommandRegistry.shared.cancel(signal: signal, owner: ObjectIdentifier(self))
   }
 
+  /// Makes this process adopt what its commands leave behind, so that processes that left their
+  /// group (`setsid`, double forks) are ended when their command ends; see `Orphans`. Call it once,
+  /// early, in a process whose children are all started by `ProcessRunner` (the CLI).
+  /// - Returns: false where the system cannot (no Linux child subreaper).
+  @discardableResult
+  public static func adoptOrphans() -> Bool { Orphans.adopt() }
+
   /// Ends every command of every runner in this process; they report `.interrupted(signal)`.
   public static func cancelAll(signal: Int32) {
     CommandRegistry.shared.cancel(signal: signal, owner: nil)
@@ -67,15 +74,20 @@ public final class ProcessRunner: Sendable {
     }
     defer { if logDescriptor >= 0 { close(logDescriptor) } }
 
+    // A confined command gets a private temporary folder, removed with whatever it left there.
+    let temporary = try spec.confinement?.makeTemporaryFolder()
+    defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
     let pipes = try PipeSet(withInput: spec.input != nil, command: spec.command)
     let started = DispatchTime.now()
     let pid: pid_t
     do {
-      pid = try spawnShell(spec, pipes: pipes)
+      pid = try Orphans.spawning { try spawnShell(spec, pipes: pipes, temporary: temporary) }
     } catch {
       pipes.closeAll()
       throw error
     }
+    // Nothing the command starts can have started before its shell.
+    let shellStarted = Orphans.isAdopting ? Orphans.startTime(of: pid) ?? 0 : 0
     pipes.closeChildEnds()
 
     let collector = OutputCollector(
@@ -99,10 +111,16 @@ public final class ProcessRunner: Sendable {
     }
 
     let forced = waitForEnd(of: running, timeout: spec.timeout, from: started)
+    // Orphans already re-parented to us may hold the output open: end them now rather than wait the grace out.
+    Orphans.sweep(since: shellStarted, group: pid, limit: 0)
     endGroup(pid, running: running, grace: spec.killGrace)
     var waitStatus: Int32 = 0
     var reaped: pid_t
     repeat { reaped = waitpid(pid, &waitStatus, 0) } while reaped < 0 && errno == EINTR
+    Orphans.reaped(pid)
+    // What left the group (setsid, a double fork) is ended too: a sandbox's pid namespace has done
+    // it already; without one, this process adopted the orphans (see `Orphans`).
+    Orphans.sweep(since: shellStarted, group: pid)
     let duration = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
 
     // Anything still holding the pipes escaped the group (setsid); stop reading rather than hang.
@@ -154,8 +172,9 @@ public final class ProcessRunner: Sendable {
     while !running.leaderExited { running.wakeup.wait() }
   }
 
-  /// Spawns `/bin/sh -c command` in its own process group with default signal handling.
-  private func spawnShell(_ spec: CommandSpec, pipes: PipeSet) throws -> pid_t {
+  /// Spawns `/bin/sh -c command` in its own process group with default signal handling, inside
+  /// the spec's confinement if it has one (`temporary` is then its private temporary folder).
+  private func spawnShell(_ spec: CommandSpec, pipes: PipeSet, temporary: String?) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -182,6 +201,14 @@ public final class ProcessRunner: Sendable {
       ]
     }
 
+    var executable = "/bin/sh"
+    var environment = spec.environment
+    if let confinement = spec.confinement, let temporary {
+      arguments = confinement.arguments(command: spec.command, directory: spec.directory, temporary: temporary)
+      executable = confinement.tool
+      environment = confinement.environment(environment, temporary: temporary)
+    }
+
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
@@ -197,12 +224,12 @@ public final class ProcessRunner: Sendable {
       &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
     let argv = arguments.map { strdup($0) } + [nil]
-    let envp = spec.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer {
       for string in argv + envp { free(string) }
     }
     var pid: pid_t = 0
-    let code = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, envp)
+    let code = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
     guard code == 0 else {
       throw ProcessRunnerError.spawnFailed(
         command: spec.command, reason: String(cString: strerror(code)))

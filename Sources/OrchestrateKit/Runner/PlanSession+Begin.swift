@@ -11,6 +11,8 @@ extension PlanSession {
   ///   or a hand fix made there after a stop (also across restarts of the MCP server).
   /// - Throws: `OrchestrateError.outOfOrder` or `.alreadyCompleted` for any sub-task but the next.
   public func begin(_ subtask: Subtask, keepingWork: Bool = true) throws -> SubtaskCycle {
+    // Whatever happened since the tool's last step (the caller's agent worked, over MCP) is judged first.
+    try checkGuard(subtask: subtask.id)
     guard let next = try nextSubtask() else {
       throw OrchestrateError.outOfOrder(plan: plan.id, subtask: subtask.id, next: nil)
     }
@@ -53,7 +55,7 @@ extension PlanSession {
     }
     let started = attemptStarts[subtask.id] ?? Date()
     attemptStarts[subtask.id] = started
-    if guards[subtask.id] == nil { guards[subtask.id] = try captureGuard() }
+    try refreshGuard()
     return SubtaskCycle(
       subtask: subtask, branch: branch, branchRef: branchRef, workdir: workspace.path,
       base: landing == nil ? base : tip, attempts: attempts, fresh: fresh, spent: log.seconds, landing: landing,
@@ -94,27 +96,5 @@ extension PlanSession {
   func openedWorkspace() throws -> Workspace {
     guard let workspace else { throw OrchestrateError.io("the workspace is not prepared") }
     return workspace
-  }
-
-  // MARK: - The guard
-
-  /// A fingerprint of the repository's git configuration and hooks (the workspace's included).
-  func captureGuard() throws -> GitGuard {
-    try GitGuard.capture(repository, workspace: workspace?.repository)
-  }
-
-  /// Takes a new fingerprint for `subtask` after the tool's own writes, before an agent's turn.
-  func refreshGuard(_ subtask: Subtask) throws {
-    guards[subtask.id] = try captureGuard()
-  }
-
-  /// Refuses to go on when the git configuration or hooks changed since the agent got its turn.
-  /// - Throws: `OrchestrateError.agentTamperedWithGit` naming each change.
-  public func checkGuard(_ cycle: SubtaskCycle) throws {
-    guard let before = guards[cycle.subtask.id] else { return }
-    let changes = before.changes(to: try captureGuard())
-    if !changes.isEmpty {
-      throw OrchestrateError.agentTamperedWithGit(subtask: cycle.subtask.id, changes: changes)
-    }
   }
 }

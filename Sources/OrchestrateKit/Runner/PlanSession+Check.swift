@@ -36,6 +36,9 @@ extension PlanSession {
       events(.checkpointPassed(commands: checkpoint.commands.count, seconds: 0, cached: true))
       return .passed(tree: tree, cached: true, results: [], seconds: seconds)
     }
+    // Checkpoints run the code the agent wrote (`pytest` imports its `conftest.py`): they are held
+    // to what agents are, between two fingerprints.
+    let before = try captureGuard()
     var verdict = try runCheckpoint(checkpoint, workdir: workspace.path, tree: tree)
     Trace.mark("checkpoint commands")
     if verdict.passed {
@@ -55,11 +58,13 @@ extension PlanSession {
         }
       }
     }
+    try checkGuard(since: before, subtask: subtaskID, by: "checkpoint")
     Trace.mark("snapshot after")
     ranHere[RanKey(tree: verdict.tree, commandsHash: checkpoint.commandsHash)] = verdict.passed ? verdict.seconds : .some(nil)
     pendingRecords.append(
       (verdict.tree, CheckpointCache.makeRecord(plan: plan.id, subtask: subtaskID, checkpoint: checkpoint, verdict: verdict)))
     if !batchRecords || pendingRecords.count >= 50 { try flushRecords() }
+    try refreshGuard()
     Trace.mark("record note")
     switch verdict {
     case .passed(_, _, _, let seconds):
@@ -80,9 +85,9 @@ extension PlanSession {
     for command in checkpoint.commands {
       events(.checkpointCommandStarted(command: command))
       let events = self.events
-      let result = try processRunner.run(
-        CommandSpec(command: command, directory: workdir, environment: env, input: nil, timeout: timeout, logFile: nil)
-      ) { events(.output($0)) }
+      var spec = CommandSpec(command: command, directory: workdir, environment: env, input: nil, timeout: timeout, logFile: nil)
+      spec.confinement = confinement
+      let result = try processRunner.run(spec) { events(.output($0)) }
       let report = CommandReport(result)
       results.append(report)
       events(.checkpointCommandFinished(report))
@@ -101,5 +106,6 @@ extension PlanSession {
     guard !pendingRecords.isEmpty else { return }
     try cache.record(pendingRecords)
     pendingRecords = []
+    try refreshGuard()
   }
 }

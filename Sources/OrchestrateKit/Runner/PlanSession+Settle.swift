@@ -9,6 +9,7 @@ extension PlanSession {
   /// - Throws: `OrchestrateError.dirtyCheckout` when landing would overwrite the user's own work,
   ///   `.alreadyCompleted` when another process landed the sub-task first.
   public func settle(_ cycle: inout SubtaskCycle, _ verdict: Verdict) throws -> Settlement {
+    defer { try? refreshGuard() }
     var verdict = verdict
     if let landing = cycle.landing, verdict.passed, try mainTip() == cycle.base {
       // The commit was made and validated before the run stopped: only main is left to move.
@@ -137,7 +138,6 @@ extension PlanSession {
 
   private func landed(_ cycle: inout SubtaskCycle, commit: OID, seconds: Double, artifacts: [String]) -> Settlement {
     attemptStarts[cycle.subtask.id] = nil
-    guards[cycle.subtask.id] = nil
     return .landed(Landing(commit: commit, attempts: cycle.attempts + 1, seconds: seconds, artifacts: artifacts))
   }
 

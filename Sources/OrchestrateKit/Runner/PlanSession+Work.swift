@@ -33,7 +33,7 @@ extension PlanSession {
       try workspace.flush()
       Trace.mark("flush")
     }
-    try refreshGuard(subtask)
+    try refreshGuard()
     let env = environment(cycle, attempt: attempt, promptFile: promptFile, kind: kind)
     let commands: [String] =
       switch worker {
@@ -44,9 +44,11 @@ extension PlanSession {
     cycle.unrecordedWork = true
     for command in commands {
       events(.agentStarted(kind: kind, attempt: attempt, command: command))
-      let spec = CommandSpec(
+      var spec = CommandSpec(
         command: command, directory: cycle.workdir, environment: env, input: Data(prompt.utf8),
         timeout: settings.timeout(for: nil), logFile: stem + ".log")
+      // The user's own `run` steps are trusted; agents are not.
+      spec.confinement = kind == .steps ? nil : confinement
       let events = self.events
       let result = try processRunner.run(spec) { events(.output($0)) }
       events(.agentFinished(kind: kind, attempt: attempt, summary: result.summary, seconds: result.duration))
@@ -59,7 +61,7 @@ extension PlanSession {
       }
     }
     Trace.mark("agent")
-    try checkGuard(cycle)
+    try checkGuard(subtask: subtask.id, by: kind == .fix ? "fix agent" : "agent")
     try workspace.restoreHead(branchRef: cycle.branchRef)
     guard let agentFailure else { return nil }
     events(.checkpointFailed(agentFailure))

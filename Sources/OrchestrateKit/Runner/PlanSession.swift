@@ -15,6 +15,8 @@ public final class PlanSession {
   public var mainRef: String { settings.mainRef }
   /// What holds the lock, for the message another process gets.
   let command: String
+  /// The sandbox agents and checkpoints run in (nil: none), resolved once when the session starts.
+  let confinement: Confinement?
   let lock: RepositoryLock
   let processRunner = ProcessRunner()
   var workspace: Workspace?
@@ -34,8 +36,8 @@ public final class PlanSession {
   /// When the attempt under way of each sub-task began, so that a cycle begun again (the MCP server
   /// begins one per call) counts its time once.
   var attemptStarts: [String: Date] = [:]
-  /// The repository's git configuration and hooks when each sub-task's agent got its turn.
-  var guards: [String: GitGuard] = [:]
+  /// What the guard watches, as the tool's own last step left it (nil until the first step).
+  var guardBaseline: GitGuard?
 
   /// Reads the settings and takes the repository lock for this plan.
   /// - Throws: `OrchestrateError.locked` when another process works in the repository, or
@@ -51,6 +53,7 @@ public final class PlanSession {
     settings = try RunSettings.resolve(
       repository: orchestrator.repository, plan: stored.plan, mainName: try orchestrator.mainBranch(for: stored.plan),
       options: options)
+    confinement = try Self.resolveConfinement(flag: options.sandbox, repository: orchestrator.repository, events: events)
     if let workdir = orchestrator.repository.workingDirectory, orchestrator.layout.isWorkFolder(workdir) {
       throw OrchestrateError.invalidArgument(
         "this is git orchestrate's own working directory; run git orchestrate from your checkout of the repository")
@@ -151,6 +154,7 @@ public final class PlanSession {
       try user.finish()
       if count > 0 { events(.checkoutUpdated(files: count)) }
     }
+    try refreshGuard()
   }
 }
 

@@ -11,6 +11,8 @@ public struct RunOptions: Sendable {
   public var useWatcher = true
   /// What holds the lock, for the message another process gets.
   public var command = "run"
+  /// `--sandbox`; nil means `git config orchestrate.sandbox`, else auto.
+  public var sandbox: Confinement.Setting?
 
   public init(agent: String? = nil, fixAgent: String? = nil, maxAttempts: Int? = nil, timeout: TimeInterval? = nil) {
     self.agent = agent

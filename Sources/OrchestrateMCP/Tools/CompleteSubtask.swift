@@ -65,7 +65,6 @@ enum CompleteSubtask: OrchestrationTool {
     host.logger.info(
       "complete_subtask \(stored.plan.id)/\(subtaskID): caller says checkpoint_result=\(claimed.jsonText) artifacts=\(claimedArtifacts.jsonText); validating itself"
     )
-    try session.checkGuard(cycle)
     let verdict = try session.check(cycle)
     let settlement = try session.settle(&cycle, verdict)
     var result: [String: Value] = [

@@ -59,7 +59,6 @@ enum ValidateCheckpoint: OrchestrationTool {
     }
     let session = try host.session(for: stored)
     var cycle = try host.begin(session, subtaskID: subtaskID)
-    try session.checkGuard(cycle)
     let verdict = try session.check(cycle)
     var attemptCommit: String?
     if !verdict.passed, case .retry(_, let commit) = try session.settle(&cycle, verdict) { attemptCommit = commit.hex }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OrchestrateKit
 import OrchestrateMCP
 
 extension GitOrchestrate {
@@ -32,17 +33,30 @@ extension GitOrchestrate {
       help: "Let decompose_task store new plans (--no-plan-creation: only plans you added can be run).")
     var planCreation = true
 
+    @Option(
+      help: ArgumentHelp(
+        "Run checkpoints in a bubblewrap sandbox: auto, on or off (default: git config orchestrate.sandbox, else auto).",
+        valueName: "auto|on|off"))
+    var sandbox: String?
+
     func validate() throws {
       let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
       if let logLevel, !levels.contains(logLevel.lowercased()) {
         throw ValidationError("--log-level '\(logLevel)' is not one of \(levels.joined(separator: ", "))")
       }
+      if let sandbox, Confinement.Setting(rawValue: sandbox) == nil {
+        throw ValidationError("--sandbox '\(sandbox)' is not one of auto, on, off")
+      }
     }
 
     func run() throws {
+      let setting = sandbox.flatMap(Confinement.Setting.init(rawValue:))
+      // `on` where the sandbox cannot work is refused before serving, as `run` refuses it (exit 2).
+      if setting == .on { try Confinement.requireAvailable() }
+      ProcessRunner.adoptOrphans()
       try OrchestrationServer.serveStdio(
         repositoryPath: repository.path ?? FileManager.default.currentDirectoryPath, logLevel: logLevel,
-        allowsPlanCreation: planCreation)
+        allowsPlanCreation: planCreation, sandbox: setting)
     }
   }
 }

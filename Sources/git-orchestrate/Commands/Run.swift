@@ -29,6 +29,9 @@ extension GitOrchestrate {
     @Option(help: ArgumentHelp("Limit per agent run and per checkpoint command, e.g. 10m, 90s, 1h.", valueName: "duration"))
     var timeout: String?
 
+    @Option(help: ArgumentHelp("Run agents and checkpoints in a bubblewrap sandbox: auto, on or off (default: git config orchestrate.sandbox, else auto).", valueName: "auto|on|off"))
+    var sandbox: String?
+
     @Flag(help: "Write JSON-lines events on standard output instead of the terminal view.")
     var json = false
 
@@ -42,6 +45,9 @@ extension GitOrchestrate {
       if let timeout, Durations.parse(timeout) == nil {
         throw ValidationError("--timeout '\(timeout)' is not a duration such as 10m, 90s or 1h")
       }
+      if let sandbox, Confinement.Setting(rawValue: sandbox) == nil {
+        throw ValidationError("--sandbox '\(sandbox)' is not one of auto, on, off")
+      }
       for value in [agent, fixAgent].compactMap({ $0 }) where AgentPreset(rawValue: value) == nil && AgentPreset.resolve(value) == nil {
         throw ValidationError(
           "unknown agent preset '\(value)'; use one of claude, aider, openhands, or a command such as './my-agent.sh'")
@@ -50,11 +56,13 @@ extension GitOrchestrate {
 
     func run() throws {
       InterruptMonitor.shared.install()
+      ProcessRunner.adoptOrphans()
       let orchestrator = try repository.orchestrator()
       let stored = try orchestrator.resolvePlan(plan)
       var options = RunOptions(
         agent: agent, fixAgent: fixAgent, maxAttempts: maxAttempts, timeout: timeout.flatMap(Durations.parse))
       options.useWatcher = !noWatch
+      options.sandbox = sandbox.flatMap(Confinement.Setting.init(rawValue:))
       let renderer = RunRenderer(json: json)
       let session = try PlanSession(orchestrator: orchestrator, plan: stored, options: options) { renderer.render($0) }
       defer { session.close() }

@@ -1,0 +1,47 @@
+import Foundation
+import GitKit
+
+/// The guard: what an agent or a checkpoint (which runs code the agent wrote) must not change —
+/// main, `refs/orchestrate/**`, `refs/notes/orchestrate`, the git configuration (local, global,
+/// XDG), `info/attributes` and `info/exclude`, and every hooks folder — fingerprinted before it
+/// runs and compared after, sandbox or not.
+extension PlanSession {
+  /// The fingerprint of everything the guard watches, refs included.
+  func captureGuard() throws -> GitGuard {
+    try GitGuard.capture(repository, workspace: workspace?.repository, mainRef: mainRef)
+  }
+
+  /// Takes a new baseline after the tool's own writes (notes, attempts, landing, the checkout's
+  /// sync refs), so only what happens between the tool's own steps is compared: an agent's turn, a
+  /// checkpoint, or the time between two MCP calls, when the caller's agent works.
+  func refreshGuard() throws {
+    guardBaseline = try captureGuard()
+  }
+
+  /// Refuses to go on when anything the guard watches changed since the baseline (`since`, else
+  /// the session's); refs are put back by compare-and-swap first. Main moving forward by commits
+  /// that claim no sub-task is the user's own work, not tampering
+  /// (`GitGuard.acceptingOrdinaryMainMove`): the landing replays onto it.
+  /// - Throws: `OrchestrateError.agentTamperedWithGit` naming each change and what was put back.
+  public func checkGuard(since baseline: GitGuard? = nil, subtask: String, by culprit: String = "agent") throws {
+    guard let before = baseline ?? guardBaseline else { return }
+    let after = try before.acceptingOrdinaryMainMove(in: try captureGuard(), repository: repository)
+    let changes = before.changes(to: after)
+    guard !changes.isEmpty else { return }
+    let (restored, failed) = before.restoreRefs(changedIn: after, repository: repository)
+    throw OrchestrateError.agentTamperedWithGit(
+      subtask: subtask, changes: changes, culprit: culprit, restored: restored, notRestored: failed)
+  }
+
+  /// The sandbox agents and checkpoints of this session run in: `--sandbox`, else
+  /// `git config orchestrate.sandbox`, else `auto`; `auto` says once, as a notice, when there is none.
+  /// - Throws: `ConfinementError` for a bad setting, or `on` where the sandbox cannot be used.
+  static func resolveConfinement(
+    flag: Confinement.Setting?, repository: Repository, events: (RunEvent) -> Void
+  ) throws -> Confinement? {
+    let setting = try Confinement.setting(flag: flag, configured: try repository.configString("orchestrate.sandbox"))
+    return try Confinement.resolve(setting: setting, gitCommonDirectory: repository.commonDirectory) {
+      events(.notice($0))
+    }
+  }
+}
