@@ -19,6 +19,8 @@ public enum OrchestrateError: Error, LocalizedError, Sendable {
   /// An agent or checkpoint changed git state that is not its to change; refs were put back where possible.
   case agentTamperedWithGit(
     subtask: String, changes: [String], culprit: String = "agent", restored: [String] = [], notRestored: [String] = [])
+  /// The agent could not start (126/127), or exited non-zero on its first run having changed nothing.
+  case agentCannotStart(subtask: String, command: String, summary: String, outputTail: String)
   case replayConflict(subtask: String, paths: [String], branch: String)
   case invalidArgument(String)
   case io(String)
@@ -60,6 +62,10 @@ public enum OrchestrateError: Error, LocalizedError, Sendable {
         + (restored.isEmpty ? "" : " Put back: \(restored.joined(separator: ", ")).")
         + (notRestored.isEmpty ? "" : " Not put back: \(notRestored.joined(separator: "; ")).")
         + " Undo what was not put back, then run again"
+    case .agentCannotStart(let subtask, let command, let summary, let tail):
+      "sub-task '\(subtask)': the agent could not do any work: '\(command)' \(summary)"
+        + (tail.isEmpty ? "" : ": " + tail.split(separator: "\n").suffix(3).joined(separator: " / "))
+        + "; nothing was recorded and no attempt was spent. Check that it is installed and logged in (run it by hand in a terminal), or choose another agent (--agent, the plan's 'agent', 'git config orchestrate.agent')"
     case .replayConflict(let subtask, let paths, let branch):
       "main moved during sub-task '\(subtask)' and its changes conflict with the new main in: \(paths.joined(separator: ", ")); rebase \(branch) onto main by hand, then run again"
     case .invalidArgument(let message):

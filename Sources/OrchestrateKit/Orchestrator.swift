@@ -146,6 +146,6 @@ public final class Orchestrator {
       progressPercentage: total == 0 ? 0 : (Double(completed.count) * 1000 / Double(total)).rounded() / 10,
       estimatedRemaining: Estimate.text(seconds, remainingCount: total - completed.count),
       estimatedRemainingSeconds: completed.count == total ? 0 : seconds, currentSubtask: current,
-      subtaskDetails: details)
+      subtaskDetails: details, workdir: layout.workdir(plan: plan.id))
   }
 }

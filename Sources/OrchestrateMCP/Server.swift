@@ -125,7 +125,8 @@ public enum OrchestrationServer {
     logger.info("standard input closed; stopped")
   }
 
-  /// The CLI's entry: logs to standard error at `logLevel` (trace … critical; default info), serves
+  /// The CLI's entry: logs to standard error at `logLevel` (trace … critical; default warning, as an
+  /// MCP client such as Claude Code shows a stdio server's standard error among its own errors), serves
   /// until standard input closes, and returns then. Blocks the calling thread.
   /// - Parameters:
   ///   - allowsPlanCreation: false forbids `decompose_task` from storing any plan.
@@ -133,7 +134,7 @@ public enum OrchestrationServer {
   public static func serveStdio(
     repositoryPath: String, logLevel: String?, allowsPlanCreation: Bool = true, sandbox: Confinement.Setting? = nil
   ) throws {
-    let level = Logger.Level(rawValue: (logLevel ?? "info").lowercased()) ?? .info
+    let level = Logger.Level(rawValue: (logLevel ?? "warning").lowercased()) ?? .warning
     LoggingSystem.bootstrap { label in
       var handler = StreamLogHandler.standardError(label: label)
       handler.logLevel = level

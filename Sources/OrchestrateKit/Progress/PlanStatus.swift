@@ -36,6 +36,8 @@ public struct PlanStatus: Codable, Sendable, Equatable {
   public var estimatedRemainingSeconds: Double?
   public var currentSubtask: String?
   public var subtaskDetails: [Detail]
+  /// The plan's work folder (a linked worktree outside the checkout), where its sub-tasks are worked on.
+  public var workdir: String
 
   enum CodingKeys: String, CodingKey {
     case description
@@ -48,6 +50,7 @@ public struct PlanStatus: Codable, Sendable, Equatable {
     case estimatedRemainingSeconds = "estimated_remaining_seconds"
     case currentSubtask = "current_subtask"
     case subtaskDetails = "subtask_details"
+    case workdir
   }
 
   // `estimated_remaining_seconds` and `current_subtask` are always present, as null when unknown.
@@ -63,6 +66,7 @@ public struct PlanStatus: Codable, Sendable, Equatable {
     try c.encode(estimatedRemainingSeconds, forKey: .estimatedRemainingSeconds)
     try c.encode(currentSubtask, forKey: .currentSubtask)
     try c.encode(subtaskDetails, forKey: .subtaskDetails)
+    try c.encode(workdir, forKey: .workdir)
   }
 
   public var isComplete: Bool { completedSubtasks.count == totalSubtasks }

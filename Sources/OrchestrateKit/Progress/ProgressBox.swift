@@ -20,6 +20,7 @@ public struct ProgressBox {
       "Estimated Remaining: \(status.estimatedRemaining)",
       "",
       "Current: \(status.currentSubtask ?? "None")",
+      "Work folder: \(status.workdir)",
       rule,
     ]
     for detail in status.subtaskDetails {

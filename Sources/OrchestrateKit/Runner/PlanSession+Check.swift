@@ -13,7 +13,17 @@ extension PlanSession {
     try workspace.restoreHead(branchRef: cycle.branchRef)
     let tree = try workspace.snapshot()
     if let refused = refusedPaths(workspace, tree: tree) { return refused }
-    return try check(cycle.subtask.checkpoint, subtaskID: cycle.subtask.id, in: workspace)
+    try FileManager.default.createDirectory(
+      atPath: orchestrator.layout.logDirectory(plan: plan.id), withIntermediateDirectories: true)
+    return try check(
+      cycle.subtask.checkpoint, subtaskID: cycle.subtask.id, in: workspace,
+      log: logStem(cycle.subtask, attempt: cycle.attempts + 1) + ".checkpoint.log")
+  }
+
+  /// `<logs>/<NN>-<id>.attempt-<N>`: the stem of an attempt's prompt, agent log and checkpoint log.
+  func logStem(_ subtask: Subtask, attempt: Int) -> String {
+    orchestrator.layout.logDirectory(plan: plan.id) + "/" + String(format: "%02d", subtask.order) + "-" + subtask.id
+      + ".attempt-\(attempt)"
   }
 
   /// A failed verdict when the work folder holds a path git refuses (`.git` or one of its HFS+/NTFS
@@ -29,23 +39,34 @@ extension PlanSession {
     return .failed(tree: tree, failure: failure, results: [], seconds: 0)
   }
 
-  func check(_ checkpoint: Checkpoint, subtaskID: String, in workspace: Workspace) throws -> Verdict {
+  func check(_ checkpoint: Checkpoint, subtaskID: String, in workspace: Workspace, log: String? = nil) throws
+    -> Verdict
+  {
     let tree = try workspace.snapshot()
     Trace.mark("snapshot")
-    if let seconds = ranHere[RanKey(tree: tree, commandsHash: checkpoint.commandsHash)] ?? nil {
+    switch ranHere[RanKey(tree: tree, commandsHash: checkpoint.commandsHash)] {
+    case .passed(_, _, _, let seconds):
       events(.checkpointPassed(commands: checkpoint.commands.count, seconds: 0, cached: true))
       return .passed(tree: tree, cached: true, results: [], seconds: seconds)
+    case .failed(_, let failure, let results, let seconds):
+      // The same files failed these commands a moment ago: nothing changed since (a fix agent
+      // that did nothing, say), so they are not run again.
+      events(.notice("nothing changed since the attempt that failed; the checkpoint is not run again on the same files"))
+      events(.checkpointFailed(failure))
+      return .failed(tree: tree, failure: failure, results: results, seconds: seconds)
+    case nil:
+      break
     }
     // Checkpoints run the code the agent wrote (`pytest` imports its `conftest.py`): they are held
     // to what agents are, between two fingerprints.
     let before = try captureGuard()
-    var verdict = try runCheckpoint(checkpoint, workdir: workspace.path, tree: tree)
+    var verdict = try runCheckpoint(checkpoint, workdir: workspace.path, tree: tree, log: log)
     Trace.mark("checkpoint commands")
     if verdict.passed {
       let after = try workspace.snapshot()
       if after != tree {
         // The checkpoint wrote files that are not ignored: validate the tree it left, once.
-        verdict = try runCheckpoint(checkpoint, workdir: workspace.path, tree: after)
+        verdict = try runCheckpoint(checkpoint, workdir: workspace.path, tree: after, log: log)
         let again = try workspace.snapshot()
         if verdict.passed, again != after {
           let changed = try repository.diffTrees(after, again).map(\.path).prefix(5)
@@ -60,7 +81,7 @@ extension PlanSession {
     }
     try checkGuard(since: before, subtask: subtaskID, by: "checkpoint")
     Trace.mark("snapshot after")
-    ranHere[RanKey(tree: verdict.tree, commandsHash: checkpoint.commandsHash)] = verdict.passed ? verdict.seconds : .some(nil)
+    ranHere[RanKey(tree: verdict.tree, commandsHash: checkpoint.commandsHash)] = verdict
     pendingRecords.append(
       (verdict.tree, CheckpointCache.makeRecord(plan: plan.id, subtask: subtaskID, checkpoint: checkpoint, verdict: verdict)))
     if !batchRecords || pendingRecords.count >= 50 { try flushRecords() }
@@ -75,7 +96,9 @@ extension PlanSession {
     return verdict
   }
 
-  func runCheckpoint(_ checkpoint: Checkpoint, workdir: String, tree: OID) throws -> Verdict {
+  /// Runs every command of `checkpoint` in `workdir`, in order, stopping at the first that fails;
+  /// their whole output is appended to `log` when given.
+  func runCheckpoint(_ checkpoint: Checkpoint, workdir: String, tree: OID, log: String? = nil) throws -> Verdict {
     var results: [CommandReport] = []
     let started = Date()
     var env = Self.childEnvironment()
@@ -85,7 +108,7 @@ extension PlanSession {
     for command in checkpoint.commands {
       events(.checkpointCommandStarted(command: command))
       let events = self.events
-      var spec = CommandSpec(command: command, directory: workdir, environment: env, input: nil, timeout: timeout, logFile: nil)
+      var spec = CommandSpec(command: command, directory: workdir, environment: env, input: nil, timeout: timeout, logFile: log)
       spec.confinement = confinement
       let result = try processRunner.run(spec) { events(.output($0)) }
       let report = CommandReport(result)

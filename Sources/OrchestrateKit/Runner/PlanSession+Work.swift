@@ -19,9 +19,9 @@ extension PlanSession {
       if failure != nil { try settings.fixer(for: subtask) } else {
         try settings.worker(for: subtask).kindAsFirstAttempt
       }
-    let logs = orchestrator.layout.logDirectory(plan: plan.id)
-    try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
-    let stem = logs + "/" + String(format: "%02d", subtask.order) + "-" + subtask.id + ".attempt-\(attempt)"
+    try FileManager.default.createDirectory(
+      atPath: orchestrator.layout.logDirectory(plan: plan.id), withIntermediateDirectories: true)
+    let stem = logStem(subtask, attempt: attempt)
     let promptFile = stem + ".prompt.md"
     try Data(prompt.utf8).write(to: URL(fileURLWithPath: promptFile))
 
@@ -57,6 +57,11 @@ extension PlanSession {
         agentFailure = CheckpointFailure(
           kind: kind == .steps ? .step : .agent, command: command, summary: result.summary,
           outputTail: String(result.outputTail.suffix(4000)))
+        if kind != .steps, result.exitCode == 126 || result.exitCode == 127 {
+          // Not installed, not executable: every attempt would end the same way.
+          throw OrchestrateError.agentCannotStart(
+            subtask: subtask.id, command: command, summary: result.summary, outputTail: result.outputTail)
+        }
         break
       }
     }
@@ -64,10 +69,17 @@ extension PlanSession {
     try checkGuard(subtask: subtask.id, by: kind == .fix ? "fix agent" : "agent")
     try workspace.restoreHead(branchRef: cycle.branchRef)
     guard let agentFailure else { return nil }
+    let tree = try workspace.snapshot()
+    if kind == .agent, cycle.attempts == 0, try tree == repository.commit(cycle.base).tree {
+      // Its first run, nothing changed and a failure: not logged in, no model, a bad flag. Said at
+      // once rather than spending the attempt budget on the same failure.
+      throw OrchestrateError.agentCannotStart(
+        subtask: subtask.id, command: agentFailure.command, summary: agentFailure.summary,
+        outputTail: agentFailure.outputTail)
+    }
     events(.checkpointFailed(agentFailure))
     return .failed(
-      tree: try workspace.snapshot(), failure: agentFailure, results: [],
-      seconds: Date().timeIntervalSince(cycle.attemptStarted))
+      tree: tree, failure: agentFailure, results: [], seconds: Date().timeIntervalSince(cycle.attemptStarted))
   }
 
   func environment(_ cycle: SubtaskCycle, attempt: Int, promptFile: String, kind: RunEvent.AgentKind) -> [String: String] {

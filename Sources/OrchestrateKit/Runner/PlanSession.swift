@@ -30,9 +30,8 @@ public final class PlanSession {
   var pendingRecords: [(tree: OID, record: CheckpointRecord)] = []
   /// `run` batches checkpoint results; the MCP server (one step per call) writes each at once.
   var batchRecords = false
-  /// The checkpoints this process ran, by tree and commands: the seconds of a pass, nil for a
-  /// failure. The only results `check` reuses.
-  var ranHere: [RanKey: Double?] = [:]
+  /// The checkpoints this process ran, by tree and commands: the only results `check` reuses.
+  var ranHere: [RanKey: Verdict] = [:]
   /// When the attempt under way of each sub-task began, so that a cycle begun again (the MCP server
   /// begins one per call) counts its time once.
   var attemptStarts: [String: Date] = [:]

@@ -56,7 +56,7 @@ public enum RunEvent: Sendable {
       ["event": "checkpoint_passed", "commands": commands, "duration_seconds": seconds, "cached": cached]
     case .checkpointFailed(let failure):
       [
-        "event": "checkpoint_failed", "command": failure.command, "result": failure.summary, "reason": failure.reason,
+        "event": "checkpoint_failed", "kind": failure.kind.rawValue, "command": failure.command, "result": failure.summary, "reason": failure.reason,
         "output_tail": failure.outputTail,
       ]
     case .attemptRecorded(let attempt, let commit, let branch):

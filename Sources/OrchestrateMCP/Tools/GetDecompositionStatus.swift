@@ -27,7 +27,7 @@ enum GetDecompositionStatus: OrchestrationTool {
       each sub-task (the seed's report_progress) or at any time. Returns exactly the fields of \
       `git orchestrate status --json`: {master_task_id, description, main_branch, total_subtasks, \
       completed_subtasks, progress_percentage, estimated_remaining, estimated_remaining_seconds, \
-      current_subtask, subtask_details}.
+      current_subtask, subtask_details, workdir}.
       """,
     inputSchema: Schema.object(["master_task_id": CommonSchema.masterTaskID], required: ["master_task_id"]),
     annotations: .init(readOnlyHint: true, idempotentHint: true, openWorldHint: false),
@@ -43,11 +43,12 @@ enum GetDecompositionStatus: OrchestrationTool {
         "estimated_remaining_seconds": Schema.nullableNumber("The time left in seconds; null until measurable."),
         "current_subtask": Schema.nullableString("The sub-task being worked on, if any."),
         "subtask_details": Schema.list(detail, "Every sub-task, in order."),
+        "workdir": Schema.string("The plan's work folder (a linked worktree outside your checkout)."),
       ],
       required: [
         "master_task_id", "description", "main_branch", "total_subtasks", "completed_subtasks",
         "progress_percentage", "estimated_remaining", "estimated_remaining_seconds", "current_subtask",
-        "subtask_details",
+        "subtask_details", "workdir",
       ]))
 
   static func call(_ arguments: Arguments, on host: isolated OrchestrationHost) throws -> Value {

@@ -24,7 +24,8 @@ extension GitOrchestrate {
     @OptionGroup var repository: RepositoryOptions
 
     @Option(
-      help: ArgumentHelp("Log level on standard error: trace, debug, info, notice, warning, error.", valueName: "level")
+      help: ArgumentHelp(
+        "Log level on standard error: trace, debug, info, notice, warning (default), error.", valueName: "level")
     )
     var logLevel: String?
 

@@ -136,7 +136,10 @@ final class RunRenderer: Sendable {
         emit(Style.green("Checkpoint: ✅ passed (\(commands) command\(commands == 1 ? "" : "s"), \(Durations.format(seconds)))"))
       }
     case .checkpointFailed(let failure):
-      emit(Style.red("❌ Checkpoint failed: \(failure.command) \(failure.summary)"))
+      emit(
+        Style.red(
+          failure.kind == .checkpoint
+            ? "❌ Checkpoint failed: \(failure.command) \(failure.summary)" : "❌ \(failure.reason)"))
       let tail = failure.outputTail.split(separator: "\n").suffix(10)
       for line in tail { emit(Style.dim("   │ " + line)) }
     case .attemptRecorded(let attempt, let commit, let branch):
