@@ -36,7 +36,12 @@ struct GitOrchestrate: ParsableCommand {
       var command = try parseAsRoot()
       try command.run()
     } catch {
-      Foundation.exit(ErrorReporter.report(error, command: self))
+      let code = ErrorReporter.report(error, command: self)
+      // With --json a refusal is an event too, on standard output, for the script reading it.
+      if code != 0, !(error is ExitCode), CommandLine.arguments.dropFirst().contains("--json") {
+        emit(jsonLine(["event": "error", "message": ErrorReporter.message(for: error, command: self), "exit_code": code]))
+      }
+      Foundation.exit(code)
     }
   }
 }

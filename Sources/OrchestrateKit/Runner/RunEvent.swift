@@ -27,7 +27,11 @@ public enum RunEvent: Sendable {
     case agent, fix, steps
   }
 
-  /// A JSON object for the JSON-lines event stream.
+  /// Seconds as the event stream gives them: to the millisecond.
+  public static func rounded(_ seconds: Double) -> Double { (seconds * 1000).rounded() / 1000 }
+
+  /// A JSON object for the JSON-lines event stream. The stream's writer adds the context that
+  /// events of a sequential run share (plan, sub-task, attempt) and splits output into lines.
   public var json: [String: Any] {
     switch self {
     case .runStarted(let plan, let total, let completed, let main):
@@ -44,16 +48,16 @@ public enum RunEvent: Sendable {
     case .output(let data):
       ["event": "output", "text": String(decoding: data, as: UTF8.self)]
     case .agentFinished(let kind, let attempt, let summary, let seconds):
-      ["event": "agent_finished", "kind": kind.rawValue, "attempt": attempt, "result": summary, "duration_seconds": seconds]
+      ["event": "agent_finished", "kind": kind.rawValue, "attempt": attempt, "result": summary, "duration_seconds": Self.rounded(seconds)]
     case .checkpointCommandStarted(let command):
       ["event": "checkpoint_command_started", "command": command]
     case .checkpointCommandFinished(let report):
       [
         "event": "checkpoint_command_finished", "command": report.command, "exit_code": report.exitCode,
-        "duration_seconds": report.durationSeconds, "result": report.summary,
+        "duration_seconds": Self.rounded(report.durationSeconds), "result": report.summary,
       ]
     case .checkpointPassed(let commands, let seconds, let cached):
-      ["event": "checkpoint_passed", "commands": commands, "duration_seconds": seconds, "cached": cached]
+      ["event": "checkpoint_passed", "commands": commands, "duration_seconds": Self.rounded(seconds), "cached": cached]
     case .checkpointFailed(let failure):
       [
         "event": "checkpoint_failed", "command": failure.command, "result": failure.summary, "reason": failure.reason,
@@ -64,7 +68,7 @@ public enum RunEvent: Sendable {
     case .mainMoved(let from, let to):
       ["event": "main_moved", "from": from, "to": to]
     case .subtaskCompleted(let id, let commit, let attempts, let seconds):
-      ["event": "subtask_completed", "id": id, "commit": commit, "attempts": attempts, "duration_seconds": seconds]
+      ["event": "subtask_completed", "id": id, "commit": commit, "attempts": attempts, "duration_seconds": Self.rounded(seconds)]
     case .subtaskStuck(let id, let branch, let workdir, let attempts, let resume):
       [
         "event": "subtask_failed", "id": id, "branch": branch, "workdir": workdir, "attempts": attempts,
