@@ -99,7 +99,9 @@ extension GitOrchestrate.PlanCommand {
 
     @OptionGroup var repository: RepositoryOptions
 
-    @Argument(help: ArgumentHelp("The plan's id (optional with one stored plan).", valueName: "plan-id"))
+    @Argument(
+      help: ArgumentHelp("The plan's id (optional with one stored plan).", valueName: "plan-id"),
+      completion: .custom(Completions.planIDs))
     var plan: String?
 
     @Flag(help: "Print the normalised plan as JSON.")
