@@ -48,8 +48,12 @@ public struct SubtaskDetail: Codable, Sendable {
   /// Said when the attempts are not here to list: the completion's trailer counts failed attempts
   /// this clone has not fetched.
   public var attemptsNote: String?
+  /// Where the failed attempts were read from, when not the sub-task's branch (its attempts ref
+  /// once it landed or was cleaned, or a remote's as fetched).
+  public var attemptsRef: String?
 
   enum CodingKeys: String, CodingKey {
+    case attemptsRef = "attempts_ref"
     case plan, commit, message, author, trailers, results, attempts, patch
     case diffBase = "diff_base"
     case attemptsNote = "attempts_note"
@@ -93,7 +97,8 @@ public struct SubtaskDetail: Codable, Sendable {
     } else if attempts.isEmpty {
       lines.append("Failed attempts: none")
     } else {
-      lines.append("Failed attempts (each with 'git orchestrate show \(entry.id) --attempt N'):")
+      lines.append(
+        "Failed attempts\(attemptsRef.map { " (kept at \($0))" } ?? "") (each with 'git orchestrate show \(entry.id) --attempt N'):")
       for attempt in attempts {
         lines.append(
           "  \(attempt.number). \(attempt.commit.prefix(12)) \(attempt.result)\(attempt.failingCommand.map { ": \($0)" } ?? "")\(attempt.durationSeconds.map { " (\(Durations.format($0)))" } ?? "")"
@@ -167,8 +172,9 @@ extension Orchestrator {
     let logs = layout.logDirectory(plan: stored.plan.id)
     let stem = logs + "/" + String(format: "%02d", subtask.order) + "-" + subtask.id
     func existing(_ path: String) -> String? { FileManager.default.fileExists(atPath: path) ? path : nil }
-    detail.attempts = try AttemptLog.read(repository: repository, plan: stored.plan.id, subtask: subtask, mainTip: mainTip)
-      .entries.reversed().map { entry in
+    let located = try AttemptLog.located(repository: repository, plan: stored.plan.id, subtask: subtask, mainTip: mainTip)
+    if let ref = located?.ref, ref != Layout.branchRef(plan: stored.plan.id, subtask: subtask) { detail.attemptsRef = ref }
+    detail.attempts = (located?.log.entries ?? []).reversed().map { entry in
         .init(
           number: entry.attempt.number, commit: entry.commit.oid.hex, result: entry.attempt.result,
           failingCommand: Self.failingCommand(in: entry.commit.message), durationSeconds: entry.attempt.seconds,

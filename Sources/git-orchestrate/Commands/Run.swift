@@ -186,11 +186,9 @@ final class RunRenderer: Sendable {
       if let progress = progress() {
         object["progress"] = progress.jsonObject
       }
-    case .attemptRecorded(let attempt, _, _):
-      // The next piece of work is the next attempt.
-      state.attempt = attempt + 1
-    case .subtaskStuck:
+    case .subtaskStuck, .subtaskCompleted:
       state.subtask = nil
+      state.attempt = nil
     default:
       break
     }
