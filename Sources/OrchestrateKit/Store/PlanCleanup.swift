@@ -38,7 +38,9 @@ extension Orchestrator {
     let plan = stored.plan
     let lock = RepositoryLock(path: layout.lockPath)
     do {
-      try lock.acquire(plan: plan.id, command: "git orchestrate clean \(plan.id)")
+      // Held under another name than the plan's, so that the status read below does not take this
+      // clean for a run of the plan.
+      try lock.acquire(plan: plan.id + " (clean)", command: "git orchestrate clean \(plan.id)")
     } catch OrchestrateError.locked(let holder, _) where holder.plan == plan.id {
       throw OrchestrateError.planRunning(plan: plan.id, holder: holder)
     } catch OrchestrateError.locked {

@@ -105,13 +105,34 @@ public struct PlanStore {
     if let source { trailers.append("Orchestrate-Source: \(Trailers.sanitize(source))") }
     let verb = existing == nil ? "plan" : "plan edit"
     let message = "\(verb) \(plan.id): \(Trailers.sanitize(plan.description))\n\n\(summary)\n\n" + trailers.joined(separator: "\n") + "\n"
-    let signature = repository.defaultSignature()
+    let signature = userSignature()
     let commit = try repository.createCommit(
       tree: tree, parents: existing.map { [$0] } ?? [], message: message, author: signature, committer: signature)
     try repository.updateReference(
       ref, to: commit, expected: existing,
       message: "orchestrate: plan \(existing == nil ? "add" : "edit") \(plan.id)")
     return (try load(commit: commit), existing == nil ? .added : .replaced)
+  }
+
+  /// Who stores a plan version, as git would name them for a commit: `GIT_AUTHOR_NAME`,
+  /// `GIT_AUTHOR_EMAIL` and `GIT_AUTHOR_DATE` first, then `user.name` and `user.email`. `plan log`
+  /// shows it: an edit of a plan is a person's act.
+  func userSignature() -> Signature {
+    let environment = ProcessInfo.processInfo.environment
+    var signature = repository.defaultSignature()
+    if let name = environment["GIT_AUTHOR_NAME"], !name.isEmpty { signature.name = name }
+    if let email = environment["GIT_AUTHOR_EMAIL"], !email.isEmpty { signature.email = email }
+    if let text = environment["GIT_AUTHOR_DATE"], let date = Self.parseDate(text) { signature.date = date }
+    return signature
+  }
+
+  /// The date forms of `GIT_AUTHOR_DATE` worth reading here: ISO 8601 and `@<seconds>` or
+  /// `<seconds> <zone>` (git's internal form); anything else is the current time.
+  static func parseDate(_ text: String) -> Date? {
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    let seconds = trimmed.hasPrefix("@") ? String(trimmed.dropFirst()) : String(trimmed.split(separator: " ").first ?? "")
+    if let value = Double(seconds) { return Date(timeIntervalSince1970: value) }
+    return try? Date(trimmed, strategy: .iso8601)
   }
 
   /// The ids of the stored plan's sub-tasks completed on the first-parent history of `mainRefs`
