@@ -415,6 +415,49 @@ struct SteeringTests {
     #expect(run.stdout.contains("Current: none (all sub-tasks completed)"), "\(run.stdout)")
   }
 
+  @Test("on a terminal an elapsed counter runs while a step works, is erased before other output, and needs no escape codes with NO_COLOR")
+  func elapsedCounterOnTerminal() throws {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return }
+    let box = try Sandbox()
+    let go = box.root.appendingPathComponent("go")
+    try box.write(
+      "plan.yml",
+      """
+      id: demo
+      description: tty
+      subtasks:
+        - id: one
+          description: First
+          run: ["while [ ! -f '\(go.path)' ]; do sleep 0.05; done; echo 1 > one.txt"]
+          checkpoint: { commands: ["test -f one.txt"] }
+      """)
+    let typescript = box.root.appendingPathComponent("typescript")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+    process.arguments = ["-qfec", "\(Sandbox.binary.path) run plan.yml", typescript.path]
+    process.currentDirectoryURL = box.repo
+    process.environment = box.environment
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    defer {
+      FileManager.default.createFile(atPath: go.path, contents: nil)
+      process.waitUntilExit()
+    }
+    #expect(eventually(30) { (box.read("typescript", in: box.root) ?? "").contains("⏱ step") })
+    FileManager.default.createFile(atPath: go.path, contents: nil)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    let text = box.read("typescript", in: box.root) ?? ""
+    #expect(text.contains("✅ Sub-task one complete"), "\(text)")
+    #expect(!text.contains("\u{1B}"), "\(text)")
+    // Erased in place before the next line: the counter never ends a line of its own.
+    for line in text.components(separatedBy: "\n") where line.contains("⏱") {
+      let shown = line.components(separatedBy: "\r").last ?? ""
+      #expect(!shown.contains("⏱"), "\(line)")
+    }
+  }
+
   // MARK: - Completion, usage
 
   @Test("the bash completion script defines _git_orchestrate and completes stored plan and sub-task ids")
@@ -463,6 +506,26 @@ struct SteeringTests {
     try box.git("clone", "-q", box.repo.path, clone.path, in: box.root)
     let verify = box.run(Sandbox.binary.path, ["verify", "--cached"], in: clone)
     #expect(verify.stdout.contains("run 'git orchestrate fetch'"), "\(verify.stdout)\n\(verify.stderr)")
+  }
+
+  @Test("plan validate keeps unknown-key warnings beside errors, with a suggestion")
+  func validateWarnings() throws {
+    let box = try Sandbox()
+    try box.write(
+      "plan.yml",
+      """
+      id: demo
+      description: typo
+      subtasks:
+        - id: one
+          description: First
+          run: ["true"]
+          checkpont: { commands: ["true"] }
+      """)
+    let validate = box.orchestrate("plan", "validate", "plan.yml")
+    #expect(validate.status == 2)
+    #expect(validate.stderr.contains("checkpoint"), "\(validate.stderr)")
+    #expect(validate.stderr.contains("unknown key 'checkpont' (ignored); did you mean 'checkpoint'?"), "\(validate.stderr)")
   }
 
   @Test("log columns align when an id is long")
