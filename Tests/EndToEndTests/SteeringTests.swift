@@ -59,7 +59,8 @@ struct SteeringTests {
     let base = try box.trailers(firstVersion)["Orchestrate-Base"]
     #expect(base != nil)
 
-    try box.write("plan.yml", Self.threeSteps.replacingOccurrences(of: "echo broken > two.txt", with: "echo fixed > two.txt"))
+    try box.write(
+      "plan.yml", Self.threeSteps.replacingOccurrences(of: "echo broken > two.txt", with: "echo fixed > two.txt"))
     let edit = box.orchestrate("plan", "add", "--replace", "plan.yml")
     #expect(edit.status == 0, "\(edit.stdout)\n\(edit.stderr)")
     #expect(edit.stdout.contains("replaced plan 'demo' (3 sub-tasks): ~two (run steps)"), "\(edit.stdout)")
@@ -120,7 +121,11 @@ struct SteeringTests {
     for changed in [
       Self.threeSteps.replacingOccurrences(of: "test -f one.txt", with: "test -s one.txt"),
       Self.threeSteps.replacingOccurrences(of: "echo 1 > one.txt", with: "echo 2 > one.txt"),
-      Self.threeSteps.replacingOccurrences(of: "  - id: one", with: "  - id: zero\n    description: New first\n    run: [\"true\"]\n    checkpoint: { commands: [\"true\"] }\n  - id: one"),
+      Self.threeSteps.replacingOccurrences(
+        of: "  - id: one",
+        with:
+          "  - id: zero\n    description: New first\n    run: [\"true\"]\n    checkpoint: { commands: [\"true\"] }\n  - id: one"
+      ),
     ] {
       try box.write("plan.yml", "\(changed)")
       let refused = box.orchestrate("plan", "add", "--replace", "plan.yml")
@@ -136,7 +141,8 @@ struct SteeringTests {
     #expect(try box.git("rev-parse", "refs/orchestrate/plans/demo") == before)
 
     // run FILE with a changed plan does not edit it: the edit is an explicit, recorded step.
-    try box.write("plan.yml", Self.threeSteps.replacingOccurrences(of: "echo broken > two.txt", with: "echo fixed > two.txt"))
+    try box.write(
+      "plan.yml", Self.threeSteps.replacingOccurrences(of: "echo broken > two.txt", with: "echo fixed > two.txt"))
     let run = box.orchestrate("run", "plan.yml")
     #expect(run.status == 2, "\(run.stdout)\n\(run.stderr)")
     #expect(run.stderr.contains("plan add --replace"), "\(run.stderr)")
@@ -148,7 +154,8 @@ struct SteeringTests {
   @Test("clean removes a finished plan's work folder and branches and keeps every attempt; show still lists them")
   func cleanFinished() throws {
     let box = try Self.stuckOnTwo()
-    try box.write("plan.yml", Self.threeSteps.replacingOccurrences(of: "echo broken > two.txt", with: "echo fixed > two.txt"))
+    try box.write(
+      "plan.yml", Self.threeSteps.replacingOccurrences(of: "echo broken > two.txt", with: "echo fixed > two.txt"))
     #expect(box.orchestrate("plan", "add", "--replace", "plan.yml").status == 0)
     #expect(box.orchestrate("run", "demo").status == 0)
     let attemptsBefore = box.orchestrate("show", "two").stdout
@@ -187,7 +194,10 @@ struct SteeringTests {
 
     let abandon = box.orchestrate("clean", "--abandon", "demo")
     #expect(abandon.status == 0, "\(abandon.stdout)\n\(abandon.stderr)")
-    #expect(abandon.stdout.contains("deleted orchestrate/demo/02-two; its attempts are kept at refs/orchestrate/attempts/demo/02-two"), "\(abandon.stdout)")
+    #expect(
+      abandon.stdout.contains(
+        "deleted orchestrate/demo/02-two; its attempts are kept at refs/orchestrate/attempts/demo/02-two"),
+      "\(abandon.stdout)")
     #expect(try box.git("rev-parse", "refs/orchestrate/attempts/demo/02-two") == tip)
     #expect(try box.git("for-each-ref", "refs/heads/orchestrate").isEmpty)
     #expect(try Self.states(box)["two"] == "failed")
@@ -291,7 +301,8 @@ struct SteeringTests {
   @Test("a landed sub-task's attempts travel too; a clone without them says so instead of 'none'")
   func cloneSeesLandedAttempts() throws {
     let box = try Self.stuckOnTwo()
-    try box.write("plan.yml", Self.threeSteps.replacingOccurrences(of: "echo broken > two.txt", with: "echo fixed > two.txt"))
+    try box.write(
+      "plan.yml", Self.threeSteps.replacingOccurrences(of: "echo broken > two.txt", with: "echo fixed > two.txt"))
     #expect(box.orchestrate("plan", "add", "--replace", "plan.yml").status == 0)
     #expect(box.orchestrate("run", "demo").status == 0)
     let remote = box.root.appendingPathComponent("remote.git")
@@ -307,7 +318,9 @@ struct SteeringTests {
     #expect(orchestrate(["fetch"]).status == 0)
     let without = orchestrate(["show", "two"]).stdout
     #expect(!without.contains("Failed attempts: none"), "\(without)")
-    #expect(without.contains("2 failed attempts before this commit (Orchestrate-Attempts: 3), not in this clone"), "\(without)")
+    #expect(
+      without.contains("2 failed attempts before this commit (Orchestrate-Attempts: 3), not in this clone"),
+      "\(without)")
 
     #expect(box.orchestrate("push").status == 0)
     #expect(orchestrate(["fetch"]).status == 0)
@@ -348,7 +361,9 @@ struct SteeringTests {
     let outputs = events.filter { $0["event"] as? String == "output" }
     let agentLines = outputs.filter { $0["source"] as? String == "steps" }.compactMap { $0["text"] as? String }
     #expect(agentLines == ["a", "b", ".....", "tail"], "\(agentLines)")
-    let checkpointLines = outputs.filter { $0["source"] as? String == "checkpoint" }.compactMap { $0["text"] as? String }
+    let checkpointLines = outputs.filter { $0["source"] as? String == "checkpoint" }.compactMap {
+      $0["text"] as? String
+    }
     #expect(checkpointLines == ["missing", "one.txt"], "\(checkpointLines)")
     for event in events {
       for (key, value) in event where key == "duration_seconds" {
@@ -403,7 +418,8 @@ struct SteeringTests {
   @Test("the run prints [n/N · % · ETA] at each sub-task's start and end, and no counter off a terminal")
   func progressLines() throws {
     let box = try Sandbox()
-    try box.write("plan.yml", Self.threeSteps.replacingOccurrences(of: "echo broken > two.txt", with: "echo fixed > two.txt"))
+    try box.write(
+      "plan.yml", Self.threeSteps.replacingOccurrences(of: "echo broken > two.txt", with: "echo fixed > two.txt"))
     let run = box.orchestrate("run", "plan.yml")
     #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
     #expect(run.stdout.contains("Starting sub-task 1/3: First step [0/3 · 0% · ETA unknown]"), "\(run.stdout)")
@@ -415,7 +431,9 @@ struct SteeringTests {
     #expect(run.stdout.contains("Current: none (all sub-tasks completed)"), "\(run.stdout)")
   }
 
-  @Test("on a terminal an elapsed counter runs while a step works, is erased before other output, and needs no escape codes with NO_COLOR")
+  @Test(
+    "on a terminal an elapsed counter runs while a step works, is erased before other output, and needs no escape codes with NO_COLOR"
+  )
   func elapsedCounterOnTerminal() throws {
     guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return }
     let box = try Sandbox()
@@ -500,7 +518,8 @@ struct SteeringTests {
   @Test("verify --cached in a fresh clone with nothing fetched says why nothing was verified")
   func verifyFreshClone() throws {
     let box = try Sandbox()
-    try box.write("plan.yml", Self.threeSteps.replacingOccurrences(of: "echo broken > two.txt", with: "echo fixed > two.txt"))
+    try box.write(
+      "plan.yml", Self.threeSteps.replacingOccurrences(of: "echo broken > two.txt", with: "echo fixed > two.txt"))
     #expect(box.orchestrate("run", "plan.yml").status == 0)
     let clone = box.root.appendingPathComponent("clone")
     try box.git("clone", "-q", box.repo.path, clone.path, in: box.root)
@@ -525,7 +544,8 @@ struct SteeringTests {
     let validate = box.orchestrate("plan", "validate", "plan.yml")
     #expect(validate.status == 2)
     #expect(validate.stderr.contains("checkpoint"), "\(validate.stderr)")
-    #expect(validate.stderr.contains("unknown key 'checkpont' (ignored); did you mean 'checkpoint'?"), "\(validate.stderr)")
+    #expect(
+      validate.stderr.contains("unknown key 'checkpont' (ignored); did you mean 'checkpoint'?"), "\(validate.stderr)")
   }
 
   @Test("log columns align when an id is long")

@@ -97,8 +97,8 @@ public struct SubtaskDetail: Codable, Sendable {
     } else if attempts.isEmpty {
       lines.append("Failed attempts: none")
     } else {
-      lines.append(
-        "Failed attempts\(attemptsRef.map { " (kept at \($0))" } ?? "") (each with 'git orchestrate show \(entry.id) --attempt N'):")
+      let kept = attemptsRef.map { " (kept at \($0))" } ?? ""
+      lines.append("Failed attempts\(kept) (each with 'git orchestrate show \(entry.id) --attempt N'):")
       for attempt in attempts {
         lines.append(
           "  \(attempt.number). \(attempt.commit.prefix(12)) \(attempt.result)\(attempt.failingCommand.map { ": \($0)" } ?? "")\(attempt.durationSeconds.map { " (\(Durations.format($0)))" } ?? "")"
@@ -172,15 +172,18 @@ extension Orchestrator {
     let logs = layout.logDirectory(plan: stored.plan.id)
     let stem = logs + "/" + String(format: "%02d", subtask.order) + "-" + subtask.id
     func existing(_ path: String) -> String? { FileManager.default.fileExists(atPath: path) ? path : nil }
-    let located = try AttemptLog.located(repository: repository, plan: stored.plan.id, subtask: subtask, mainTip: mainTip)
-    if let ref = located?.ref, ref != Layout.branchRef(plan: stored.plan.id, subtask: subtask) { detail.attemptsRef = ref }
+    let located = try AttemptLog.located(
+      repository: repository, plan: stored.plan.id, subtask: subtask, mainTip: mainTip)
+    if let ref = located?.ref, ref != Layout.branchRef(plan: stored.plan.id, subtask: subtask) {
+      detail.attemptsRef = ref
+    }
     detail.attempts = (located?.log.entries ?? []).reversed().map { entry in
-        .init(
-          number: entry.attempt.number, commit: entry.commit.oid.hex, result: entry.attempt.result,
-          failingCommand: Self.failingCommand(in: entry.commit.message), durationSeconds: entry.attempt.seconds,
-          agentLog: existing(stem + ".attempt-\(entry.attempt.number).log"),
-          checkpointLog: existing(stem + ".attempt-\(entry.attempt.number).checkpoint.log"))
-      }
+      .init(
+        number: entry.attempt.number, commit: entry.commit.oid.hex, result: entry.attempt.result,
+        failingCommand: Self.failingCommand(in: entry.commit.message), durationSeconds: entry.attempt.seconds,
+        agentLog: existing(stem + ".attempt-\(entry.attempt.number).log"),
+        checkpointLog: existing(stem + ".attempt-\(entry.attempt.number).checkpoint.log"))
+    }
     if detail.attempts.isEmpty, entry.state == .completed, entry.attempts > 1 {
       detail.attemptsNote =
         "\(Plural.count(entry.attempts - 1, "failed attempt")) before this commit (Orchestrate-Attempts: \(entry.attempts)), not in this clone; 'git orchestrate fetch' brings them from a clone that pushed them"

@@ -5,7 +5,11 @@ import Foundation
 public enum RunEvent: Sendable {
   case runStarted(plan: String, total: Int, completed: Int, mainBranch: String)
   case notice(String)
-  case subtaskStarted(order: Int, total: Int, id: String, description: String, branch: String, workdir: String, resumed: Bool)
+  /// `attempt`: the number of the sub-task's next attempt (a resumed branch's first check included),
+  /// when the session says it; the JSON stream otherwise knows it from `agentStarted`.
+  case subtaskStarted(
+    order: Int, total: Int, id: String, description: String, branch: String, workdir: String, resumed: Bool,
+    attempt: Int? = nil)
   case agentStarted(kind: AgentKind, attempt: Int, command: String)
   /// Live output of an agent or checkpoint command.
   case output(Data)
@@ -38,11 +42,15 @@ public enum RunEvent: Sendable {
       ["event": "run_started", "plan": plan, "total": total, "completed": completed, "main_branch": main]
     case .notice(let text):
       ["event": "notice", "message": text]
-    case .subtaskStarted(let order, let total, let id, let description, let branch, let workdir, let resumed):
-      [
-        "event": "subtask_started", "order": order, "total": total, "id": id, "description": description,
-        "branch": branch, "workdir": workdir, "resumed": resumed,
-      ]
+    case .subtaskStarted(let order, let total, let id, let description, let branch, let workdir, let resumed, let attempt):
+      {
+        var object: [String: Any] = [
+          "event": "subtask_started", "order": order, "total": total, "id": id, "description": description,
+          "branch": branch, "workdir": workdir, "resumed": resumed,
+        ]
+        if let attempt { object["attempt"] = attempt }
+        return object
+      }()
     case .agentStarted(let kind, let attempt, let command):
       ["event": "agent_started", "kind": kind.rawValue, "attempt": attempt, "command": command]
     case .output(let data):

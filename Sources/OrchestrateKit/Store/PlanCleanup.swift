@@ -60,7 +60,9 @@ extension Orchestrator {
       || worktree.path.hasPrefix(workdir + "/")
     {
       try repository.pruneWorktree(name: worktree.name)
-      if FileManager.default.fileExists(atPath: worktree.path) { try FileManager.default.removeItem(atPath: worktree.path) }
+      if FileManager.default.fileExists(atPath: worktree.path) {
+        try FileManager.default.removeItem(atPath: worktree.path)
+      }
       report.workFolders.append(worktree.path)
     }
     if FileManager.default.fileExists(atPath: workdir) {

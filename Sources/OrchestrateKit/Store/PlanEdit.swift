@@ -31,7 +31,8 @@ public enum PlanEdit {
   public static func check(stored: Plan, replacement: Plan, completed: Set<String>) throws {
     if stored.mainBranch != replacement.mainBranch {
       throw OrchestrateError.completedSubtaskChanged(
-        plan: stored.id, subtask: completed.sorted().first ?? "", what: "main_branch (the branch its sub-tasks landed on)")
+        plan: stored.id, subtask: completed.sorted().first ?? "",
+        what: "main_branch (the branch its sub-tasks landed on)")
     }
     for old in stored.subtasks where completed.contains(old.id) {
       guard let new = replacement.subtask(id: old.id) else {

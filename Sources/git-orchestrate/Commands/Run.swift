@@ -31,7 +31,8 @@ extension GitOrchestrate {
     @Option(help: "Attempts per sub-task, the first included (default 3).")
     var maxAttempts: Int?
 
-    @Option(help: ArgumentHelp("Limit per agent run and per checkpoint command, e.g. 10m, 90s, 1h.", valueName: "duration"))
+    @Option(
+      help: ArgumentHelp("Limit per agent run and per checkpoint command, e.g. 10m, 90s, 1h.", valueName: "duration"))
     var timeout: String?
 
     @Flag(help: "Write JSON-lines events on standard output instead of the terminal view.")
@@ -47,9 +48,11 @@ extension GitOrchestrate {
       if let timeout, Durations.parse(timeout) == nil {
         throw ValidationError("--timeout '\(timeout)' is not a duration such as 10m, 90s or 1h")
       }
-      for value in [agent, fixAgent].compactMap({ $0 }) where AgentPreset(rawValue: value) == nil && AgentPreset.resolve(value) == nil {
+      for value in [agent, fixAgent].compactMap({ $0 })
+      where AgentPreset(rawValue: value) == nil && AgentPreset.resolve(value) == nil {
         throw ValidationError(
-          "unknown agent preset '\(value)'; use one of claude, aider, openhands, script, or a command such as './my-agent.sh'")
+          "unknown agent preset '\(value)'; use one of claude, aider, openhands, script, or a command such as './my-agent.sh'"
+        )
       }
     }
 
@@ -60,10 +63,12 @@ extension GitOrchestrate {
       var options = RunOptions(
         agent: agent, fixAgent: fixAgent, maxAttempts: maxAttempts, timeout: timeout.flatMap(Durations.parse))
       options.useWatcher = !noWatch
-      let renderer = RunRenderer(json: json, progress: { [path = repository.path] in
-        // Its own handle, used only under the renderer's lock, on the thread that emits the event.
-        try? Orchestrator(at: path ?? FileManager.default.currentDirectoryPath).runProgress(stored)
-      })
+      let renderer = RunRenderer(
+        json: json,
+        progress: { [path = repository.path] in
+          // Its own handle, used only under the renderer's lock, on the thread that emits the event.
+          try? Orchestrator(at: path ?? FileManager.default.currentDirectoryPath).runProgress(stored)
+        })
       let session = try PlanSession(orchestrator: orchestrator, plan: stored, options: options) { renderer.render($0) }
       defer {
         session.close()
@@ -149,11 +154,12 @@ final class RunRenderer: Sendable {
     case .runStarted(let plan, let total, _, _):
       state.plan = plan
       state.total = total
-    case .subtaskStarted(_, _, let id, _, _, _, let resumed):
+    case .subtaskStarted(_, _, let id, _, _, _, let resumed, let attempt):
       flushPartial(&state)
       state.subtask = id
-      // A fresh sub-task's first attempt is 1; a resumed one's is known once its branch is checked.
-      state.attempt = resumed ? nil : 1
+      // A fresh sub-task's first attempt is 1; a resumed one's, when the session does not say it,
+      // is known from its next agent.
+      state.attempt = attempt ?? (resumed ? nil : 1)
     case .agentStarted(let kind, let attempt, _):
       flushPartial(&state)
       state.attempt = attempt
@@ -225,11 +231,14 @@ final class RunRenderer: Sendable {
       emit(Style.bold("Plan \(plan): \(Plural.count(total, "sub-task")), \(completed) completed, landing on \(main)"))
     case .notice(let text):
       emit(Style.yellow("note: ") + text)
-    case .subtaskStarted(let order, let total, let id, let description, let branch, let workdir, let resumed):
+    case .subtaskStarted(let order, let total, let id, let description, let branch, let workdir, let resumed, _):
       state.subtask = id
       emit("")
       let line = progress().map { " " + Style.dim($0.compact) } ?? ""
-      emit(Style.bold("\(resumed ? "Resuming" : "Starting") sub-task \(order)/\(total): \(description.isEmpty ? id : description)") + line)
+      emit(
+        Style.bold(
+          "\(resumed ? "Resuming" : "Starting") sub-task \(order)/\(total): \(description.isEmpty ? id : description)")
+          + line)
       emit(Style.dim("  branch \(branch)\n  working directory \(workdir)"))
     case .agentStarted(let kind, let attempt, let command):
       let what =
@@ -266,12 +275,16 @@ final class RunRenderer: Sendable {
     case .attemptRecorded(let attempt, let commit, let branch):
       emit(Style.dim("  attempt \(attempt) kept on \(branch) (\(commit.prefix(10)))"))
     case .mainMoved(let from, let to):
-      emit(Style.yellow("main moved from \(from.prefix(10)) to \(to.prefix(10)); replaying the sub-task onto it and validating again"))
+      emit(
+        Style.yellow(
+          "main moved from \(from.prefix(10)) to \(to.prefix(10)); replaying the sub-task onto it and validating again")
+      )
     case .subtaskCompleted(let id, let commit, let attempts, let seconds):
       let line = progress().map { " " + Style.dim($0.compact) } ?? ""
       emit(
         Style.green(
-          "✅ Sub-task \(id) complete (\(Plural.count(attempts, "attempt")), \(Durations.format(seconds))) → \(commit.prefix(10))")
+          "✅ Sub-task \(id) complete (\(Plural.count(attempts, "attempt")), \(Durations.format(seconds))) → \(commit.prefix(10))"
+        )
           + line)
     case .subtaskStuck(let id, let branch, let workdir, let attempts, let resume):
       emit("")
