@@ -122,6 +122,19 @@ public final class Orchestrator {
       try repository.references(withPrefix: Layout.branchPrefix + plan.id + "/").map { ($0.name, $0.target) },
       uniquingKeysWith: { a, _ in a })
     let holder = RepositoryLock.liveHolder(at: layout.lockPath)
+    // The sub-tasks with attempts kept elsewhere than a branch (cleaned, or fetched from a remote),
+    // as `orchestrate/<plan>/<NN>-<id>`: read once, so a long plan's pending sub-tasks cost nothing.
+    var keptStems: Set<String> = []
+    for ref in try repository.references(withPrefix: Layout.attemptsRefPrefix + plan.id + "/") {
+      keptStems.insert("orchestrate/" + ref.name.dropFirst(Layout.attemptsRefPrefix.count))
+    }
+    for ref in try repository.references(withPrefix: RecordSync.remotesPrefix) {
+      for kind in ["/branches/", "/attempts/"] {
+        if let range = ref.name.range(of: kind + plan.id + "/") {
+          keptStems.insert("orchestrate/" + ref.name[ref.name.index(range.lowerBound, offsetBy: kind.count)...])
+        }
+      }
+    }
     var details: [PlanStatus.Detail] = []
     var current: String?
     for subtask in plan.subtasks {
@@ -143,8 +156,9 @@ public final class Orchestrator {
         ).count
         state = attempts > 0 ? .failed : .interrupted
         if holder?.plan == plan.id { state = .inProgress }
-      } else if let kept = try AttemptLog.located(
-        repository: repository, plan: plan.id, subtask: subtask, mainTip: history.mainTip)
+      } else if keptStems.contains(Layout.branchName(plan: plan.id, subtask: subtask)),
+        let kept = try AttemptLog.located(
+          repository: repository, plan: plan.id, subtask: subtask, mainTip: history.mainTip)
       {
         // No branch here: its attempts were kept by `clean`, or fetched from a remote's clone.
         tipHex = kept.tip.hex
