@@ -228,6 +228,11 @@ struct SteeringTests {
       }, "\(last.stderr)")
     #expect(last.status == 2)
     #expect(last.stderr.contains("plan 'demo' is running (pid \(run.processIdentifier)"), "\(last.stderr)")
+    // Nor is the plan a run works on edited under it.
+    try box.write("plan.yml", Self.threeSteps)
+    let edit = box.orchestrate("plan", "add", "--replace", "plan.yml")
+    #expect(edit.status == 3, "\(edit.stdout)\n\(edit.stderr)")
+    #expect(edit.stderr.contains("pid \(run.processIdentifier)"), "\(edit.stderr)")
     #expect(try box.git("worktree", "list", "--porcelain").contains(".git/orchestrate/work/demo"))
   }
 
@@ -487,6 +492,13 @@ struct SteeringTests {
     #expect(script.status == 0)
     #expect(script.stdout.contains("_git_orchestrate()"))
     #expect(script.stdout.contains("_git-orchestrate()"))
+    // The same function as completions/git-wrapper.bash, the file packagers may use on its own.
+    var root = URL(fileURLWithPath: #filePath)
+    while !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
+      root.deleteLastPathComponent()
+    }
+    let wrapper = try String(contentsOf: root.appendingPathComponent("completions/git-wrapper.bash"), encoding: .utf8)
+    #expect(script.stdout.contains(wrapper.trimmingCharacters(in: .newlines)))
     try box.write("completion.bash", "\(script.stdout)")
     func complete(_ line: String) -> [String] {
       let words = line.split(separator: " ", omittingEmptySubsequences: false).map { "'\($0)'" }.joined(separator: " ")

@@ -143,6 +143,8 @@ final class RunRenderer: Sendable {
   func finish() {
     stopTicker()
     state.withLock { state in
+      // A tick already under way finds nothing running and draws nothing.
+      state.running = nil
       if json { flushPartial(&state) } else { clearCounter(&state) }
     }
   }
