@@ -112,8 +112,9 @@ final class RunRenderer: Sendable {
     var attempt: Int?
     /// `agent`, `fix`, `steps` or `checkpoint`: what the output under way comes from.
     var source: String?
-    /// Output not yet ended by a newline (JSON lines only).
+    /// Output not yet ended by a newline (JSON lines only), and since when it waits.
     var partial = Data()
+    var partialSince: Date?
     /// What runs now and since when, for the elapsed counter.
     var running: (what: String, since: Date)?
     /// Whether the counter is on screen, and whether the terminal's last output ended its line.
@@ -178,9 +179,17 @@ final class RunRenderer: Sendable {
         let line = state.partial[state.partial.startIndex..<newline]
         writeOutput(Data(line), &state)
         state.partial = Data(state.partial[state.partial.index(after: newline)...])
+        state.partialSince = nil
       }
-      // A command that writes without newlines (progress dots) still shows, in slices.
-      if state.partial.count >= 4096 { flushPartial(&state) }
+      // A command that writes without newlines (progress dots) still shows, in slices of at most
+      // 4 KiB or about a second.
+      if state.partial.isEmpty {
+        state.partialSince = nil
+      } else if state.partial.count >= 4096 || Date().timeIntervalSince(state.partialSince ?? Date()) >= 1 {
+        flushPartial(&state)
+      } else if state.partialSince == nil {
+        state.partialSince = Date()
+      }
       return
     case .agentFinished, .checkpointCommandFinished, .checkpointPassed, .checkpointFailed, .runFinished:
       flushPartial(&state)
@@ -220,6 +229,7 @@ final class RunRenderer: Sendable {
     guard !state.partial.isEmpty else { return }
     let rest = state.partial
     state.partial = Data()
+    state.partialSince = nil
     writeOutput(rest, &state)
   }
 
