@@ -89,13 +89,15 @@ man: build
 	$(SWIFT) package --disable-sandbox plugin generate-manual --configuration $(CONFIG)
 	install -d $(SHARE)/man/man1
 	# mdoc wants a paragraph macro, not an empty line, between paragraphs.
-	sed 's/^$$/.Pp/' .build/plugins/GenerateManual/outputs/git-orchestrate/git-orchestrate.1 > $(SHARE)/man/man1/git-orchestrate.1
+	# EXIT STATUS lists the codes the README documents instead of the generic ".Ex -std".
+	sed -e 's/^$$/.Pp/' -e '/^\.Ex -std/{' -e 'r docs/exit-status.mdoc' -e 'd' -e '}' \
+	  .build/plugins/GenerateManual/outputs/git-orchestrate/git-orchestrate.1 > $(SHARE)/man/man1/git-orchestrate.1
 
 ## completions: bash (with _git_orchestrate for 'git orchestrate <TAB>'), zsh and fish
 completions: build
 	install -d $(SHARE)/completions
+	# The bash script includes _git_orchestrate (completions/git-wrapper.bash) for 'git orchestrate <TAB>'.
 	$(BIN) --generate-completion-script bash > $(SHARE)/completions/git-orchestrate.bash
-	cat completions/git-wrapper.bash >> $(SHARE)/completions/git-orchestrate.bash
 	$(BIN) --generate-completion-script zsh > $(SHARE)/completions/_git-orchestrate
 	$(BIN) --generate-completion-script fish > $(SHARE)/completions/git-orchestrate.fish
 

@@ -10,6 +10,12 @@ public enum OrchestrateError: Error, LocalizedError, Sendable {
   case ambiguousPlan([String])
   case planExists(id: String)
   case planAlreadyStarted(id: String)
+  /// A replacement of a started plan would change (or remove) a sub-task completed on main.
+  case completedSubtaskChanged(plan: String, subtask: String, what: String)
+  /// `clean` of a plan that a run is working on.
+  case planRunning(plan: String, holder: RepositoryLock.Holder)
+  /// `clean` of a plan that is not finished, without `--abandon`.
+  case planUnfinished(plan: String, next: String)
   case subtaskNotFound(plan: String, subtask: String)
   case outOfOrder(plan: String, subtask: String, next: String?)
   case alreadyCompleted(plan: String, subtask: String)
@@ -38,9 +44,15 @@ public enum OrchestrateError: Error, LocalizedError, Sendable {
     case .ambiguousPlan(let ids):
       "several plans are stored (\(ids.joined(separator: ", "))); name the one to use"
     case .planExists(let id):
-      "a different plan with id '\(id)' is already stored; use another id, or 'plan add --replace' if nothing of it has run"
+      "a different plan with id '\(id)' is already stored; to edit it (sub-tasks not completed yet may change), record the edit with 'git orchestrate plan add --replace FILE' and run '\(id)'; or give the new plan another id"
     case .planAlreadyStarted(let id):
       "plan '\(id)' has already started (sub-task commits or branches exist); it cannot be replaced: give the new plan another id"
+    case .completedSubtaskChanged(let plan, let subtask, let what):
+      "plan '\(plan)' has already started and sub-task '\(subtask)' is completed on main; the edit would change it (\(what)). Completed sub-tasks keep their id, order, work and checkpoint; only sub-tasks that have not completed may be changed, added or removed ('git orchestrate status \(plan)' shows which)"
+    case .planRunning(let plan, let holder):
+      "plan '\(plan)' is running (pid \(holder.pid), \(holder.command), since \(holder.started.formatted(.iso8601))); clean it once the run has ended"
+    case .planUnfinished(let plan, let next):
+      "plan '\(plan)' is not finished (next: \(next)); finish it with 'git orchestrate run \(plan)', or give it up with 'git orchestrate clean --abandon \(plan)' (its attempts are kept)"
     case .subtaskNotFound(let plan, let subtask):
       "plan '\(plan)' has no sub-task '\(subtask)'; 'git orchestrate status \(plan)' lists them"
     case .outOfOrder(let plan, let subtask, let next):

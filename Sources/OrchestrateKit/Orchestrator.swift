@@ -46,13 +46,27 @@ public final class Orchestrator {
 
   /// Reads a plan file (YAML or JSON) and stores it; the same plan again changes nothing.
   @discardableResult
-  public func addPlan(file: String, replace: Bool = false) throws -> (StoredPlan, PlanStore.AddOutcome) {
+  public func addPlan(file: String, replace: Bool = false, editStarted: Bool = false) throws -> (
+    StoredPlan, PlanStore.AddOutcome
+  ) {
     let plan = try PlanReader.read(contentsOf: file)
-    return try addPlan(plan, source: file, replace: replace)
+    return try addPlan(plan, source: file, replace: replace, editStarted: editStarted)
   }
 
+  /// Stores `plan`; see `PlanStore.add`.
+  /// - Parameter editStarted: a started plan may be replaced when every completed sub-task is
+  ///   unchanged (the user's `plan add --replace`; never the MCP server's).
+  /// - Throws: `OrchestrateError.locked` when a run of this plan holds the repository: the plan it
+  ///   runs must not change under it.
   @discardableResult
-  public func addPlan(_ plan: Plan, source: String?, replace: Bool = false) throws -> (StoredPlan, PlanStore.AddOutcome) {
+  public func addPlan(_ plan: Plan, source: String?, replace: Bool = false, editStarted: Bool = false) throws -> (
+    StoredPlan, PlanStore.AddOutcome
+  ) {
+    if replace, let holder = RepositoryLock.liveHolder(at: layout.lockPath), holder.plan == plan.id,
+      holder.pid != getpid()
+    {
+      throw OrchestrateError.locked(holder: holder, path: layout.lockPath)
+    }
     let main = try mainBranch(for: plan)
     let base = try repository.resolve("refs/heads/" + main)
     // "Started" is judged on the main branch the stored plan ran on, and on the new plan's.
@@ -60,7 +74,8 @@ public final class Orchestrator {
     if let stored = try store.find(plan.id), let storedMain = try? mainBranch(for: stored.plan) {
       mainRefs.append("refs/heads/" + storedMain)
     }
-    return try store.add(plan, source: source, base: base, replace: replace, mainRefs: mainRefs)
+    return try store.add(
+      plan, source: source, base: base, replace: replace, mainRefs: mainRefs, editStarted: editStarted)
   }
 
   /// Finds the plan a command names: a stored id, a plan file (added if new), or, with no
@@ -109,6 +124,19 @@ public final class Orchestrator {
       try repository.references(withPrefix: Layout.branchPrefix + plan.id + "/").map { ($0.name, $0.target) },
       uniquingKeysWith: { a, _ in a })
     let holder = RepositoryLock.liveHolder(at: layout.lockPath)
+    // The sub-tasks with attempts kept elsewhere than a branch (cleaned, or fetched from a remote),
+    // as `orchestrate/<plan>/<NN>-<id>`: read once, so a long plan's pending sub-tasks cost nothing.
+    var keptStems: Set<String> = []
+    for ref in try repository.references(withPrefix: Layout.attemptsRefPrefix + plan.id + "/") {
+      keptStems.insert("orchestrate/" + ref.name.dropFirst(Layout.attemptsRefPrefix.count))
+    }
+    for ref in try repository.references(withPrefix: RecordSync.remotesPrefix) {
+      for kind in ["/branches/", "/attempts/"] {
+        if let range = ref.name.range(of: kind + plan.id + "/") {
+          keptStems.insert("orchestrate/" + ref.name[ref.name.index(range.lowerBound, offsetBy: kind.count)...])
+        }
+      }
+    }
     var details: [PlanStatus.Detail] = []
     var current: String?
     for subtask in plan.subtasks {
@@ -130,6 +158,14 @@ public final class Orchestrator {
         ).count
         state = attempts > 0 ? .failed : .interrupted
         if holder?.plan == plan.id { state = .inProgress }
+      } else if keptStems.contains(Layout.branchName(plan: plan.id, subtask: subtask)),
+        let kept = try AttemptLog.located(
+          repository: repository, plan: plan.id, subtask: subtask, mainTip: history.mainTip)
+      {
+        // No branch here: its attempts were kept by `clean`, or fetched from a remote's clone.
+        tipHex = kept.tip.hex
+        attempts = kept.log.count
+        state = .failed
       }
       if current == nil, state != .pending || holder?.plan == plan.id { current = subtask.id }
       details.append(

@@ -4,8 +4,10 @@ import OrchestrateKit
 
 @main
 struct GitOrchestrate: ParsableCommand {
+  // Usage lines say `git orchestrate`, the way it is typed; completion scripts and the manual are
+  // named after the executable, `git-orchestrate` (a name with a space would break them).
   static let configuration = CommandConfiguration(
-    commandName: "git-orchestrate",
+    commandName: Completions.needsExecutableName ? "git-orchestrate" : "git orchestrate",
     abstract: "Run a decomposed coding task one validated sub-task at a time, with git as the record.",
     discussion: """
       Each sub-task runs on its own branch in a working directory the tool manages; an agent does the \
@@ -18,18 +20,28 @@ struct GitOrchestrate: ParsableCommand {
       """,
     version: Version.current,
     subcommands: [
-      Run.self, Status.self, PlanCommand.self, MCP.self, Verify.self, Log.self, Show.self, Hooks.self, Push.self,
-      Fetch.self, HookPrePush.self, DebugLock.self,
+      Run.self, Status.self, PlanCommand.self, MCP.self, Verify.self, Log.self, Show.self, Clean.self, Hooks.self,
+      Push.self, Fetch.self, HookPrePush.self, DebugLock.self,
     ]
   )
 
   /// Parses, runs, and maps every error to a message on standard error and a reliable exit code.
   static func main() {
+    if Completions.requestedScript == "bash" {
+      // The bash script also defines `_git_orchestrate`, so `git orchestrate <TAB>` completes too.
+      print(completionScript(for: .bash) + Completions.gitWrapper)
+      return
+    }
     do {
       var command = try parseAsRoot()
       try command.run()
     } catch {
-      Foundation.exit(ErrorReporter.report(error, command: self))
+      let code = ErrorReporter.report(error, command: self)
+      // With --json a refusal is an event too, on standard output, for the script reading it.
+      if code != 0, !(error is ExitCode), CommandLine.arguments.dropFirst().contains("--json") {
+        emit(jsonLine(["event": "error", "message": ErrorReporter.message(for: error, command: self), "exit_code": code]))
+      }
+      Foundation.exit(code)
     }
   }
 }

@@ -40,6 +40,13 @@ public struct RecordSync {
 
   static func remoteNotesRef(_ remote: String) -> String { "refs/notes/remotes/\(remote)/orchestrate" }
 
+  /// Where what is fetched from remotes lives: `refs/orchestrate/remotes/<remote>/…`.
+  public static let remotesPrefix = "refs/orchestrate/remotes/"
+
+  /// Where the sub-task branches are pushed to on a remote, apart from its branches:
+  /// `refs/orchestrate/branches/<plan>/<NN>-<id>`.
+  public static let pushedBranchPrefix = "refs/orchestrate/branches/"
+
   /// Where a remote's plans are fetched to: `refs/orchestrate/remotes/<remote>/plans/`.
   public static func remotePlanPrefix(_ remote: String) -> String { "refs/orchestrate/remotes/\(remote)/plans/" }
 
@@ -53,12 +60,15 @@ public struct RecordSync {
         "fetch", "--no-write-fetch-head", "--quiet", remote,
         "+\(Layout.notesRef)*:\(tracking)*",
         "+\(Layout.planRefPrefix)*:\(Self.remotePlanPrefix(remote))*",
+        // Failed sub-tasks and their attempts, read by status, log and show (`AttemptLog.keptRefs`).
+        "+\(Self.pushedBranchPrefix)*:\(Self.remotesPrefix)\(remote)/branches/*",
+        "+\(Layout.attemptsRefPrefix)*:\(Self.remotesPrefix)\(remote)/attempts/*",
       ], in: directory)
     guard fetched.succeeded else {
       throw OrchestrateError.io(
         "git fetch \(remote) failed: \(fetched.message)")
     }
-    var lines = ["fetched plans and checkpoint records from \(remote)"]
+    var lines = ["fetched plans, checkpoint records and sub-task attempts from \(remote)"]
     lines += try settlePlans(remote: remote)
     if let theirs = try repository.resolve(tracking) {
       if let ours = try repository.resolve(Layout.notesRef) {
@@ -100,7 +110,7 @@ public struct RecordSync {
       guard let ours = try repository.resolve(Layout.planRef(id)) else {
         try repository.updateReference(Layout.planRef(id), to: theirs, expected: nil, message: "orchestrate: fetch \(remote)")
         lines.append(
-          "adopted plan '\(id)' from \(remote) (\(remotePlan.plan.subtasks.count) sub-tasks); read it with 'git orchestrate plan show \(id)' before you run it"
+          "adopted plan '\(id)' from \(remote) (\(Plural.count(remotePlan.plan.subtasks.count, "sub-task"))); read it with 'git orchestrate plan show \(id)' before you run it"
         )
         continue
       }
@@ -122,6 +132,15 @@ public struct RecordSync {
     if !(try repository.references(withPrefix: Layout.planRefPrefix).isEmpty) {
       refspecs.append("\(Layout.planRefPrefix)*:\(Layout.planRefPrefix)*")
     }
+    // The sub-task branches (failed attempts of open sub-tasks) and the attempts of landed ones, so
+    // another clone shows failures as this one does. Forced: each is this clone's working record,
+    // rewritten when a branch is replayed onto a moved main; no commit of ours is lost by it.
+    if !(try repository.references(withPrefix: Layout.branchPrefix).isEmpty) {
+      refspecs.append("+\(Layout.branchPrefix)*:\(Self.pushedBranchPrefix)*")
+    }
+    if !(try repository.references(withPrefix: Layout.attemptsRefPrefix).isEmpty) {
+      refspecs.append("+\(Layout.attemptsRefPrefix)*:\(Layout.attemptsRefPrefix)*")
+    }
     guard !refspecs.isEmpty else {
       lines.append("nothing to push: no plan and no checkpoint record in this repository")
       return Outcome(lines: lines)
@@ -131,7 +150,7 @@ public struct RecordSync {
       throw OrchestrateError.io(
         "git push \(remote) failed: \(pushed.message)")
     }
-    lines.append("pushed plans and checkpoint records to \(remote)")
+    lines.append("pushed plans, checkpoint records and sub-task attempts to \(remote)")
     return Outcome(lines: lines)
   }
 }

@@ -63,9 +63,13 @@ public struct PlanDiagnostic: Equatable, Sendable, CustomStringConvertible {
 public struct PlanError: Error, LocalizedError, Equatable, Sendable {
   /// At least one; in file order as far as possible.
   public var diagnostics: [PlanDiagnostic]
+  /// The warnings found on the way (unknown keys, often the cause of an error: a misspelt
+  /// `checkpoint` leaves the sub-task without one).
+  public var warnings: [PlanDiagnostic] = []
 
-  public init(diagnostics: [PlanDiagnostic]) {
+  public init(diagnostics: [PlanDiagnostic], warnings: [PlanDiagnostic] = []) {
     self.diagnostics = diagnostics
+    self.warnings = warnings
   }
 
   /// A single problem that is not about any one field (missing file, too large, …).
@@ -79,5 +83,6 @@ public struct PlanError: Error, LocalizedError, Equatable, Sendable {
     let count = diagnostics.count == 1 ? "1 problem" : "\(diagnostics.count) problems"
     return "invalid plan \(file): \(count):\n"
       + diagnostics.map { "  \($0)" }.joined(separator: "\n")
+      + (warnings.isEmpty ? "" : "\nwarnings:\n" + warnings.map { "  \($0)" }.joined(separator: "\n"))
   }
 }

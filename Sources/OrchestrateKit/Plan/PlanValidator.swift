@@ -60,7 +60,7 @@ struct PlanValidator {
         root.line, nil, nil,
         "expected a mapping with id, description and subtasks at the top level, got \(root.kindName)"
       )
-      throw PlanError(diagnostics: diagnostics)
+      throw PlanError(diagnostics: diagnostics, warnings: warnings)
     }
     warnUnknownKeys(
       entries, known: Self.planKeys, ignored: Self.planIgnoredKeys, subtask: nil, prefix: "")
@@ -177,7 +177,7 @@ struct PlanValidator {
         PlanDiagnostic(
           file: file, message: "\(dropped) more problems not listed; fix the ones above first"))
     }
-    guard diagnostics.isEmpty, let planID else { throw PlanError(diagnostics: diagnostics) }
+    guard diagnostics.isEmpty, let planID else { throw PlanError(diagnostics: diagnostics, warnings: warnings) }
     let subtasks = ordered.map { draft in
       Subtask(
         id: draft.id ?? "", order: draft.order ?? draft.position,
@@ -673,11 +673,29 @@ struct PlanValidator {
     func squashed(_ key: String) -> String { key.lowercased().filter { $0 != "_" && $0 != "-" } }
     for entry in entries where !known.contains(entry.key) && !ignored.contains(entry.key) {
       var message = "unknown key '\(PlanDiagnostic.escaped(entry.key))' (ignored)"
-      if let suggestion = known.sorted().first(where: { squashed($0) == squashed(entry.key) }) {
-        message += "; did you mean '\(suggestion)'?"
-      }
+      let suggestion =
+        known.sorted().first { squashed($0) == squashed(entry.key) }
+        ?? known.map { ($0, Self.editDistance(squashed($0), squashed(entry.key))) }
+        .filter { $0.1 <= max(1, min(2, entry.key.count / 4)) }.min { ($0.1, $0.0) < ($1.1, $1.0) }?.0
+      if let suggestion { message += "; did you mean '\(suggestion)'?" }
       warn(entry.line, subtask, prefix.isEmpty ? nil : String(prefix.dropLast()), message)
     }
+  }
+
+  /// Levenshtein distance, for "did you mean": keys are short, so the quadratic table is cheap.
+  static func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a)
+    let b = Array(b)
+    if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+    var previous = Array(0...b.count)
+    for i in 1...a.count {
+      var current = [i] + Array(repeating: 0, count: b.count)
+      for j in 1...b.count {
+        current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+      }
+      previous = current
+    }
+    return previous[b.count]
   }
 
   // MARK: Diagnostics

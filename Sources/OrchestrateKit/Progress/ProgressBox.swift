@@ -10,6 +10,10 @@ public struct ProgressBox {
 
   public var rendered: String {
     let rule = String(repeating: "═", count: 39)
+    let next = status.subtaskDetails.first { $0.state != .completed }
+    let current =
+      status.currentSubtask
+      ?? (status.isComplete ? "none (all sub-tasks completed)" : "none running; next: \(next?.id ?? "-")")
     var lines = [
       rule, "MASTER TASK PROGRESS", rule,
       "Plan: \(status.masterTaskID)",
@@ -19,18 +23,18 @@ public struct ProgressBox {
       "",
       "Estimated Remaining: \(status.estimatedRemaining)",
       "",
-      "Current: \(status.currentSubtask ?? "None")",
+      "Current: \(current)",
       "Work folder: \(status.workdir)",
       rule,
     ]
     for detail in status.subtaskDetails {
       switch detail.state {
       case .completed:
-        let attempts = detail.attempts == 1 ? "1 attempt" : "\(detail.attempts) attempts"
+        let attempts = Plural.count(detail.attempts, "attempt")
         let time = detail.durationSeconds.map { ", " + Durations.format($0) } ?? ""
         lines.append("  ✅ \(detail.id) (\(attempts)\(time))")
       case .failed:
-        lines.append("  ❌ \(detail.id): \(detail.description) (\(detail.attempts) failed attempts, branch \(detail.branch))")
+        lines.append("  ❌ \(detail.id): \(detail.description) (\(Plural.count(detail.attempts, "failed attempt")), branch \(detail.branch))")
       case .inProgress:
         lines.append("  ⏳ \(detail.id): \(detail.description) (in progress, branch \(detail.branch))")
       case .interrupted:

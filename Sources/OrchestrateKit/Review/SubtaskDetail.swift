@@ -10,11 +10,17 @@ public struct SubtaskDetail: Codable, Sendable {
     public var result: String
     public var failingCommand: String?
     public var durationSeconds: Double?
+    /// The agent's full output for this attempt, when this clone ran it.
+    public var agentLog: String?
+    /// The checkpoint's full output for this attempt, when this clone ran it.
+    public var checkpointLog: String?
 
     enum CodingKeys: String, CodingKey {
       case number, commit, result
       case failingCommand = "failing_command"
       case durationSeconds = "duration_seconds"
+      case agentLog = "agent_log"
+      case checkpointLog = "checkpoint_log"
     }
   }
 
@@ -36,9 +42,21 @@ public struct SubtaskDetail: Codable, Sendable {
   public var attempts: [Attempt]
   public var diffStat: String?
   public var patch: String?
+  /// What the diff is taken against: the commit's parent on main, or, for a sub-task not
+  /// completed, the main commit its latest attempt started from.
+  public var diffBase: String?
+  /// Said when the attempts are not here to list: the completion's trailer counts failed attempts
+  /// this clone has not fetched.
+  public var attemptsNote: String?
+  /// Where the failed attempts were read from, when not the sub-task's branch (its attempts ref
+  /// once it landed or was cleaned, or a remote's as fetched).
+  public var attemptsRef: String?
 
   enum CodingKeys: String, CodingKey {
+    case attemptsRef = "attempts_ref"
     case plan, commit, message, author, trailers, results, attempts, patch
+    case diffBase = "diff_base"
+    case attemptsNote = "attempts_note"
     case entry = "subtask"
     case checkpointCommands = "checkpoint_commands"
     case diffStat = "diff_stat"
@@ -74,16 +92,24 @@ public struct SubtaskDetail: Codable, Sendable {
       }
     }
     lines.append("")
-    if attempts.isEmpty {
+    if let attemptsNote {
+      lines.append("Failed attempts: \(attemptsNote)")
+    } else if attempts.isEmpty {
       lines.append("Failed attempts: none")
     } else {
-      lines.append("Failed attempts:")
-      lines += attempts.map { attempt in
-        "  \(attempt.number). \(attempt.commit.prefix(12)) \(attempt.result)\(attempt.failingCommand.map { ": \($0)" } ?? "")\(attempt.durationSeconds.map { " (\(Durations.format($0)))" } ?? "")"
+      let kept = attemptsRef.map { " (kept at \($0))" } ?? ""
+      lines.append("Failed attempts\(kept) (each with 'git orchestrate show \(entry.id) --attempt N'):")
+      for attempt in attempts {
+        lines.append(
+          "  \(attempt.number). \(attempt.commit.prefix(12)) \(attempt.result)\(attempt.failingCommand.map { ": \($0)" } ?? "")\(attempt.durationSeconds.map { " (\(Durations.format($0)))" } ?? "")"
+        )
+        if let log = attempt.agentLog { lines.append("     agent output: \(log)") }
+        if let log = attempt.checkpointLog { lines.append("     checkpoint output: \(log)") }
       }
     }
     if let diffStat, !diffStat.isEmpty {
       lines.append("")
+      if let diffBase { lines.append("Changes against \(diffBase):") }
       lines.append(diffStat.trimmingCharacters(in: .newlines))
     }
     if let patch, !patch.isEmpty {
@@ -129,23 +155,133 @@ extension Orchestrator {
       detail.author = "\(commit.author.name) <\(commit.author.email)> \(commit.author.date.formatted(.iso8601))"
       detail.trailers = commit.trailers.map { .init(key: $0.key, value: $0.value) }
       detail.results = try CheckpointCache(repository: repository).records(for: commit.tree)
-      let parentTree = try commit.parents.first.map { try repository.commit($0).tree }
-      detail.diffStat = try repository.diffStat(parentTree, commit.tree)
-      if withPatch { detail.patch = try repository.patch(parentTree, commit.tree) }
+      // A completed sub-task: its commit against its parent on main. Any other: its latest attempt
+      // against the main commit it started from, the change it proposes (never against the attempt
+      // before it, which would hide what a fix agent left unchanged).
+      let base: OID? =
+        entry.state == .completed
+        ? commit.parents.first : try mainTip.flatMap { try repository.mergeBase(oid, $0) } ?? commit.parents.first
+      let baseTree = try base.map { try repository.commit($0).tree }
+      detail.diffBase = base.map {
+        entry.state == .completed ? "its parent \($0.hex.prefix(12))" : "main at \($0.hex.prefix(12)), where it started"
+      }
+      detail.diffStat = try repository.diffStat(baseTree, commit.tree)
+      if withPatch { detail.patch = try repository.patch(baseTree, commit.tree) }
     }
     // Failed attempts: on the branch while the sub-task is open, kept under attempts/ once it completed.
-    detail.attempts = try AttemptLog.read(repository: repository, plan: stored.plan.id, subtask: subtask, mainTip: mainTip)
-      .entries.reversed().map { entry in
-        .init(
-          number: entry.attempt.number, commit: entry.commit.oid.hex, result: entry.attempt.result,
-          failingCommand: Self.failingCommand(in: entry.commit.message), durationSeconds: entry.attempt.seconds)
-      }
+    let logs = layout.logDirectory(plan: stored.plan.id)
+    let stem = logs + "/" + String(format: "%02d", subtask.order) + "-" + subtask.id
+    func existing(_ path: String) -> String? { FileManager.default.fileExists(atPath: path) ? path : nil }
+    let located = try AttemptLog.located(
+      repository: repository, plan: stored.plan.id, subtask: subtask, mainTip: mainTip)
+    if let ref = located?.ref, ref != Layout.branchRef(plan: stored.plan.id, subtask: subtask) {
+      detail.attemptsRef = ref
+    }
+    detail.attempts = (located?.log.entries ?? []).reversed().map { entry in
+      .init(
+        number: entry.attempt.number, commit: entry.commit.oid.hex, result: entry.attempt.result,
+        failingCommand: Self.failingCommand(in: entry.commit.message), durationSeconds: entry.attempt.seconds,
+        agentLog: existing(stem + ".attempt-\(entry.attempt.number).log"),
+        checkpointLog: existing(stem + ".attempt-\(entry.attempt.number).checkpoint.log"))
+    }
+    if detail.attempts.isEmpty, entry.state == .completed, entry.attempts > 1 {
+      detail.attemptsNote =
+        "\(Plural.count(entry.attempts - 1, "failed attempt")) before this commit (Orchestrate-Attempts: \(entry.attempts)), not in this clone; 'git orchestrate fetch' brings them from a clone that pushed them"
+    }
     return detail
+  }
+
+  /// One attempt of a sub-task: its commit message, its diff against the main commit it started
+  /// from, and its full output where this clone kept it (else the output tail in its message).
+  public func attempt(_ number: Int, subtask subtaskID: String, plan planID: String?, patch withPatch: Bool = true)
+    throws -> AttemptDetail
+  {
+    let (stored, subtask) = try findSubtask(subtaskID, plan: planID)
+    let mainTip = try repository.resolve("refs/heads/" + mainBranch(for: stored.plan))
+    let log = try AttemptLog.read(repository: repository, plan: stored.plan.id, subtask: subtask, mainTip: mainTip)
+    guard let entry = log.entries.first(where: { $0.attempt.number == number }) else {
+      let known = log.entries.map(\.attempt.number).sorted()
+      throw OrchestrateError.invalidArgument(
+        known.isEmpty
+          ? "sub-task '\(subtask.id)' of plan '\(stored.plan.id)' has no failed attempt kept here"
+          : "sub-task '\(subtask.id)' has no attempt \(number); its failed attempts are \(known.map(String.init).joined(separator: ", "))"
+      )
+    }
+    let commit = entry.commit
+    let base = try mainTip.flatMap { try repository.mergeBase(commit.oid, $0) } ?? commit.parents.first
+    let baseTree = try base.map { try repository.commit($0).tree }
+    let stem =
+      layout.logDirectory(plan: stored.plan.id) + "/" + String(format: "%02d", subtask.order) + "-" + subtask.id
+      + ".attempt-\(number)"
+    var outputs: [AttemptDetail.Output] = []
+    for (kind, path) in [("agent", stem + ".log"), ("checkpoint", stem + ".checkpoint.log")] {
+      guard let data = FileManager.default.contents(atPath: path) else { continue }
+      outputs.append(.init(kind: kind, path: path, text: String(decoding: data, as: UTF8.self)))
+    }
+    return AttemptDetail(
+      plan: stored.plan.id, subtask: subtask.id, number: number, commit: commit.oid.hex, message: commit.message,
+      base: base?.hex, diffStat: try repository.diffStat(baseTree, commit.tree),
+      patch: withPatch ? try repository.patch(baseTree, commit.tree) : nil, outputs: outputs)
   }
 
   /// The `Failing command:` line of an attempt's message.
   static func failingCommand(in message: String) -> String? {
     message.split(separator: "\n").first { $0.hasPrefix("Failing command: ") }
       .map { String($0.dropFirst("Failing command: ".count)) }
+  }
+}
+
+/// One failed attempt, as `show SUBTASK --attempt N` prints it.
+public struct AttemptDetail: Codable, Sendable {
+  public struct Output: Codable, Sendable {
+    public var kind: String
+    public var path: String
+    public var text: String
+  }
+
+  public var plan: String
+  public var subtask: String
+  public var number: Int
+  public var commit: String
+  public var message: String
+  /// The main commit the attempt started from; the diff is taken against it.
+  public var base: String?
+  public var diffStat: String
+  public var patch: String?
+  /// The full agent and checkpoint output kept in `.git/orchestrate/logs/` (only in the clone that ran it).
+  public var outputs: [Output]
+
+  enum CodingKeys: String, CodingKey {
+    case plan, subtask, number, commit, message, base, patch, outputs
+    case diffStat = "diff_stat"
+  }
+
+  public var rendered: String {
+    var lines = ["attempt \(number) of sub-task \(subtask) (plan \(plan)): \(commit)", ""]
+    lines += message.trimmingCharacters(in: .newlines).split(separator: "\n", omittingEmptySubsequences: false)
+      .map { "    " + $0 }
+    lines.append("")
+    lines.append("Changes against main at \(base.map { String($0.prefix(12)) } ?? "the empty tree"), where it started:")
+    lines.append(diffStat.trimmingCharacters(in: .newlines).isEmpty ? "  (no change)" : diffStat.trimmingCharacters(in: .newlines))
+    if let patch, !patch.isEmpty {
+      lines.append("")
+      lines.append(patch.trimmingCharacters(in: .newlines))
+    }
+    lines.append("")
+    if outputs.isEmpty {
+      lines.append("Full output: not kept in this clone (the message above holds its tail)")
+    }
+    for output in outputs {
+      lines.append("Full \(output.kind) output (\(output.path)):")
+      lines.append(output.text.trimmingCharacters(in: .newlines))
+      lines.append("")
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  public func jsonData() throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return try encoder.encode(self)
   }
 }

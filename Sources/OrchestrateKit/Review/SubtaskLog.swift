@@ -56,16 +56,32 @@ extension Orchestrator {
 }
 
 extension SubtaskLogEntry {
+  /// Column widths that fit every entry of `entries` (a long id or checkpoint widens its column).
+  public struct Widths: Sendable {
+    var id = 16
+    var checkpoint = 32
+
+    public init(_ entries: [SubtaskLogEntry] = []) {
+      for entry in entries {
+        id = max(id, entry.id.count)
+        checkpoint = max(checkpoint, (entry.checkpoint ?? "-").count)
+      }
+    }
+  }
+
   /// `  3/4 three      completed   2 attempts  1.4 s  passed (1 command, 0.0 s)  1a2b3c4d5e6f`.
-  public var line: String {
-    let attemptsText = attempts == 0 ? "-" : "\(attempts) attempt\(attempts == 1 ? "" : "s")"
+  public var line: String { line(widths: Widths([self])) }
+
+  /// The line with columns as wide as `widths`, so the lines of one plan align.
+  public func line(widths: Widths) -> String {
+    let attemptsText = attempts == 0 ? "-" : Plural.count(attempts, "attempt")
     let duration = durationSeconds.map { Durations.format($0) } ?? "-"
     func pad(_ text: String, _ width: Int) -> String {
       text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }
     return [
-      pad("\(order)/\(total)", 6), pad(id, 16), pad(state.rawValue, 12), pad(attemptsText, 11), pad(duration, 8),
-      pad(checkpoint ?? "-", 32), commit.map { String($0.prefix(12)) } ?? "",
+      pad("\(order)/\(total)", 6), pad(id, widths.id), pad(state.rawValue, 12), pad(attemptsText, 11), pad(duration, 8),
+      pad(checkpoint ?? "-", widths.checkpoint), commit.map { String($0.prefix(12)) } ?? "",
     ].joined(separator: " ").trimmingCharacters(in: .whitespaces)
   }
 }

@@ -43,7 +43,7 @@ extension PlanSession {
       events(
         .subtaskStarted(
           order: subtask.order, total: plan.subtasks.count, id: subtask.id, description: subtask.description,
-          branch: cycle.branch, workdir: cycle.workdir, resumed: !cycle.fresh))
+          branch: cycle.branch, workdir: cycle.workdir, resumed: !cycle.fresh, attempt: cycle.attempts + 1))
       switch try complete(&cycle) {
       case .landed(let landing):
         try updateUserCheckout()

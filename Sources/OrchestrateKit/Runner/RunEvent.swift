@@ -5,7 +5,11 @@ import Foundation
 public enum RunEvent: Sendable {
   case runStarted(plan: String, total: Int, completed: Int, mainBranch: String)
   case notice(String)
-  case subtaskStarted(order: Int, total: Int, id: String, description: String, branch: String, workdir: String, resumed: Bool)
+  /// `attempt`: the number of the sub-task's next attempt (a resumed branch's first check included),
+  /// when the session says it; the JSON stream otherwise knows it from `agentStarted`.
+  case subtaskStarted(
+    order: Int, total: Int, id: String, description: String, branch: String, workdir: String, resumed: Bool,
+    attempt: Int? = nil)
   case agentStarted(kind: AgentKind, attempt: Int, command: String)
   /// Live output of an agent or checkpoint command.
   case output(Data)
@@ -27,33 +31,41 @@ public enum RunEvent: Sendable {
     case agent, fix, steps
   }
 
-  /// A JSON object for the JSON-lines event stream.
+  /// Seconds as the event stream gives them: to the millisecond.
+  public static func rounded(_ seconds: Double) -> Double { (seconds * 1000).rounded() / 1000 }
+
+  /// A JSON object for the JSON-lines event stream. The stream's writer adds the context that
+  /// events of a sequential run share (plan, sub-task, attempt) and splits output into lines.
   public var json: [String: Any] {
     switch self {
     case .runStarted(let plan, let total, let completed, let main):
       ["event": "run_started", "plan": plan, "total": total, "completed": completed, "main_branch": main]
     case .notice(let text):
       ["event": "notice", "message": text]
-    case .subtaskStarted(let order, let total, let id, let description, let branch, let workdir, let resumed):
-      [
-        "event": "subtask_started", "order": order, "total": total, "id": id, "description": description,
-        "branch": branch, "workdir": workdir, "resumed": resumed,
-      ]
+    case .subtaskStarted(let order, let total, let id, let description, let branch, let workdir, let resumed, let attempt):
+      {
+        var object: [String: Any] = [
+          "event": "subtask_started", "order": order, "total": total, "id": id, "description": description,
+          "branch": branch, "workdir": workdir, "resumed": resumed,
+        ]
+        if let attempt { object["attempt"] = attempt }
+        return object
+      }()
     case .agentStarted(let kind, let attempt, let command):
       ["event": "agent_started", "kind": kind.rawValue, "attempt": attempt, "command": command]
     case .output(let data):
       ["event": "output", "text": String(decoding: data, as: UTF8.self)]
     case .agentFinished(let kind, let attempt, let summary, let seconds):
-      ["event": "agent_finished", "kind": kind.rawValue, "attempt": attempt, "result": summary, "duration_seconds": seconds]
+      ["event": "agent_finished", "kind": kind.rawValue, "attempt": attempt, "result": summary, "duration_seconds": Self.rounded(seconds)]
     case .checkpointCommandStarted(let command):
       ["event": "checkpoint_command_started", "command": command]
     case .checkpointCommandFinished(let report):
       [
         "event": "checkpoint_command_finished", "command": report.command, "exit_code": report.exitCode,
-        "duration_seconds": report.durationSeconds, "result": report.summary,
+        "duration_seconds": Self.rounded(report.durationSeconds), "result": report.summary,
       ]
     case .checkpointPassed(let commands, let seconds, let cached):
-      ["event": "checkpoint_passed", "commands": commands, "duration_seconds": seconds, "cached": cached]
+      ["event": "checkpoint_passed", "commands": commands, "duration_seconds": Self.rounded(seconds), "cached": cached]
     case .checkpointFailed(let failure):
       [
         "event": "checkpoint_failed", "kind": failure.kind.rawValue, "command": failure.command, "result": failure.summary, "reason": failure.reason,
@@ -64,7 +76,7 @@ public enum RunEvent: Sendable {
     case .mainMoved(let from, let to):
       ["event": "main_moved", "from": from, "to": to]
     case .subtaskCompleted(let id, let commit, let attempts, let seconds):
-      ["event": "subtask_completed", "id": id, "commit": commit, "attempts": attempts, "duration_seconds": seconds]
+      ["event": "subtask_completed", "id": id, "commit": commit, "attempts": attempts, "duration_seconds": Self.rounded(seconds)]
     case .subtaskStuck(let id, let branch, let workdir, let attempts, let resume):
       [
         "event": "subtask_failed", "id": id, "branch": branch, "workdir": workdir, "attempts": attempts,

@@ -84,17 +84,38 @@ public struct AttemptLog: Sendable {
   public var count: Int { entries.count }
   public var seconds: Double { entries.reduce(0) { $0 + ($1.attempt.seconds ?? 0) } }
 
-  /// Walks the sub-task's own commits (those not on main) for failed attempts: under
-  /// `refs/orchestrate/attempts/` once it completed, else on its branch.
+  /// Walks the sub-task's own commits (those not on main) for failed attempts: on its branch while
+  /// it is open, under `refs/orchestrate/attempts/` once it completed (or once `clean` removed the
+  /// branch), else in what `fetch` brought from a remote (`keptRefs`).
   public static func read(
     repository: Repository, plan: String, subtask: Subtask, mainTip: OID?, limit: Int = 1000
   ) throws -> AttemptLog {
-    for ref in [Layout.attemptsRef(plan: plan, subtask: subtask), Layout.branchRef(plan: plan, subtask: subtask)] {
+    try located(repository: repository, plan: plan, subtask: subtask, mainTip: mainTip, limit: limit)?.log
+      ?? AttemptLog(entries: [])
+  }
+
+  /// The first of the sub-task's refs that holds failed attempts, with them.
+  public static func located(
+    repository: Repository, plan: String, subtask: Subtask, mainTip: OID?, limit: Int = 1000
+  ) throws -> (ref: String, tip: OID, log: AttemptLog)? {
+    for ref in try keptRefs(repository: repository, plan: plan, subtask: subtask) {
       guard let tip = try repository.resolve(ref) else { continue }
       let log = try read(repository: repository, from: tip, plan: plan, subtask: subtask.id, mainTip: mainTip, limit: limit)
-      if !log.entries.isEmpty { return log }
+      if !log.entries.isEmpty { return (ref, tip, log) }
     }
-    return AttemptLog(entries: [])
+    return nil
+  }
+
+  /// Where a sub-task's attempts may be, in the order they are read: its branch, its attempts ref,
+  /// then the same two as fetched from each remote (`refs/orchestrate/remotes/<remote>/branches/…`
+  /// and `…/attempts/…`, written by `git orchestrate fetch`).
+  public static func keptRefs(repository: Repository, plan: String, subtask: Subtask) throws -> [String] {
+    let stem = "\(plan)/\(String(format: "%02d", subtask.order))-\(subtask.id)"
+    var refs = [Layout.branchRef(plan: plan, subtask: subtask), Layout.attemptsRef(plan: plan, subtask: subtask)]
+    let remote = try repository.references(withPrefix: RecordSync.remotesPrefix).map(\.name)
+    refs += remote.filter { $0.hasSuffix("/branches/" + stem) }.sorted()
+    refs += remote.filter { $0.hasSuffix("/attempts/" + stem) }.sorted()
+    return refs
   }
 
   /// The failed attempts between `tip` and where it meets main.

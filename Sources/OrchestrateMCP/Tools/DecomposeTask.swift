@@ -102,7 +102,7 @@ enum DecomposeTask: OrchestrationTool {
       "message": .string(
         outcome == .unchanged
           ? "plan '\(plan.id)' was already stored as given; call get_next_subtask with master_task_id '\(plan.id)'"
-          : "stored plan '\(plan.id)' (\(plan.subtasks.count) sub-tasks); call get_next_subtask with master_task_id '\(plan.id)'"
+          : "stored plan '\(plan.id)' (\(Plural.count(plan.subtasks.count, "sub-task"))); call get_next_subtask with master_task_id '\(plan.id)'"
       ),
     ]
   }

@@ -62,7 +62,7 @@ enum GetNextSubtask: OrchestrationTool {
       return [
         "has_next": false, "master_task_id": .string(plan.id), "progress": OrchestrationHost.progress(status),
         "message": .string(
-          "all \(plan.subtasks.count) sub-tasks of plan '\(plan.id)' are complete and on \(session.mainName); nothing is left to do"
+          "all \(Plural.count(plan.subtasks.count, "sub-task")) of plan '\(plan.id)' are complete and on \(session.mainName); nothing is left to do"
         ),
         "notices": .array(host.events.take().map { .string($0) }),
       ]

@@ -11,7 +11,9 @@ extension GitOrchestrate {
 
     @OptionGroup var repository: RepositoryOptions
 
-    @Argument(help: ArgumentHelp("The plan's id (default: every stored plan).", valueName: "plan-id"))
+    @Argument(
+      help: ArgumentHelp("The plan's id (default: every stored plan).", valueName: "plan-id"),
+      completion: .custom(Completions.planIDs))
     var plan: String?
 
     @Flag(help: "Print JSON.") var json = false
@@ -31,8 +33,9 @@ extension GitOrchestrate {
           if index > 0 { emit("") }
           emit(Style.bold("plan \(stored.plan.id): \(stored.plan.description)"))
         }
+        let widths = SubtaskLogEntry.Widths(entries[index])
         for entry in entries[index] {
-          let line = entry.line
+          let line = entry.line(widths: widths)
           switch entry.state {
           case .completed: emit(line)
           case .failed: emit(Style.red(line))

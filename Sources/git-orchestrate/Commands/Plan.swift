@@ -6,7 +6,7 @@ extension GitOrchestrate {
   struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "plan", abstract: "Validate, add, list and show plans.",
-      subcommands: [Validate.self, Add.self, List.self, Show.self])
+      subcommands: [Validate.self, Add.self, List.self, Show.self, Log.self])
   }
 }
 
@@ -33,7 +33,7 @@ extension GitOrchestrate.PlanCommand {
       if json {
         emit(String(decoding: try plan.normalizedJSON(), as: UTF8.self))
       } else {
-        emit("\(file): plan '\(plan.id)' is valid (\(plan.subtasks.count) sub-tasks)")
+        emit("\(file): plan '\(plan.id)' is valid (\(Plural.count(plan.subtasks.count, "sub-task")))")
       }
     }
   }
@@ -47,17 +47,26 @@ extension GitOrchestrate.PlanCommand {
     @Argument(help: ArgumentHelp("The plan file (YAML or JSON).", valueName: "file"))
     var file: String
 
-    @Flag(help: "Replace a different stored plan with the same id, if nothing of it has run.")
+    @Flag(
+      help: """
+        Replace a different stored plan with the same id. A started plan may be edited where it has \
+        not run: sub-tasks completed on main must stay as they are; the others may be changed, added \
+        or removed. Each version is kept ('git orchestrate plan log ID').
+        """)
     var replace = false
 
     func run() throws {
       let orchestrator = try repository.orchestrator()
-      let (stored, outcome) = try orchestrator.addPlan(file: file, replace: replace)
+      let (stored, outcome) = try orchestrator.addPlan(file: file, replace: replace, editStarted: true)
       for warning in stored.plan.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
       switch outcome {
-      case .added: emit("added plan '\(stored.plan.id)' (\(stored.plan.subtasks.count) sub-tasks)")
+      case .added: emit("added plan '\(stored.plan.id)' (\(Plural.count(stored.plan.subtasks.count, "sub-task")))")
       case .unchanged: emit("plan '\(stored.plan.id)' is already stored; nothing changed")
-      case .replaced: emit("replaced plan '\(stored.plan.id)' (\(stored.plan.subtasks.count) sub-tasks)")
+      case .replaced:
+        let change = try orchestrator.store.versions(stored.plan.id).first?.changes.map(\.text) ?? []
+        emit(
+          "replaced plan '\(stored.plan.id)' (\(Plural.count(stored.plan.subtasks.count, "sub-task")))"
+            + (change.isEmpty ? "" : ": " + change.joined(separator: ", ")))
       }
     }
   }
@@ -97,7 +106,9 @@ extension GitOrchestrate.PlanCommand {
 
     @OptionGroup var repository: RepositoryOptions
 
-    @Argument(help: ArgumentHelp("The plan's id (optional with one stored plan).", valueName: "plan-id"))
+    @Argument(
+      help: ArgumentHelp("The plan's id (optional with one stored plan).", valueName: "plan-id"),
+      completion: .custom(Completions.planIDs))
     var plan: String?
 
     @Flag(help: "Print the normalised plan as JSON.")
@@ -121,5 +132,38 @@ extension GitOrchestrate.PlanCommand {
       if let final = plan.finalCheckpoint { emit("final checkpoint: \(final.commands.joined(separator: " ; "))") }
     }
   }
-}
 
+  struct Log: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Show every version of a stored plan: who changed what, and when.")
+
+    @OptionGroup var repository: RepositoryOptions
+
+    @Argument(
+      help: ArgumentHelp("The plan's id (optional with one stored plan).", valueName: "plan-id"),
+      completion: .custom(Completions.planIDs))
+    var plan: String?
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+      let orchestrator = try repository.orchestrator()
+      let stored = try orchestrator.resolvePlan(plan, addIfFile: false)
+      let versions = try orchestrator.store.versions(stored.plan.id)
+      if json {
+        emit(jsonLine(versions.map(\.jsonObject)))
+        return
+      }
+      for (index, version) in versions.enumerated() {
+        let what =
+          index == versions.count - 1
+          ? "added (\(Plural.count(version.changes.count, "sub-task")))"
+          : (version.changes.isEmpty ? "plan settings changed" : version.changes.map(\.text).joined(separator: ", "))
+        emit(
+          "\(version.commit.hex.prefix(10))  \(version.date.formatted(.iso8601))  \(version.author) <\(version.email)>  \(what)"
+        )
+      }
+    }
+  }
+}

@@ -14,10 +14,15 @@ extension GitOrchestrate {
 
     @OptionGroup var repository: RepositoryOptions
 
-    @Argument(help: ArgumentHelp("A plan file (YAML or JSON) or a stored plan's id.", valueName: "file-or-plan-id"))
+    @Argument(
+      help: ArgumentHelp("A plan file (YAML or JSON) or a stored plan's id.", valueName: "file-or-plan-id"),
+      completion: .custom(Completions.planFilesOrIDs))
     var plan: String?
 
-    @Option(help: ArgumentHelp("The agent: a preset (claude, aider, openhands) or a command.", valueName: "cmd|preset"))
+    @Option(
+      help: ArgumentHelp(
+        "The agent: a preset (claude, aider, openhands, script: only the sub-task's run steps) or a command.",
+        valueName: "cmd|preset"))
     var agent: String?
 
     @Option(help: ArgumentHelp("The agent that fixes a failed checkpoint.", valueName: "cmd|preset"))
@@ -26,7 +31,8 @@ extension GitOrchestrate {
     @Option(help: "Attempts per sub-task, the first included (default 3).")
     var maxAttempts: Int?
 
-    @Option(help: ArgumentHelp("Limit per agent run and per checkpoint command, e.g. 10m, 90s, 1h.", valueName: "duration"))
+    @Option(
+      help: ArgumentHelp("Limit per agent run and per checkpoint command, e.g. 10m, 90s, 1h.", valueName: "duration"))
     var timeout: String?
 
     @Option(help: ArgumentHelp("Run agents and checkpoints in a bubblewrap sandbox: auto, on or off (default: git config orchestrate.sandbox, else auto).", valueName: "auto|on|off"))
@@ -48,9 +54,11 @@ extension GitOrchestrate {
       if let sandbox, Confinement.Setting(rawValue: sandbox) == nil {
         throw ValidationError("--sandbox '\(sandbox)' is not one of auto, on, off")
       }
-      for value in [agent, fixAgent].compactMap({ $0 }) where AgentPreset(rawValue: value) == nil && AgentPreset.resolve(value) == nil {
+      for value in [agent, fixAgent].compactMap({ $0 })
+      where AgentPreset(rawValue: value) == nil && AgentPreset.resolve(value) == nil {
         throw ValidationError(
-          "unknown agent preset '\(value)'; use one of claude, aider, openhands, or a command such as './my-agent.sh'")
+          "unknown agent preset '\(value)'; use one of claude, aider, openhands, script, or a command such as './my-agent.sh'"
+        )
       }
     }
 
@@ -63,9 +71,17 @@ extension GitOrchestrate {
         agent: agent, fixAgent: fixAgent, maxAttempts: maxAttempts, timeout: timeout.flatMap(Durations.parse))
       options.useWatcher = !noWatch
       options.sandbox = sandbox.flatMap(Confinement.Setting.init(rawValue:))
-      let renderer = RunRenderer(json: json)
+      let renderer = RunRenderer(
+        json: json,
+        progress: { [path = repository.path] in
+          // Its own handle, used only under the renderer's lock, on the thread that emits the event.
+          try? Orchestrator(at: path ?? FileManager.default.currentDirectoryPath).runProgress(stored)
+        })
       let session = try PlanSession(orchestrator: orchestrator, plan: stored, options: options) { renderer.render($0) }
-      defer { session.close() }
+      defer {
+        session.close()
+        renderer.finish()
+      }
       let outcome: RunOutcome
       do {
         outcome = try session.run()
@@ -82,33 +98,167 @@ extension GitOrchestrate {
 }
 
 /// Renders run events as the seed's terminal view, or as JSON lines.
+///
+/// Events of a run are sequential (one sub-task, one attempt, one command at a time), so the
+/// renderer keeps the context every JSON event carries (plan, sub-task, attempt) from the events
+/// that set it (`runStarted`, `subtaskStarted`, `agentStarted`, `attemptRecorded`) instead of each
+/// event repeating it; and it turns the output of commands, which arrives read by read, into one
+/// event per line.
 final class RunRenderer: Sendable {
   let json: Bool
-  /// Events arrive from the output threads of commands too: one at a time, in order.
-  private let subtaskTotal = LockedBox(0)
+  /// Whether the elapsed-time counter is drawn: on a terminal, without --json, without TERM=dumb.
+  let live: Bool
+  private let progress: @Sendable () -> RunProgress?
+  /// Events arrive from the output threads of commands too, and ticks from a timer: one at a time.
+  private let state = LockedBox(State())
+  private let ticker = LockedBox<DispatchSourceTimer?>(nil)
 
-  init(json: Bool) {
+  struct State {
+    var total = 0
+    var plan: String?
+    var subtask: String?
+    var attempt: Int?
+    /// `agent`, `fix`, `steps` or `checkpoint`: what the output under way comes from.
+    var source: String?
+    /// Output not yet ended by a newline (JSON lines only), and since when it waits.
+    var partial = Data()
+    var partialSince: Date?
+    /// What runs now and since when, for the elapsed counter.
+    var running: (what: String, since: Date)?
+    /// Whether the counter is on screen, and whether the terminal's last output ended its line.
+    var counterShown = false
+    var atLineStart = true
+  }
+
+  init(json: Bool, progress: @escaping @Sendable () -> RunProgress? = { nil }) {
     self.json = json
+    self.progress = progress
+    let environment = ProcessInfo.processInfo.environment
+    live = !json && isatty(STDOUT_FILENO) == 1 && environment["TERM"] != "dumb"
   }
 
   func render(_ event: RunEvent) {
-    subtaskTotal.withLock { total in render(event, subtaskTotal: &total) }
+    state.withLock { state in
+      if json {
+        renderJSON(event, &state)
+      } else {
+        clearCounter(&state)
+        render(event, &state)
+      }
+    }
   }
 
-  private func render(_ event: RunEvent, subtaskTotal: inout Int) {
-    if json {
-      emit(jsonLine(event.json))
-      return
+  /// Stops the counter and writes what output is left.
+  func finish() {
+    stopTicker()
+    state.withLock { state in
+      // A tick already under way finds nothing running and draws nothing.
+      state.running = nil
+      if json { flushPartial(&state) } else { clearCounter(&state) }
     }
+  }
+
+  // MARK: - JSON lines
+
+  private func renderJSON(_ event: RunEvent, _ state: inout State) {
+    switch event {
+    case .runStarted(let plan, let total, _, _):
+      state.plan = plan
+      state.total = total
+    case .subtaskStarted(_, _, let id, _, _, _, let resumed, let attempt):
+      flushPartial(&state)
+      state.subtask = id
+      // A fresh sub-task's first attempt is 1; a resumed one's, when the session does not say it,
+      // is known from its next agent.
+      state.attempt = attempt ?? (resumed ? nil : 1)
+    case .agentStarted(let kind, let attempt, _):
+      flushPartial(&state)
+      state.attempt = attempt
+      state.source = kind.rawValue
+    case .checkpointCommandStarted:
+      flushPartial(&state)
+      state.source = "checkpoint"
+    case .finalCheckpointStarted:
+      state.subtask = nil
+      state.attempt = nil
+    case .output(let data):
+      state.partial.append(data)
+      while let newline = state.partial.firstIndex(of: UInt8(ascii: "\n")) {
+        let line = state.partial[state.partial.startIndex..<newline]
+        writeOutput(Data(line), &state)
+        state.partial = Data(state.partial[state.partial.index(after: newline)...])
+        state.partialSince = nil
+      }
+      // A command that writes without newlines (progress dots) still shows, in slices of at most
+      // 4 KiB or about a second.
+      if state.partial.isEmpty {
+        state.partialSince = nil
+      } else if state.partial.count >= 4096 || Date().timeIntervalSince(state.partialSince ?? Date()) >= 1 {
+        flushPartial(&state)
+      } else if state.partialSince == nil {
+        state.partialSince = Date()
+      }
+      return
+    case .agentFinished, .checkpointCommandFinished, .checkpointPassed, .checkpointFailed, .runFinished:
+      flushPartial(&state)
+    default:
+      break
+    }
+    var object = event.json
+    addContext(&object, state)
+    switch event {
+    case .subtaskStarted, .subtaskCompleted, .runFinished:
+      if let progress = progress() {
+        object["progress"] = progress.jsonObject
+      }
+    case .subtaskStuck, .subtaskCompleted:
+      state.subtask = nil
+      state.attempt = nil
+    default:
+      break
+    }
+    emit(jsonLine(object))
+  }
+
+  private func addContext(_ object: inout [String: Any], _ state: State) {
+    if let plan = state.plan, object["plan"] == nil { object["plan"] = plan }
+    if let subtask = state.subtask, object["subtask"] == nil { object["subtask"] = subtask }
+    if let attempt = state.attempt, object["attempt"] == nil { object["attempt"] = attempt }
+  }
+
+  private func writeOutput(_ line: Data, _ state: inout State) {
+    var object: [String: Any] = ["event": "output", "text": String(decoding: line, as: UTF8.self)]
+    if let source = state.source { object["source"] = source }
+    addContext(&object, state)
+    emit(jsonLine(object))
+  }
+
+  private func flushPartial(_ state: inout State) {
+    guard !state.partial.isEmpty else { return }
+    let rest = state.partial
+    state.partial = Data()
+    state.partialSince = nil
+    writeOutput(rest, &state)
+  }
+
+  // MARK: - The terminal
+
+  private func render(_ event: RunEvent, _ state: inout State) {
     switch event {
     case .runStarted(let plan, let total, let completed, let main):
-      subtaskTotal = total
-      emit(Style.bold("Plan \(plan): \(total) sub-tasks, \(completed) completed, landing on \(main)"))
+      state.total = total
+      state.plan = plan
+      emit(Style.bold("Plan \(plan): \(Plural.count(total, "sub-task")), \(completed) completed, landing on \(main)"))
     case .notice(let text):
       emit(Style.yellow("note: ") + text)
-    case .subtaskStarted(let order, let total, let id, let description, let branch, let workdir, let resumed):
+    case .subtaskStarted(let order, let total, let id, let description, let branch, let workdir, let resumed, _):
+      state.subtask = id
       emit("")
-      emit(Style.bold("\(resumed ? "Resuming" : "Starting") sub-task \(order)/\(total): \(description.isEmpty ? id : description)"))
+      let line = progress().map { " " + Style.dim($0.compact) } ?? ""
+      emit(
+        Style.bold(
+          "\(resumed ? "Resuming" : "Starting") sub-task \(order)/\(total): \(description.isEmpty ? id : description)")
+          + line)
       emit(Style.dim("  branch \(branch)\n  working directory \(workdir)"))
     case .agentStarted(let kind, let attempt, let command):
       let what =
@@ -120,20 +270,23 @@ final class RunRenderer: Sendable {
       let lines = command.split(separator: "\n", omittingEmptySubsequences: true)
       let shown = (lines.first.map(String.init) ?? command) + (lines.count > 1 ? " …" : "")
       emit("→ Running \(what) (attempt \(attempt)): \(shown)")
+      startCounter(what, &state)
     case .output(let data):
       FileHandle.standardOutput.write(data)
-    case .agentFinished:
-      break
+      if let last = data.last { state.atLineStart = last == UInt8(ascii: "\n") }
+      return
+    case .agentFinished, .checkpointCommandFinished:
+      state.running = nil
+      return
     case .checkpointCommandStarted(let command):
       let lines = command.split(separator: "\n", omittingEmptySubsequences: true)
       emit("→ Checkpoint: " + (lines.first.map(String.init) ?? command) + (lines.count > 1 ? " …" : ""))
-    case .checkpointCommandFinished:
-      break
+      startCounter("checkpoint", &state)
     case .checkpointPassed(let commands, let seconds, let cached):
       if cached {
         emit(Style.green("Checkpoint: ✅ passed (recorded for this exact tree; no command run)"))
       } else {
-        emit(Style.green("Checkpoint: ✅ passed (\(commands) command\(commands == 1 ? "" : "s"), \(Durations.format(seconds)))"))
+        emit(Style.green("Checkpoint: ✅ passed (\(Plural.count(commands, "command")), \(Durations.format(seconds)))"))
       }
     case .checkpointFailed(let failure):
       emit(
@@ -145,17 +298,24 @@ final class RunRenderer: Sendable {
     case .attemptRecorded(let attempt, let commit, let branch):
       emit(Style.dim("  attempt \(attempt) kept on \(branch) (\(commit.prefix(10)))"))
     case .mainMoved(let from, let to):
-      emit(Style.yellow("main moved from \(from.prefix(10)) to \(to.prefix(10)); replaying the sub-task onto it and validating again"))
+      emit(
+        Style.yellow(
+          "main moved from \(from.prefix(10)) to \(to.prefix(10)); replaying the sub-task onto it and validating again")
+      )
     case .subtaskCompleted(let id, let commit, let attempts, let seconds):
+      let line = progress().map { " " + Style.dim($0.compact) } ?? ""
       emit(
         Style.green(
-          "✅ Sub-task \(id) complete (\(attempts) attempt\(attempts == 1 ? "" : "s"), \(Durations.format(seconds))) → \(commit.prefix(10))"))
+          "✅ Sub-task \(id) complete (\(Plural.count(attempts, "attempt")), \(Durations.format(seconds))) → \(commit.prefix(10))"
+        )
+          + line)
     case .subtaskStuck(let id, let branch, let workdir, let attempts, let resume):
       emit("")
       emit(Style.red("⚠️ CHECKPOINT STILL FAILING - manual intervention needed"))
-      emit("  Sub-task: \(id) (\(attempts) failed attempt\(attempts == 1 ? "" : "s"), each kept on the branch)")
+      emit("  Sub-task: \(id) (\(Plural.count(attempts, "failed attempt")), each kept on the branch)")
       emit("  Branch: \(branch)")
       emit("  Working directory: \(workdir)")
+      emit("  Review it with: git orchestrate show \(id) --patch")
       emit("  Fix it there (or on the branch), then resume with: \(resume)")
     case .finalCheckpointStarted:
       emit("")
@@ -163,19 +323,70 @@ final class RunRenderer: Sendable {
     case .finalCheckpoint(let passed):
       emit(passed ? Style.green("Final validation: ✅ passed") : Style.red("Final validation: ❌ failed"))
     case .checkoutUpdated(let files):
-      emit(Style.dim("your checkout was brought up to date (\(files) file\(files == 1 ? "" : "s"))"))
+      emit(Style.dim("your checkout was brought up to date (\(Plural.count(files, "file")))"))
     case .runFinished(let status):
+      stopTicker()
       emit("")
       emit(ProgressBox(status).rendered)
     }
+    state.atLineStart = true
   }
 
+  // MARK: - The elapsed counter (terminal only)
+
+  private func startCounter(_ what: String, _ state: inout State) {
+    guard live else { return }
+    state.running = (what, Date())
+    ticker.withLock { timer in
+      guard timer == nil else { return }
+      let source = DispatchSource.makeTimerSource(queue: .global())
+      source.schedule(deadline: .now() + 1, repeating: 1)
+      source.setEventHandler { [weak self] in self?.tick() }
+      source.resume()
+      timer = source
+    }
+  }
+
+  private func stopTicker() {
+    ticker.withLock { timer in
+      timer?.cancel()
+      timer = nil
+    }
+  }
+
+  /// Redraws `⏱ agent 12 s` in place, on its own line after complete output only.
+  private func tick() {
+    state.withLock { state in
+      guard let running = state.running, state.atLineStart || state.counterShown else { return }
+      let text = "  ⏱ \(running.what) \(Durations.format(Date().timeIntervalSince(running.since)))"
+      FileHandle.standardOutput.write(Data((Self.clearLine + text).utf8))
+      state.counterShown = true
+    }
+  }
+
+  /// Erases the counter line before anything else is written, so it never mixes with output.
+  private func clearCounter(_ state: inout State) {
+    guard state.counterShown else { return }
+    FileHandle.standardOutput.write(Data(Self.clearLine.utf8))
+    state.counterShown = false
+  }
+
+  /// Back to the line's start and erase it: an escape sequence on a colour terminal, spaces when
+  /// NO_COLOR asks for plain text.
+  private static let clearLine: String =
+    Style.enabled ? "\r\u{1B}[K" : "\r" + String(repeating: " ", count: 40) + "\r"
+
   func interrupted(_ interruption: Interrupted, plan: String) {
+    finish()
     if json {
       var event: [String: Any] = [
-        "event": "interrupted", "signal": interruption.signal, "resume": "git orchestrate run \(plan)",
+        "event": "interrupted", "signal": interruption.signal, "resume": "git orchestrate run \(plan)", "plan": plan,
       ]
       if let workdir = interruption.workdir { event["workdir"] = workdir }
+      state.withLock { state in
+        if let subtask = state.subtask { event["subtask"] = subtask }
+        if let attempt = state.attempt { event["attempt"] = attempt }
+      }
       emit(jsonLine(event))
     } else {
       emit(Style.yellow("\nInterrupted: \(interruption.whereTheWorkIs); resume with: git orchestrate run \(plan)"))

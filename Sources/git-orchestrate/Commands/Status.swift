@@ -8,7 +8,9 @@ extension GitOrchestrate {
 
     @OptionGroup var repository: RepositoryOptions
 
-    @Argument(help: ArgumentHelp("The plan's id (optional with one stored plan).", valueName: "plan-id"))
+    @Argument(
+      help: ArgumentHelp("The plan's id (optional with one stored plan).", valueName: "plan-id"),
+      completion: .custom(Completions.planIDs))
     var plan: String?
 
     @Flag(help: "Print JSON (the fields of the seed's get_decomposition_status).")

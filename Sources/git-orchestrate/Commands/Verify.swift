@@ -29,7 +29,8 @@ extension GitOrchestrate {
     var json = false
 
     func run() throws {
-      let verifier = Verifier(orchestrator: try repository.orchestrator())
+      let orchestrator = try repository.orchestrator()
+      let verifier = Verifier(orchestrator: orchestrator)
       verifier.cachedOnly = cached
       verifier.progress = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
       let report = try verifier.verify(try verifier.subtaskCommits(revisions: revisions))
@@ -51,11 +52,28 @@ extension GitOrchestrate {
           if let notice = result.notice { emit("    note: " + notice) }
         }
         let ran = report.ranCount
+        if report.results.isEmpty { emit(try Self.nothingVerified(orchestrator, revisions: revisions)) }
         emit(
           "\(report.results.count) sub-task commit\(report.results.count == 1 ? "" : "s") verified: \(report.results.count - report.failures.count) passed, \(report.failures.count) failed (\(ran) checkpoint\(ran == 1 ? "" : "s") run)"
         )
       }
       if !report.passed { throw ExitCode(1) }
+    }
+  
+    /// Why nothing was verified, and what to do: a fresh clone has neither plans nor records until
+    /// `git orchestrate fetch`, and by default only main's commits not on its upstream are looked at.
+    static func nothingVerified(_ orchestrator: Orchestrator, revisions: [String]) throws -> String {
+      let repository = orchestrator.repository
+      if try orchestrator.store.ids().isEmpty {
+        return "no plans in this clone, so no commit is known as a sub-task commit: run 'git orchestrate fetch' to get the plans and checkpoint records"
+      }
+      if try repository.resolve(Layout.notesRef) == nil {
+        return "no checkpoint records in this clone (\(Layout.notesRef)): run 'git orchestrate fetch' to get them"
+      }
+      if revisions.isEmpty {
+        return "no sub-task commit on main that its upstream lacks; give a range to verify others, e.g. 'git orchestrate verify main'"
+      }
+      return "no sub-task commit in \(revisions.joined(separator: " "))"
     }
   }
 }

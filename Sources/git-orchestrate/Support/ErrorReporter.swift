@@ -40,6 +40,19 @@ enum ErrorReporter {
     }
   }
 
+  /// The message `report` prints for `error`, without the `git orchestrate: ` prefix.
+  static func message(for error: Error, command: GitOrchestrate.Type) -> String {
+    if let error = error as? LocalizedError, let description = error.errorDescription,
+      error is OrchestrateError || error is PlanError || error is Interrupted || error is RepositoryError
+        || error is GitError
+    {
+      return description
+    }
+    let message = command.fullMessage(for: error)
+    if message.isEmpty { return error.localizedDescription }
+    return message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
+  }
+
   static func printError(_ message: String) {
     FileHandle.standardError.write(Data(("git orchestrate: " + message + "\n").utf8))
   }
