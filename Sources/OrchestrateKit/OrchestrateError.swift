@@ -27,6 +27,8 @@ public enum OrchestrateError: Error, LocalizedError, Sendable {
     subtask: String, changes: [String], culprit: String = "agent", restored: [String] = [], notRestored: [String] = [])
   /// The agent could not start (126/127), or exited non-zero on its first run having changed nothing.
   case agentCannotStart(subtask: String, command: String, summary: String, outputTail: String)
+  /// A `red_first` sub-task's checkpoint passed on its base, before any work.
+  case checkpointPassesBeforeWork(subtask: String, commands: [String], main: String, commit: String)
   case replayConflict(subtask: String, paths: [String], branch: String)
   case invalidArgument(String)
   case io(String)
@@ -74,6 +76,8 @@ public enum OrchestrateError: Error, LocalizedError, Sendable {
         + (restored.isEmpty ? "" : " Put back: \(restored.joined(separator: ", ")).")
         + (notRestored.isEmpty ? "" : " Not put back: \(notRestored.joined(separator: "; ")).")
         + " Undo what was not put back, then run again"
+    case .checkpointPassesBeforeWork(let subtask, let commands, let main, let commit):
+      "sub-task '\(subtask)': the checkpoint already passes before any work (\(commands.joined(separator: " && ")) passed on \(main) at \(commit.prefix(10))); it cannot tell whether the sub-task was done. Nothing was created. Make the checkpoint test what the sub-task adds, or set red_first: false for it"
     case .agentCannotStart(let subtask, let command, let summary, let tail):
       "sub-task '\(subtask)': the agent could not do any work: '\(command)' \(summary)"
         + (tail.isEmpty ? "" : ": " + tail.split(separator: "\n").suffix(3).joined(separator: " / "))

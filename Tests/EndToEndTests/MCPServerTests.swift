@@ -53,7 +53,7 @@ struct MCPServerTests {
         Self.tool(4, "validate_checkpoint", #"{"master_task_id":"demo","subtask_id":"one"}"#),
         Self.tool(5, "get_decomposition_status", #"{"master_task_id":"demo"}"#),
       ].joined(separator: "\n") + "\n"
-    let out = box.orchestrate("mcp", input: input)
+    let out = box.orchestrate("mcp", "--log-level", "info", input: input)
     #expect(out.status == 0, "\(out.stderr)")
     let responses = try Self.responses(out.stdout)
     #expect(Set(responses.keys) == [1, 2, 3, 4, 5], "\(out.stdout)")
@@ -65,6 +65,9 @@ struct MCPServerTests {
     let status = Self.result(responses[5])["structuredContent"] as? [String: Any]
     #expect((status?["subtask_details"] as? [[String: Any]])?.first?["state"] as? String == "in_progress")
     #expect(out.stderr.contains("standard input closed"))
+    // At the default level (warning) the routine lines stay out of the client's log.
+    let quiet = box.orchestrate("mcp", input: Self.initialize + "\n")
+    #expect(quiet.status == 0 && !quiet.stderr.contains("standard input closed"), "\(quiet.stderr)")
   }
 
   @Test("a request still running when input closes is answered before the server exits")

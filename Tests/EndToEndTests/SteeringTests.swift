@@ -99,8 +99,8 @@ struct SteeringTests {
     #expect(log.status == 0, "\(log.stderr)")
     let lines = log.stdout.split(separator: "\n").map(String.init)
     #expect(lines.count == 2, "\(log.stdout)")
-    #expect(lines.first?.contains("Test <test@example.invalid>") == true, "\(log.stdout)")
-    #expect(lines.first?.contains("2026-01-01T00:00:00Z") == true, "\(log.stdout)")
+    #expect(lines.first?.contains("\(TestIdentity.authorName) <\(TestIdentity.authorEmail)>") == true, "\(log.stdout)")
+    #expect(lines.first?.contains(TestIdentity.date) == true, "\(log.stdout)")
     #expect(lines.first?.contains("+four, -three") == true, "\(log.stdout)")
     #expect(lines.last?.contains("added (3 sub-tasks)") == true, "\(log.stdout)")
 
@@ -109,7 +109,7 @@ struct SteeringTests {
     #expect(versions.count == 2)
     #expect(versions[0]["added"] as? [String] == ["four"])
     #expect(versions[0]["removed"] as? [String] == ["three"])
-    #expect(versions[0]["author"] as? String == "Test")
+    #expect(versions[0]["author"] as? String == TestIdentity.authorName)
     // The edit is in the plan ref's own history too.
     #expect(try box.git("log", "-1", "--format=%s", "refs/orchestrate/plans/demo").hasPrefix("plan edit demo"))
     #expect(try box.git("log", "-1", "--format=%b", "refs/orchestrate/plans/demo").contains("edited: +four, -three"))
@@ -161,12 +161,12 @@ struct SteeringTests {
     #expect(box.orchestrate("run", "demo").status == 0)
     let attemptsBefore = box.orchestrate("show", "two").stdout
     #expect(attemptsBefore.contains("1. ") && attemptsBefore.contains("2. "), "\(attemptsBefore)")
-    #expect(try box.git("worktree", "list", "--porcelain").contains(".git/orchestrate/work/demo"))
+    #expect(try box.git("worktree", "list", "--porcelain").contains(box.workdirRoot.appendingPathComponent("demo").path))
 
     let clean = box.orchestrate("clean")
     #expect(clean.status == 0, "\(clean.stdout)\n\(clean.stderr)")
     #expect(clean.stdout.contains("plan 'demo': removed 1 work folder and 3 branches"), "\(clean.stdout)")
-    #expect(!(try box.git("worktree", "list", "--porcelain").contains(".git/orchestrate/work")))
+    #expect(!(try box.git("worktree", "list", "--porcelain").contains("git-orchestrate/work")))
     #expect(!FileManager.default.fileExists(atPath: box.workdirRoot.appendingPathComponent("demo").path))
     #expect(try box.git("for-each-ref", "refs/heads/orchestrate").isEmpty)
     // Every attempt still reachable, and shown.
@@ -234,7 +234,7 @@ struct SteeringTests {
     let edit = box.orchestrate("plan", "add", "--replace", "plan.yml")
     #expect(edit.status == 3, "\(edit.stdout)\n\(edit.stderr)")
     #expect(edit.stderr.contains("pid \(run.processIdentifier)"), "\(edit.stderr)")
-    #expect(try box.git("worktree", "list", "--porcelain").contains(".git/orchestrate/work/demo"))
+    #expect(try box.git("worktree", "list", "--porcelain").contains(box.workdirRoot.appendingPathComponent("demo").path))
   }
 
   // MARK: - Reviewing a failure

@@ -33,8 +33,17 @@ public enum Prompts {
       Work in this directory: \(workdir)
       Do not commit, switch branches or change git configuration or hooks: git orchestrate runs the
       checkpoint itself and commits your work when it passes.
-
+      \(protectedText(plan, subtask))
       """
+  }
+
+  /// The paths the agent must leave alone, in a sentence; empty when none are protected.
+  static func protectedText(_ plan: Plan, _ subtask: Subtask) -> String {
+    let globs = plan.protectedGlobs(subtask)
+    guard !globs.isEmpty else { return "" }
+    let shown = globs.map { $0 == Protection.checkpointFiles ? "the files the checkpoint commands run" : $0 }
+    return "Do NOT change these protected paths (an attempt that changes any is refused and the files put back): "
+      + shown.joined(separator: ", ") + "\n"
   }
 
   /// The prompt the fix agent gets after a failed checkpoint.
@@ -53,7 +62,7 @@ public enum Prompts {
     Work in this directory: \(workdir)
     Do not commit, switch branches or change git configuration or hooks: git orchestrate runs the
     checkpoint again itself and commits your work when it passes.
-
+    \(protectedText(plan, subtask))
     """
   }
 }

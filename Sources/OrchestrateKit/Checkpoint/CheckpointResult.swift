@@ -30,7 +30,7 @@ public struct CommandReport: Codable, Sendable, Equatable {
 /// checkpoint ran, or the work could not be replayed onto a moved main.
 public struct CheckpointFailure: Codable, Sendable, Equatable {
   public enum Kind: String, Codable, Sendable {
-    case checkpoint, agent, step, replay, path
+    case checkpoint, agent, step, replay, path, protected
   }
 
   public var kind: Kind
@@ -45,6 +45,7 @@ public struct CheckpointFailure: Codable, Sendable, Equatable {
     case .step: "Step failed: \(command) \(summary)"
     case .replay: "Replay failed: \(command) \(summary)"
     case .path: "Refused path: \(command) \(summary)"
+    case .protected: "The agent changed protected path \(command) \(summary)"
     }
   }
 

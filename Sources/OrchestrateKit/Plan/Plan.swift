@@ -85,11 +85,15 @@ public struct Subtask: Codable, Sendable, Equatable {
   public var checkpoint: Checkpoint
   /// The agent for this sub-task only: a preset name or a command.
   public var agent: String?
+  /// Globs of paths the agent must not change (added to the plan's `protect`).
+  public var protect: [String]?
+  /// Overrides the plan's `red_first`: the checkpoint must fail on the base before any work.
+  public var redFirst: Bool?
 
   public init(
     id: String, order: Int, description: String, prompt: String, complexity: Complexity = .medium,
     run: [String] = [], dependencies: [String] = [], successCriteria: [String] = [],
-    checkpoint: Checkpoint, agent: String? = nil
+    checkpoint: Checkpoint, agent: String? = nil, protect: [String]? = nil, redFirst: Bool? = nil
   ) {
     self.id = id
     self.order = order
@@ -101,12 +105,15 @@ public struct Subtask: Codable, Sendable, Equatable {
     self.successCriteria = successCriteria
     self.checkpoint = checkpoint
     self.agent = agent
+    self.protect = protect
+    self.redFirst = redFirst
   }
 
   enum CodingKeys: String, CodingKey {
     case id, order, description, prompt, complexity, run, dependencies
     case successCriteria = "success_criteria"
-    case checkpoint, agent
+    case checkpoint, agent, protect
+    case redFirst = "red_first"
   }
 }
 
@@ -126,13 +133,18 @@ public struct Plan: Codable, Sendable, Equatable {
   /// Sorted by order. Given orders are kept; with none given, 1...n in file order.
   public var subtasks: [Subtask]
   public var finalCheckpoint: Checkpoint?
+  /// Globs of paths no sub-task's agent may change (the tests that judge them, say).
+  public var protect: [String]?
+  /// Each sub-task's checkpoint must fail on its base before any work (a sub-task may override).
+  public var redFirst: Bool?
   /// Things that were accepted but look wrong (unknown keys); not encoded, not compared.
   public var warnings: [String] = []
 
   public init(
     id: String, description: String, agent: String? = nil, fixAgent: String? = nil,
     maxAttempts: Int? = nil, timeout: TimeInterval? = nil, mainBranch: String? = nil,
-    subtasks: [Subtask], finalCheckpoint: Checkpoint? = nil, warnings: [String] = []
+    subtasks: [Subtask], finalCheckpoint: Checkpoint? = nil, protect: [String]? = nil, redFirst: Bool? = nil,
+    warnings: [String] = []
   ) {
     self.id = id
     self.description = description
@@ -143,6 +155,8 @@ public struct Plan: Codable, Sendable, Equatable {
     self.mainBranch = mainBranch
     self.subtasks = subtasks
     self.finalCheckpoint = finalCheckpoint
+    self.protect = protect
+    self.redFirst = redFirst
     self.warnings = warnings
   }
 
@@ -154,6 +168,8 @@ public struct Plan: Codable, Sendable, Equatable {
     case mainBranch = "main_branch"
     case subtasks
     case finalCheckpoint = "final_checkpoint"
+    case protect
+    case redFirst = "red_first"
   }
 
   public static func == (lhs: Plan, rhs: Plan) -> Bool {
@@ -161,6 +177,17 @@ public struct Plan: Codable, Sendable, Equatable {
       && lhs.fixAgent == rhs.fixAgent && lhs.maxAttempts == rhs.maxAttempts
       && lhs.timeout == rhs.timeout && lhs.mainBranch == rhs.mainBranch
       && lhs.subtasks == rhs.subtasks && lhs.finalCheckpoint == rhs.finalCheckpoint
+      && lhs.protect == rhs.protect && lhs.redFirst == rhs.redFirst
+  }
+
+  /// The globs `subtask`'s agent may not touch: the plan's and its own.
+  public func protectedGlobs(_ subtask: Subtask) -> [String] {
+    (protect ?? []) + (subtask.protect ?? [])
+  }
+
+  /// Whether `subtask`'s checkpoint must fail on its base before any work.
+  public func isRedFirst(_ subtask: Subtask) -> Bool {
+    subtask.redFirst ?? redFirst ?? false
   }
 
   /// The sub-task with this id, if any.

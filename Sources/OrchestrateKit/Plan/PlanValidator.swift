@@ -9,7 +9,7 @@ struct PlanValidator {
 
   static let planKeys: Set = [
     "id", "task_id", "description", "agent", "fix_agent", "max_attempts", "timeout", "main_branch",
-    "subtasks", "final_checkpoint", "master_task",
+    "subtasks", "final_checkpoint", "master_task", "protect", "red_first",
   ]
   /// Keys of the task-decomposer's TASK_DECOMPOSITION.json that carry nothing the tool uses.
   static let planIgnoredKeys: Set = [
@@ -20,7 +20,8 @@ struct PlanValidator {
   static let masterTaskIgnoredKeys: Set = ["total_subtasks", "estimated_total_time"]
   static let subtaskKeys: Set = [
     "id", "task_id", "order", "description", "prompt", "orchestration_prompt", "complexity",
-    "estimated_complexity", "run", "dependencies", "success_criteria", "checkpoint", "agent",
+    "estimated_complexity", "run", "dependencies", "success_criteria", "checkpoint", "agent", "protect",
+    "red_first",
   ]
   static let checkpointKeys: Set = ["description", "validation", "commands", "timeout"]
   static let checkpointIgnoredKeys: Set = ["type"]
@@ -50,6 +51,8 @@ struct PlanValidator {
     var successCriteria: [String] = []
     var checkpoint: Checkpoint?
     var agent: String?
+    var protect: [String]?
+    var redFirst: Bool?
   }
 
   // MARK: Plan
@@ -146,6 +149,8 @@ struct PlanValidator {
         mainBranch = name
       }
     }
+    let planProtect = globs(find(entries, "protect"), subtask: nil)
+    let planRedFirst = flag(find(entries, "red_first"), subtask: nil, field: "red_first")
     var finalCheckpoint: Checkpoint?
     if let value = find(entries, "final_checkpoint"), !isNull(value) {
       finalCheckpoint = checkpoint(value, subtask: nil, field: "final_checkpoint")
@@ -185,13 +190,14 @@ struct PlanValidator {
         prompt: draft.prompt ?? draft.description ?? draft.id ?? "", complexity: draft.complexity,
         run: draft.run, dependencies: draft.dependencies.map(\.id),
         successCriteria: draft.successCriteria,
-        checkpoint: draft.checkpoint ?? Checkpoint(commands: []), agent: draft.agent)
+        checkpoint: draft.checkpoint ?? Checkpoint(commands: []), agent: draft.agent, protect: draft.protect,
+        redFirst: draft.redFirst)
     }
     return Plan(
       id: planID, description: description, agent: planAgent, fixAgent: fixAgent,
       maxAttempts: maxAttempts,
       timeout: timeout, mainBranch: mainBranch, subtasks: subtasks,
-      finalCheckpoint: finalCheckpoint,
+      finalCheckpoint: finalCheckpoint, protect: planProtect, redFirst: planRedFirst,
       warnings: warnings.map(\.description))
   }
 
@@ -304,7 +310,34 @@ struct PlanValidator {
     if let agentValue = find(entries, "agent"), !isNull(agentValue) {
       draft.agent = agent(agentValue, subtask: label, field: "agent")
     }
+    draft.protect = globs(find(entries, "protect"), subtask: label)
+    draft.redFirst = flag(find(entries, "red_first"), subtask: label, field: "red_first")
     return draft
+  }
+
+  /// `protect:`: a list of path globs (`tests/**`, `conftest.py`, `@checkpoint`).
+  private mutating func globs(_ value: PlanValue?, subtask: String?) -> [String]? {
+    guard let value, !isNull(value) else { return nil }
+    guard let items = value.items else {
+      error(value.line, subtask, "protect", "expected a list of path globs, e.g. [\"tests/**\"], got \(value.kindName)")
+      return nil
+    }
+    return items.enumerated().compactMap { index, item in
+      guard let glob = string(item, subtask: subtask, field: "protect[\(index)]") else { return nil }
+      if let problem = Protection.problem(with: glob) {
+        error(item.line, subtask, "protect[\(index)]", problem)
+        return nil
+      }
+      return glob
+    }
+  }
+
+  /// A yes/no key such as `red_first`.
+  private mutating func flag(_ value: PlanValue?, subtask: String?, field: String) -> Bool? {
+    guard let value, !isNull(value) else { return nil }
+    if case .bool(let flag) = value.kind { return flag }
+    error(value.line, subtask, field, "expected true or false, got \(value.kindName)")
+    return nil
   }
 
   /// Checks ids and orders across sub-tasks and returns them sorted by order.

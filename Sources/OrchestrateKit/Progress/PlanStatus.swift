@@ -89,6 +89,8 @@ struct History: Codable {
     var attempts: Int
     var duration: Double?
     var checkpoint: String?
+    /// `Orchestrate-Red`: how the checkpoint failed on the base first (red_first sub-tasks).
+    var red: String?
   }
 
   var completions: [String: Completion] = [:]
@@ -179,7 +181,7 @@ struct History: Codable {
   mutating func record(_ commit: Commit, planID: String) {
     guard let done = CommitRole(commit).completion(of: planID), completions[done.subtask] == nil else { return }
     completions[done.subtask] = Completion(
-      commit: commit.oid, attempts: done.attempts, duration: done.seconds, checkpoint: done.checkpoint)
+      commit: commit.oid, attempts: done.attempts, duration: done.seconds, checkpoint: done.checkpoint, red: done.red)
   }
 
   /// Whether every completion this (cached) history names is what the commits say: the commit exists,

@@ -13,6 +13,10 @@ public enum Trailers {
   public static let checkpoint = "Orchestrate-Checkpoint"
   public static let duration = "Orchestrate-Duration"
   public static let result = "Orchestrate-Result"
+  /// `failed on base (pytest tests/test_auth.py exited 1)`: the red half of red-before-green.
+  public static let red = "Orchestrate-Red"
+  /// Protected paths a person changed by hand on the branch (accepted on resume).
+  public static let protectedByHand = "Orchestrate-Protected-Changed"
 
   /// One line, no control characters: safe inside a trailer value or a summary line.
   public static func sanitize(_ text: String) -> String {
@@ -85,9 +89,14 @@ enum CommitMessage {
   /// The commit that main fast-forwards to.
   static func completion(
     plan: Plan, subtask: Subtask, changes: [DiffEntry], attempts: Int, commands: Int,
-    checkpointSeconds: TimeInterval, duration: TimeInterval
+    checkpointSeconds: TimeInterval, duration: TimeInterval, red: String? = nil, protectedByHand: [String] = []
   ) -> String {
     let summary = Trailers.sanitize(subtask.description.isEmpty ? subtask.id : subtask.description)
+    var extra = ""
+    if let red { extra += "\(Trailers.red): \(Trailers.sanitize(red))\n" }
+    if !protectedByHand.isEmpty {
+      extra += "\(Trailers.protectedByHand): \(Trailers.sanitize(protectedByHand.map(quote).joined(separator: ", "))) (by hand, on resume)\n"
+    }
     return """
       \(summary)
 
@@ -98,7 +107,7 @@ enum CommitMessage {
       \(Trailers.attempts): \(attempts)
       \(Trailers.checkpoint): passed (\(commands) command\(commands == 1 ? "" : "s"), \(Trailers.seconds(checkpointSeconds)))
       \(Trailers.duration): \(Trailers.seconds(duration))
-
+      \(extra)
       """
   }
 

@@ -13,11 +13,56 @@ extension PlanSession {
     try workspace.restoreHead(branchRef: cycle.branchRef)
     let tree = try workspace.snapshot()
     if let refused = refusedPaths(workspace, tree: tree) { return refused }
+    if let violation = try protectedChanges(cycle, tree: tree, workspace: workspace) { return violation }
     try FileManager.default.createDirectory(
       atPath: orchestrator.layout.logDirectory(plan: plan.id), withIntermediateDirectories: true)
     return try check(
       cycle.subtask.checkpoint, subtaskID: cycle.subtask.id, in: workspace,
       log: logStem(cycle.subtask, attempt: cycle.attempts + 1) + ".checkpoint.log")
+  }
+
+  /// A failed verdict when the work changed a protected path (added, modified, deleted, its mode,
+  /// renamed) — the tests that judge the sub-task, say — before any checkpoint runs on it. The
+  /// protected files are put back as they are on the base, so the next attempt starts from them;
+  /// the attempt keeps what the agent left. On a resumed branch, changes a person made by hand
+  /// since the last agent attempt are accepted (the landing commit names them).
+  private func protectedChanges(_ cycle: SubtaskCycle, tree: OID, workspace: Workspace) throws -> Verdict? {
+    let baseTree = try repository.commit(cycle.base).tree
+    let protection = try Protection(plan: plan, subtask: cycle.subtask, baseTree: baseTree, repository: repository)
+    guard !protection.isEmpty else { return nil }
+    var violations = protection.violations(in: try repository.diffTrees(baseTree, tree))
+    guard !violations.isEmpty else { return nil }
+    if cycle.acceptsHandFix {
+      let agentTree = try lastAgentTree(cycle) ?? baseTree
+      let byHand = Set(try repository.diffTrees(agentTree, tree).map(\.path))
+      violations = violations.filter { !byHand.contains($0) }
+      guard !violations.isEmpty else { return nil }
+    }
+    // Put the protected files back as the base has them.
+    var updates: [TreeUpdate] = []
+    for path in violations {
+      if let entry = try repository.treeEntry(in: baseTree, path: path) {
+        updates.append(TreeUpdate(path: path, action: .upsert(entry.oid, entry.mode)))
+      } else {
+        updates.append(TreeUpdate(path: path, action: .remove))
+      }
+    }
+    try workspace.checkout(tree: try repository.updateTree(tree, updates))
+    let failure = CheckpointFailure(
+      kind: .protected, command: violations.joined(separator: ", "),
+      summary: "(protected by the plan: \(protection.globs.joined(separator: ", ")))",
+      outputTail: "The agent changed protected paths, which were put back as they are on \(mainName):\n"
+        + violations.joined(separator: "\n") + "\nChange the code, not these files.")
+    events(.checkpointFailed(failure))
+    return .failed(tree: tree, failure: failure, results: [], seconds: 0)
+  }
+
+  /// The tree of the sub-task's newest failed attempt: what an agent last left.
+  private func lastAgentTree(_ cycle: SubtaskCycle) throws -> OID? {
+    guard let tip = try repository.resolve(cycle.branchRef) else { return nil }
+    return try AttemptLog.read(
+      repository: repository, from: tip, plan: plan.id, subtask: cycle.subtask.id, mainTip: try mainTip()
+    ).entries.first?.commit.tree
   }
 
   /// `<logs>/<NN>-<id>.attempt-<N>`: the stem of an attempt's prompt, agent log and checkpoint log.

@@ -39,6 +39,7 @@ extension PlanSession {
       }
     }
     while let subtask = try nextSubtask() {
+      try checkRedFirst(subtask)
       var cycle = try begin(subtask)
       events(
         .subtaskStarted(
@@ -77,6 +78,7 @@ extension PlanSession {
     var failure: CheckpointFailure?
     var settlement: Settlement?
     if !cycle.fresh {
+      cycle.acceptsHandFix = true
       settlement = try replayIfBehind(&cycle)
       if settlement == nil { settlement = try settle(&cycle, try check(cycle)) }
       failure = try Self.failure(of: settlement, cycle)

@@ -93,10 +93,15 @@ extension PlanSession {
   {
     let changes = try repository.diffTrees(try repository.commit(cycle.base).tree, tree)
     Trace.mark(" land: diff")
+    let baseTree = try repository.commit(cycle.base).tree
+    // The check passed, so protected changes left in the tree were accepted as a person's hand fix.
+    let protectedByHand = try Protection(
+      plan: plan, subtask: cycle.subtask, baseTree: baseTree, repository: repository
+    ).violations(in: changes)
     let message = CommitMessage.completion(
       plan: plan, subtask: cycle.subtask, changes: changes, attempts: cycle.attempts + 1,
       commands: cycle.subtask.checkpoint.commands.count, checkpointSeconds: checkpointSeconds,
-      duration: seconds)
+      duration: seconds, red: try redResult(cycle.subtask, baseTree: baseTree), protectedByHand: protectedByHand)
     let signature = repository.defaultSignature()
     let commit = try repository.createCommit(
       tree: tree, parents: [cycle.base], message: message, author: signature, committer: signature)

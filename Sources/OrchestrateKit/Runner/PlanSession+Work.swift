@@ -42,6 +42,7 @@ extension PlanSession {
       }
     var agentFailure: CheckpointFailure?
     cycle.unrecordedWork = true
+    cycle.acceptsHandFix = false
     for command in commands {
       events(.agentStarted(kind: kind, attempt: attempt, command: command))
       var spec = CommandSpec(

@@ -32,6 +32,8 @@ public final class PlanSession {
   var batchRecords = false
   /// The checkpoints this process ran, by tree and commands: the only results `check` reuses.
   var ranHere: [RanKey: Verdict] = [:]
+  /// The red results of this session's `red_first` sub-tasks, for their landing commits.
+  var redResults: [String: String] = [:]
   /// When the attempt under way of each sub-task began, so that a cycle begun again (the MCP server
   /// begins one per call) counts its time once.
   var attemptStarts: [String: Date] = [:]

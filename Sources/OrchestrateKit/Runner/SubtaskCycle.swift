@@ -22,6 +22,9 @@ public struct SubtaskCycle: Sendable {
   public internal(set) var attemptStarted: Date
   /// True when `work` ran since the last attempt was recorded.
   var unrecordedWork = false
+  /// True while the work is the branch as a person left it (a resumed run's first check): changes
+  /// to protected paths made by hand since the last agent attempt are accepted, and recorded.
+  var acceptsHandFix = false
 }
 
 /// What a checkpoint said about one exact tree.

@@ -17,6 +17,8 @@ public enum CommitRole: Sendable, Equatable {
     public var attempts: Int
     public var seconds: Double?
     public var checkpoint: String
+    /// `Orchestrate-Red`, when the sub-task was red first.
+    public var red: String?
   }
 
   public struct Attempt: Sendable, Equatable {
@@ -55,7 +57,7 @@ public enum CommitRole: Sendable, Equatable {
     self = .completion(
       Completion(
         plan: plan, subtask: subtask, attempts: Int(commit.trailer(Trailers.attempts) ?? "") ?? 1, seconds: seconds,
-        checkpoint: checkpoint))
+        checkpoint: checkpoint, red: commit.trailer(Trailers.red)))
   }
 
   /// The completion this commit records for `plan`, if it is one.

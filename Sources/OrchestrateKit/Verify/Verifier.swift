@@ -147,9 +147,33 @@ public final class Verifier {
         try run(subtask.checkpoint, plan: stored.plan, commit: commit, into: &result)
       }
       decided[key] = result
+      try checkProtected(commit, plan: stored.plan, subtask: subtask, into: &result)
       results.append(result)
     }
     return VerifyReport(results: results)
+  }
+
+  /// A sub-task commit that changes its own protected paths fails, naming them, unless it declares
+  /// them as a person's hand fix (`Orchestrate-Protected-Changed`, written when a resumed run
+  /// accepted them); declared ones are said in a notice.
+  private func checkProtected(
+    _ commit: SubtaskCommit, plan: Plan, subtask: Subtask, into result: inout VerifiedCommit
+  ) throws {
+    guard !plan.protectedGlobs(subtask).isEmpty else { return }
+    let object = try repository.commit(commit.commit)
+    let parentTree = try object.parents.first.map { try repository.commit($0).tree }
+    let protection = try Protection(plan: plan, subtask: subtask, baseTree: parentTree, repository: repository)
+    let touched = protection.violations(in: try repository.diffTrees(parentTree, object.tree))
+    guard !touched.isEmpty else { return }
+    let declared = object.trailer(Trailers.protectedByHand) ?? ""
+    let undeclared = touched.filter { !declared.contains($0) }
+    if undeclared.isEmpty {
+      result.notice = "changes protected paths by hand (declared): " + touched.joined(separator: ", ")
+      return
+    }
+    result.passed = false
+    result.failingCommand = nil
+    result.failureSummary = "changes its protected paths: " + undeclared.joined(separator: ", ")
   }
 
   private func plan(_ id: String, for commit: SubtaskCommit) throws -> StoredPlan {

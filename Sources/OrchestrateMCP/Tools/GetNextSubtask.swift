@@ -67,6 +67,8 @@ enum GetNextSubtask: OrchestrationTool {
         "notices": .array(host.events.take().map { .string($0) }),
       ]
     }
+    // red_first: the checkpoint must fail before any work; a pass is an error naming the sub-task.
+    try session.checkRedFirst(subtask)
     let cycle = try host.begin(session, subtaskID: subtask.id)
     let status = try host.status(stored)
     let prompt = Prompts.orchestration(plan: plan, subtask: subtask, workdir: cycle.workdir)

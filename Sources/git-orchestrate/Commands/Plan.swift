@@ -30,6 +30,11 @@ extension GitOrchestrate.PlanCommand {
             "warning: sub-task '\(id)' has no run steps and no agent; set 'agent' in the plan, pass --agent to run, or set 'git config orchestrate.agent'\n"
               .utf8))
       }
+      if let orchestrator = try? Orchestrator() {
+        for warning in (try? orchestrator.protectionWarnings(plan)) ?? [] {
+          FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+        }
+      }
       if json {
         emit(String(decoding: try plan.normalizedJSON(), as: UTF8.self))
       } else {
