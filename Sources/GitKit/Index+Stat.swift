@@ -126,6 +126,10 @@ extension FileStat {
 
 /// An index file loaded without a repository, so it can be read on a background thread; a
 /// repository adopts it later with `Repository.adopt(_:)`, after which it belongs to that repository.
+///
+/// @unchecked: it owns a libgit2 handle that one thread at a time uses (the background loader,
+/// then, after the hand-over that joins it, the adopting repository's thread); GitKit cannot
+/// use OrchestrateKit's `LockedBox`, and a lock would not make libgit2's index thread-safe anyway.
 public final class DetachedIndex: @unchecked Sendable {
   fileprivate var pointer: OpaquePointer?
 

@@ -9,7 +9,7 @@ struct PlanValidator {
 
   static let planKeys: Set = [
     "id", "task_id", "description", "agent", "fix_agent", "max_attempts", "timeout", "main_branch",
-    "subtasks", "final_checkpoint", "master_task", "protect", "red_first",
+    "subtasks", "final_checkpoint", "master_task", "protect", "red_first", "keep",
   ]
   /// Keys of the task-decomposer's TASK_DECOMPOSITION.json that carry nothing the tool uses.
   static let planIgnoredKeys: Set = [
@@ -151,6 +151,7 @@ struct PlanValidator {
     }
     let planProtect = globs(find(entries, "protect"), subtask: nil)
     let planRedFirst = flag(find(entries, "red_first"), subtask: nil, field: "red_first")
+    let planKeep = globs(find(entries, "keep"), subtask: nil, field: "keep")
     var finalCheckpoint: Checkpoint?
     if let value = find(entries, "final_checkpoint"), !isNull(value) {
       finalCheckpoint = checkpoint(value, subtask: nil, field: "final_checkpoint")
@@ -197,7 +198,7 @@ struct PlanValidator {
       id: planID, description: description, agent: planAgent, fixAgent: fixAgent,
       maxAttempts: maxAttempts,
       timeout: timeout, mainBranch: mainBranch, subtasks: subtasks,
-      finalCheckpoint: finalCheckpoint, protect: planProtect, redFirst: planRedFirst,
+      finalCheckpoint: finalCheckpoint, protect: planProtect, redFirst: planRedFirst, keep: planKeep,
       warnings: warnings.map(\.description))
   }
 
@@ -316,16 +317,16 @@ struct PlanValidator {
   }
 
   /// `protect:`: a list of path globs (`tests/**`, `conftest.py`, `@checkpoint`).
-  private mutating func globs(_ value: PlanValue?, subtask: String?) -> [String]? {
+  private mutating func globs(_ value: PlanValue?, subtask: String?, field: String = "protect") -> [String]? {
     guard let value, !isNull(value) else { return nil }
     guard let items = value.items else {
-      error(value.line, subtask, "protect", "expected a list of path globs, e.g. [\"tests/**\"], got \(value.kindName)")
+      error(value.line, subtask, field, "expected a list of path globs, e.g. [\"tests/**\"], got \(value.kindName)")
       return nil
     }
     return items.enumerated().compactMap { index, item in
-      guard let glob = string(item, subtask: subtask, field: "protect[\(index)]") else { return nil }
+      guard let glob = string(item, subtask: subtask, field: "\(field)[\(index)]") else { return nil }
       if let problem = Protection.problem(with: glob) {
-        error(item.line, subtask, "protect[\(index)]", problem)
+        error(item.line, subtask, "\(field)[\(index)]", problem)
         return nil
       }
       return glob
@@ -404,7 +405,7 @@ struct PlanValidator {
         }
       }
     }
-    let component = Self.stronglyConnectedComponents(edges)
+    let component = DependencyGraph.stronglyConnectedComponents(edges)
     var cyclic = Set<Int>()
     var reported = Set<Int>()
     var componentSize: [Int: Int] = [:]
@@ -415,7 +416,7 @@ struct PlanValidator {
       cyclic.insert(index)
       guard !reported.contains(component[index]) else { continue }
       reported.insert(component[index])
-      let cycle = Self.cycle(from: index, edges: edges, component: component)
+      let cycle = DependencyGraph.cycle(from: index, edges: edges, component: component)
       let names = cycle.map { PlanDiagnostic.escaped(drafts[$0].label) }.joined(separator: " → ")
       error(
         drafts[index].dependencies.first?.line ?? drafts[index].line, drafts[index].label,
@@ -432,69 +433,6 @@ struct PlanValidator {
             + "sub-tasks run one at a time in order, so a sub-task can only depend on earlier ones")
       }
     }
-  }
-
-  /// Tarjan's algorithm without recursion: a hostile plan can have a very long dependency chain.
-  static func stronglyConnectedComponents(_ edges: [[Int]]) -> [Int] {
-    let count = edges.count
-    var index = [Int](repeating: -1, count: count)
-    var low = [Int](repeating: 0, count: count)
-    var onStack = [Bool](repeating: false, count: count)
-    var component = [Int](repeating: -1, count: count)
-    var stack: [Int] = []
-    var next = 0
-    var components = 0
-    for start in 0..<count where index[start] < 0 {
-      var work: [(node: Int, edge: Int)] = []
-      func visit(_ node: Int) {
-        index[node] = next
-        low[node] = next
-        next += 1
-        stack.append(node)
-        onStack[node] = true
-        work.append((node, 0))
-      }
-      visit(start)
-      while let (node, edge) = work.last {
-        if edge < edges[node].count {
-          work[work.count - 1].edge += 1
-          let target = edges[node][edge]
-          if index[target] < 0 {
-            visit(target)
-          } else if onStack[target] {
-            low[node] = min(low[node], index[target])
-          }
-        } else {
-          work.removeLast()
-          if let parent = work.last { low[parent.node] = min(low[parent.node], low[node]) }
-          if low[node] == index[node] {
-            while let member = stack.popLast() {
-              onStack[member] = false
-              component[member] = components
-              if member == node { break }
-            }
-            components += 1
-          }
-        }
-      }
-    }
-    return component
-  }
-
-  /// One cycle through the strongly connected component of `start`, as node indices, closed.
-  static func cycle(from start: Int, edges: [[Int]], component: [Int]) -> [Int] {
-    var path: [Int] = []
-    var seen: [Int: Int] = [:]
-    var node = start
-    while seen[node] == nil {
-      seen[node] = path.count
-      path.append(node)
-      guard let next = edges[node].first(where: { component[$0] == component[start] }) else {
-        return path
-      }
-      node = next
-    }
-    return Array(path[seen[node]!...]) + [node]
   }
 
   // MARK: Checkpoints

@@ -171,7 +171,7 @@ public struct Confinement: Sendable, Equatable {
     }
   }
 
-  private static let probeCache = LockedValue<Result<String, ConfinementError>?>(nil)
+  private static let probeCache = LockedBox<Result<String, ConfinementError>?>(nil)
 
   private static func runProbe() -> Result<String, ConfinementError> {
     #if os(Linux)
@@ -230,19 +230,5 @@ public enum ConfinementError: LocalizedError, Equatable {
     case .badSetting(let value):
       "git config orchestrate.sandbox is '\(value)'; set it to auto, on or off, e.g. 'git config orchestrate.sandbox auto'"
     }
-  }
-}
-
-/// A value behind a lock: the one place here that needs `@unchecked Sendable`.
-final class LockedValue<Value>: @unchecked Sendable {
-  private let lock = NSLock()
-  private var value: Value
-
-  init(_ value: Value) { self.value = value }
-
-  func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-    lock.lock()
-    defer { lock.unlock() }
-    return try body(&value)
   }
 }

@@ -15,7 +15,8 @@ import Foundation
 public final class InterruptMonitor: Sendable {
   public static let shared = InterruptMonitor()
 
-  private let state = MonitorState()
+  private let state = LockedBox(MonitorState())
+  private let queue = DispatchQueue(label: "git-orchestrate.interrupts")
 
   private init() {}
 
@@ -24,7 +25,7 @@ public final class InterruptMonitor: Sendable {
   /// The signals are ignored first and then delivered through dispatch sources, so no handler
   /// runs in signal context; children still get the default dispositions (the runner resets them).
   public func install() {
-    state.lock.withLock {
+    state.withLock { state in
       guard state.sources.isEmpty else { return }
       for number in [SIGINT, SIGTERM] {
         #if canImport(Glibc)
@@ -32,7 +33,7 @@ public final class InterruptMonitor: Sendable {
         #else
           _ = Darwin.signal(number, SIG_IGN)
         #endif
-        let source = DispatchSource.makeSignalSource(signal: number, queue: state.queue)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
         source.setEventHandler { [self] in deliver(number) }
         source.resume()
         state.sources.append(source)
@@ -41,22 +42,20 @@ public final class InterruptMonitor: Sendable {
   }
 
   /// The first interrupting signal received since `install()`, if any.
-  public var received: Int32? { state.lock.withLock { state.received } }
+  public var received: Int32? { state.withLock { $0.received } }
 
   /// The same as `received`.
   public var signal: Int32? { received }
 
   /// Records the signal, then ends every running command (in that order; see `ProcessRunner.run`).
   func deliver(_ number: Int32) {
-    state.lock.withLock { if state.received == nil { state.received = number } }
+    state.withLock { if $0.received == nil { $0.received = number } }
     ProcessRunner.cancelAll(signal: number)
   }
 }
 
-/// The monitor's mutable state, guarded by `lock`.
-private final class MonitorState: @unchecked Sendable {
-  let lock = NSLock()
-  let queue = DispatchQueue(label: "git-orchestrate.interrupts")
+/// The monitor's mutable state, kept in a `LockedBox`.
+private struct MonitorState {
   var sources: [any DispatchSourceSignal] = []
   var received: Int32?
 }

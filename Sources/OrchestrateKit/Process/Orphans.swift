@@ -22,9 +22,9 @@ import Foundation
 /// writable cgroup tree, which neither containers nor most desktops give a plain user.
 enum Orphans {
   /// Whether this process is a subreaper (set once, by `adopt()`).
-  static let adopting = LockedValue(false)
+  static let adopting = LockedBox(false)
   /// The shells this process started and has not reaped yet.
-  static let shells = LockedValue(Set<pid_t>())
+  static let shells = LockedBox(Set<pid_t>())
 
   /// Makes this process a child subreaper; returns false where the system has none.
   static func adopt() -> Bool {
