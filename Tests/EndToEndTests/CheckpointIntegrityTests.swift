@@ -167,3 +167,103 @@ struct CheckpointIntegrityTests {
     #expect(!result.stderr.contains("'tests/'"))
   }
 }
+
+/// Agent failures are agent failures (issue 12, item 5), and an unchanged tree is not checked twice.
+@Suite("agent failures", .serialized)
+struct AgentFailureTests {
+  static func plan(_ box: TemporaryRepository) -> String {
+    """
+    id: fails
+    subtasks:
+      - id: one
+        checkpoint: { commands: ["echo checked >> \(box.root.path)/checks-run; test -f done.txt"] }
+    """
+  }
+
+  @Test("an agent whose program is missing at run time (exit 127): exit 2 at once, no attempt spent or recorded")
+  func agentCannotStart() throws {
+    let box = try TemporaryRepository()
+    try box.write("plan.yml", Self.plan(box))
+    let result = box.orchestrate("run", "plan.yml", "--agent", "sh -c 'exec no-such-agent-program'", "--max-attempts", "3")
+    #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+    #expect(result.stderr.contains("the agent could not do any work"), "\(result.stderr)")
+    #expect(result.stderr.contains("exited 127"))
+    #expect(!result.stdout.contains("Checkpoint failed"), "reported as an agent failure, not a checkpoint's")
+    #expect(try box.git("rev-list", "--count", "main..orchestrate/fails/01-one") == "0", "no attempt commit")
+  }
+
+  @Test("an agent that fails on its first run having changed nothing (not logged in): exit 2 at once")
+  func agentNotLoggedIn() throws {
+    let box = try TemporaryRepository()
+    try box.write("plan.yml", Self.plan(box))
+    let result = box.orchestrate(
+      "run", "plan.yml", "--agent", "sh -c 'echo Not logged in; exit 1'", "--max-attempts", "3")
+    #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+    #expect(result.stderr.contains("Not logged in"), "\(result.stderr)")
+    #expect(try box.git("rev-list", "--count", "main..orchestrate/fails/01-one") == "0")
+  }
+
+  @Test("an agent that fails after changing files is an attempt, reported as the agent's failure, and the fix agent gets it")
+  func agentFailureIsAnAttempt() throws {
+    let box = try TemporaryRepository()
+    try box.write("plan.yml", Self.plan(box))
+    let result = box.orchestrate(
+      "run", "plan.yml", "--agent", "sh -c 'echo half > half.txt; echo crashed; exit 3'",
+      "--fix-agent", "sh -c 'cat >/dev/null; touch done.txt'", "--sandbox", "off")
+    #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    #expect(result.stdout.contains("❌ Agent failed: sh -c"), "\(result.stdout)")
+    let attempt = try box.git("log", "-1", "--format=%B", "refs/orchestrate/attempts/fails/01-one")
+    #expect(attempt.contains("Agent failed"), "\(attempt)")
+  }
+
+  @Test("a fix agent that changes nothing: said, and the identical tree is not checked again")
+  func unchangedTreeNotCheckedAgain() throws {
+    let box = try TemporaryRepository()
+    try box.write("plan.yml", Self.plan(box))
+    let result = box.orchestrate(
+      "run", "plan.yml", "--agent", "sh -c 'echo work > work.txt'", "--fix-agent", "sh -c 'cat >/dev/null'",
+      "--max-attempts", "3", "--sandbox", "off")
+    #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+    #expect(result.stdout.contains("nothing changed since the attempt that failed"), "\(result.stdout)")
+    // Three attempts, one checkpoint run: the fix agents changed nothing.
+    #expect(box.read("checks-run", in: box.root)?.split(separator: "\n").count == 1)
+  }
+}
+
+/// A pass is for exactly the tree (issue 11, item 4): what the agent left that the commit will not
+/// hold is moved aside while the checkpoint runs.
+@Suite("exact tree", .serialized)
+struct ExactTreeTests {
+  static func plan(keep: String?) -> String {
+    """
+    id: exact
+    \(keep.map { "keep: \($0)" } ?? "")
+    subtasks:
+      - id: one
+        checkpoint: { commands: ["sh build/check.sh"] }
+    """
+  }
+
+  @Test("an ignored file the agent wrote (the checkpoint's helper) is moved aside: the pass it would buy is refused, and it is put back after")
+  func ignoredFileMovedAside() throws {
+    let box = try TemporaryRepository(files: ["README.md": "# p\n", ".gitignore": "build/\n"])
+    try box.write("plan.yml", Self.plan(keep: nil))
+    let agent = "sh -c 'cat >/dev/null; mkdir -p build; echo \"exit 0\" > build/check.sh'"
+    let result = box.orchestrate("run", "plan.yml", "--agent", agent, "--max-attempts", "1")
+    #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+    #expect(result.stdout.contains("moved aside while the checkpoint runs (not part of the tree): build"), "\(result.stdout)")
+    #expect(try box.mainSubjects() == ["initial"])
+    let workdir = box.workdirRoot.appendingPathComponent("exact")
+    #expect(box.read("build/check.sh", in: workdir) == "exit 0\n", "put back after the checkpoint")
+  }
+
+  @Test("keep: names the caches a checkpoint may use; they stay")
+  func keptCacheStays() throws {
+    let box = try TemporaryRepository(files: ["README.md": "# p\n", ".gitignore": "build/\n"])
+    try box.write("plan.yml", Self.plan(keep: "[\"build/\"]"))
+    let agent = "sh -c 'cat >/dev/null; mkdir -p build; echo \"exit 0\" > build/check.sh; echo x > x.txt'"
+    let result = box.orchestrate("run", "plan.yml", "--agent", agent)
+    #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    #expect(!result.stdout.contains("moved aside"))
+  }
+}

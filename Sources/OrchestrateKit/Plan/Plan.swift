@@ -137,6 +137,9 @@ public struct Plan: Codable, Sendable, Equatable {
   public var protect: [String]?
   /// Each sub-task's checkpoint must fail on its base before any work (a sub-task may override).
   public var redFirst: Bool?
+  /// Globs of ignored files a checkpoint may use (`node_modules/`, `.venv/`): everything else the
+  /// tree does not hold is moved aside while it runs.
+  public var keep: [String]?
   /// Things that were accepted but look wrong (unknown keys); not encoded, not compared.
   public var warnings: [String] = []
 
@@ -144,7 +147,7 @@ public struct Plan: Codable, Sendable, Equatable {
     id: String, description: String, agent: String? = nil, fixAgent: String? = nil,
     maxAttempts: Int? = nil, timeout: TimeInterval? = nil, mainBranch: String? = nil,
     subtasks: [Subtask], finalCheckpoint: Checkpoint? = nil, protect: [String]? = nil, redFirst: Bool? = nil,
-    warnings: [String] = []
+    keep: [String]? = nil, warnings: [String] = []
   ) {
     self.id = id
     self.description = description
@@ -157,6 +160,7 @@ public struct Plan: Codable, Sendable, Equatable {
     self.finalCheckpoint = finalCheckpoint
     self.protect = protect
     self.redFirst = redFirst
+    self.keep = keep
     self.warnings = warnings
   }
 
@@ -170,6 +174,7 @@ public struct Plan: Codable, Sendable, Equatable {
     case finalCheckpoint = "final_checkpoint"
     case protect
     case redFirst = "red_first"
+    case keep
   }
 
   public static func == (lhs: Plan, rhs: Plan) -> Bool {
@@ -177,7 +182,7 @@ public struct Plan: Codable, Sendable, Equatable {
       && lhs.fixAgent == rhs.fixAgent && lhs.maxAttempts == rhs.maxAttempts
       && lhs.timeout == rhs.timeout && lhs.mainBranch == rhs.mainBranch
       && lhs.subtasks == rhs.subtasks && lhs.finalCheckpoint == rhs.finalCheckpoint
-      && lhs.protect == rhs.protect && lhs.redFirst == rhs.redFirst
+      && lhs.protect == rhs.protect && lhs.redFirst == rhs.redFirst && lhs.keep == rhs.keep
   }
 
   /// The globs `subtask`'s agent may not touch: the plan's and its own.

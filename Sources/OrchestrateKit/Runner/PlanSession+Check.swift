@@ -105,6 +105,15 @@ extension PlanSession {
     // Checkpoints run the code the agent wrote (`pytest` imports its `conftest.py`): they are held
     // to what agents are, between two fingerprints.
     let before = try captureGuard()
+    // The checkpoint judges exactly `tree`: what the work left outside it is moved aside meanwhile.
+    let aside = try workspace.moveIgnoredAside(keeping: plan.keep ?? [])
+    defer { workspace.putBack(aside) }
+    if !aside.paths.isEmpty {
+      events(
+        .notice(
+          "moved aside while the checkpoint runs (not part of the tree): \(aside.paths.prefix(5).joined(separator: ", "))"
+            + (aside.paths.count > 5 ? ", … (\(aside.paths.count) in all)" : "") + "; list caches it may use under keep: in the plan"))
+    }
     var verdict = try runCheckpoint(checkpoint, workdir: workspace.path, tree: tree, log: log)
     Trace.mark("checkpoint commands")
     if verdict.passed {

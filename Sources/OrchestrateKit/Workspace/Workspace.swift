@@ -40,6 +40,9 @@ final class Workspace {
   var notices: [String] = []
   /// Paths found in the working directory that no git tree can hold, with the reason.
   private var refused: [String: String] = [:]
+  /// Ignored files and folders seen in the working directory (by the watch or a scan): what an
+  /// agent or a checkpoint left that is not part of the tree.
+  var ignored = Set<String>()
 
   private init(path: String, name: String, repository: Repository, index: Index?, useWatcher: Bool) throws {
     self.path = path
@@ -258,7 +261,11 @@ final class Workspace {
     for relative in result.changed {
       if let update = try hashFile(relative) { updates.append(update) }
     }
-    for relative in result.untracked where try !repository.isIgnored(relative) {
+    for relative in result.untracked {
+      if try repository.isIgnored(relative) {
+        ignored.insert(relative)
+        continue
+      }
       if let update = try hashFile(relative) { updates.append(update) }
     }
     for folder in result.untrackedFolders {
@@ -301,6 +308,7 @@ final class Workspace {
         }
         var wanted = index.entry(path: relative) != nil
         if !wanted { wanted = try !repository.isIgnored(relative) }
+        if !wanted { ignored.insert(relative) }
         if wanted, let update = try hashFile(relative) { updates.append(update) }
       }
     }
@@ -320,6 +328,7 @@ final class Workspace {
     if !trackedFolders.contains(where: { $0 == relative || $0.hasPrefix(relative + "/") }),
       try repository.isIgnored(relative + "/")
     {
+      ignored.insert(relative)
       return
     }
     var folders = [relative]
@@ -333,13 +342,17 @@ final class Workspace {
         if kind == UInt32(S_IFDIR) {
           if FileManager.default.fileExists(atPath: full + "/" + name + "/.git") { continue }
           let hasTracked = trackedFolders.contains { $0 == child || $0.hasPrefix(child + "/") }
-          if !hasTracked, try repository.isIgnored(child + "/") { continue }
+          if !hasTracked, try repository.isIgnored(child + "/") {
+            ignored.insert(child)
+            continue
+          }
           folders.append(child)
         } else if kind == UInt32(S_IFREG) || kind == UInt32(S_IFLNK) {
           seen.insert(child)
           if let entry = index.entry(path: child) {
             if entry.stat.matches(stat), entry.mode == fileMode(mode, previous: entry.mode) { continue }
           } else if try repository.isIgnored(child) {
+            ignored.insert(child)
             continue
           }
           if let update = try hashFile(child) { updates.append(update) }

@@ -1,0 +1,52 @@
+import Foundation
+import GitKit
+
+/// A checkpoint judges exactly the tree that would be committed: what the agent left that the tree
+/// does not hold (ignored files: a `.git/info/exclude` entry, build output, an agent's own files)
+/// is moved aside while the checkpoint runs, except the caches the plan keeps (`keep:`).
+extension Workspace {
+  /// What `moveIgnoredAside` moved, to put back.
+  struct Aside {
+    var folder: String
+    var paths: [String]
+  }
+
+  /// Moves every ignored path the workspace has seen (and that still exists) out of the working
+  /// directory, into a sibling folder on the same file system, except those `keep` matches.
+  func moveIgnoredAside(keeping keep: [String]) throws -> Aside {
+    let folder = path + ".aside"
+    var moved: [String] = []
+    for relative in ignored.sorted() {
+      if moved.contains(where: { relative.hasPrefix($0 + "/") }) { continue }
+      if keep.contains(where: { Protection.matches($0, relative) || Protection.matches($0, relative + "/") }) { continue }
+      let source = path + "/" + relative
+      guard FileStat.of(source) != nil else {
+        ignored.remove(relative)
+        continue
+      }
+      let target = folder + "/" + relative
+      try FileManager.default.createDirectory(
+        atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+      if FileStat.of(target) != nil { try FileManager.default.removeItem(atPath: target) }
+      guard rename(source, target) == 0 else {
+        throw OrchestrateError.io("cannot move \(source) aside for the checkpoint: \(String(cString: strerror(errno)))")
+      }
+      moved.append(relative)
+    }
+    return Aside(folder: folder, paths: moved)
+  }
+
+  /// Puts back what `moveIgnoredAside` moved, unless the checkpoint made a path of that name again
+  /// (its own output wins); the aside folder is removed.
+  func putBack(_ aside: Aside) {
+    for relative in aside.paths {
+      let target = path + "/" + relative
+      if FileStat.of(target) == nil {
+        try? FileManager.default.createDirectory(
+          atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        _ = rename(aside.folder + "/" + relative, target)
+      }
+    }
+    try? FileManager.default.removeItem(atPath: aside.folder)
+  }
+}
