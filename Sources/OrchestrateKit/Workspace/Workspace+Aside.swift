@@ -20,7 +20,9 @@ extension Workspace {
       if moved.contains(where: { relative.hasPrefix($0 + "/") }) { continue }
       if keep.contains(where: { Protection.matches($0, relative) || Protection.matches($0, relative + "/") }) { continue }
       let source = path + "/" + relative
-      guard FileStat.of(source) != nil else {
+      // Still there, still ignored (a .gitignore may have changed since), and holding nothing tracked.
+      guard let (_, mode) = FileStat.of(source), try isStillIgnored(relative, folder: mode & UInt32(S_IFMT) == UInt32(S_IFDIR))
+      else {
         ignored.remove(relative)
         continue
       }
@@ -34,6 +36,12 @@ extension Workspace {
       moved.append(relative)
     }
     return Aside(folder: folder, paths: moved)
+  }
+
+  private func isStillIgnored(_ relative: String, folder: Bool) throws -> Bool {
+    let index = try self.index
+    if index.entry(path: relative) != nil || !index.paths(under: relative).isEmpty { return false }
+    return try repository.isIgnored(folder ? relative + "/" : relative)
   }
 
   /// Puts back what `moveIgnoredAside` moved, unless the checkpoint made a path of that name again
