@@ -20,6 +20,8 @@ public enum OrchestrateError: Error, LocalizedError, Sendable {
   case replayConflict(subtask: String, paths: [String], branch: String)
   case invalidArgument(String)
   case io(String)
+  /// The plan's recorded spend reached its budget; no agent was started.
+  case budgetReached(plan: String, spent: Decimal, budget: Budget)
 
   public var errorDescription: String? {
     switch self {
@@ -61,6 +63,8 @@ public enum OrchestrateError: Error, LocalizedError, Sendable {
       message
     case .io(let message):
       message
+    case .budgetReached(let plan, let spent, let budget):
+      "plan '\(plan)' has spent \(Trailers.dollars(spent)) USD, which reaches its budget of \(Trailers.dollars(budget.limit)) USD (\(budget.source.rawValue)); no agent was started. To go on, \(budget.howToContinue(plan: plan, spent: spent))"
     }
   }
 
@@ -68,7 +72,7 @@ public enum OrchestrateError: Error, LocalizedError, Sendable {
   public var exitCode: Int32 {
     switch self {
     case .locked, .dirtyCheckout: 3
-    case .agentTamperedWithGit, .replayConflict: 1
+    case .agentTamperedWithGit, .replayConflict, .budgetReached: 1
     default: 2
     }
   }

@@ -19,10 +19,17 @@ public struct PlanStatus: Codable, Sendable, Equatable {
     public var attempts: Int
     public var durationSeconds: Double?
     public var branch: String
+    /// What its agents reported, every attempt counted (`Orchestrate-Cost-Total` once completed); absent when none did.
+    public var costUSD: Decimal? = nil
+    public var inputTokens: Int? = nil
+    public var outputTokens: Int? = nil
 
     enum CodingKeys: String, CodingKey {
       case id, order, description, state, commit, attempts, branch
       case durationSeconds = "duration_seconds"
+      case costUSD = "cost_usd"
+      case inputTokens = "input_tokens"
+      case outputTokens = "output_tokens"
     }
   }
 
@@ -36,6 +43,8 @@ public struct PlanStatus: Codable, Sendable, Equatable {
   public var estimatedRemainingSeconds: Double?
   public var currentSubtask: String?
   public var subtaskDetails: [Detail]
+  /// What the agents cost, from the cost trailers (docs/storage.md); an estimate of what is left.
+  public var cost: CostSummary? = nil
 
   enum CodingKeys: String, CodingKey {
     case description
@@ -48,6 +57,7 @@ public struct PlanStatus: Codable, Sendable, Equatable {
     case estimatedRemainingSeconds = "estimated_remaining_seconds"
     case currentSubtask = "current_subtask"
     case subtaskDetails = "subtask_details"
+    case cost
   }
 
   // `estimated_remaining_seconds` and `current_subtask` are always present, as null when unknown.
@@ -63,6 +73,7 @@ public struct PlanStatus: Codable, Sendable, Equatable {
     try c.encode(estimatedRemainingSeconds, forKey: .estimatedRemainingSeconds)
     try c.encode(currentSubtask, forKey: .currentSubtask)
     try c.encode(subtaskDetails, forKey: .subtaskDetails)
+    try c.encodeIfPresent(cost, forKey: .cost)
   }
 
   public var isComplete: Bool { completedSubtasks.count == totalSubtasks }

@@ -22,12 +22,14 @@ public struct ProgressBox {
       "Current: \(status.currentSubtask ?? "None")",
       rule,
     ]
+    if let cost = status.cost, cost.spentUSD != nil || cost.budgetUSD != nil { lines.insert("Cost: " + cost.line, at: 9) }
     for detail in status.subtaskDetails {
       switch detail.state {
       case .completed:
         let attempts = detail.attempts == 1 ? "1 attempt" : "\(detail.attempts) attempts"
         let time = detail.durationSeconds.map { ", " + Durations.format($0) } ?? ""
-        lines.append("  ✅ \(detail.id) (\(attempts)\(time))")
+        let cost = detail.costUSD.map { ", " + Ledger.money($0) } ?? ""
+        lines.append("  ✅ \(detail.id) (\(attempts)\(time)\(cost))")
       case .failed:
         lines.append("  ❌ \(detail.id): \(detail.description) (\(detail.attempts) failed attempts, branch \(detail.branch))")
       case .inProgress:

@@ -36,9 +36,12 @@ public struct SubtaskDetail: Codable, Sendable {
   public var attempts: [Attempt]
   public var diffStat: String?
   public var patch: String?
+  /// The agents' sessions, oldest attempt first, with the command that reopens each.
+  public var agentSessions: [AgentSession] = []
 
   enum CodingKeys: String, CodingKey {
     case plan, commit, message, author, trailers, results, attempts, patch
+    case agentSessions = "agent_sessions"
     case entry = "subtask"
     case checkpointCommands = "checkpoint_commands"
     case diffStat = "diff_stat"
@@ -82,6 +85,7 @@ public struct SubtaskDetail: Codable, Sendable {
         "  \(attempt.number). \(attempt.commit.prefix(12)) \(attempt.result)\(attempt.failingCommand.map { ": \($0)" } ?? "")\(attempt.durationSeconds.map { " (\(Durations.format($0)))" } ?? "")"
       }
     }
+    lines += sessionLines
     if let diffStat, !diffStat.isEmpty {
       lines.append("")
       lines.append(diffStat.trimmingCharacters(in: .newlines))
@@ -140,6 +144,7 @@ extension Orchestrator {
           number: entry.attempt.number, commit: entry.commit.oid.hex, result: entry.attempt.result,
           failingCommand: Self.failingCommand(in: entry.commit.message), durationSeconds: entry.attempt.seconds)
       }
+    detail.agentSessions = try agentSessions(stored, subtask, mainTip: mainTip, commit: detail.commit)
     return detail
   }
 

@@ -19,10 +19,12 @@ extension PlanSession {
       if failure != nil { try settings.fixer(for: subtask) } else {
         try settings.worker(for: subtask).kindAsFirstAttempt
       }
+    if kind != .steps { try checkBudget() }
     let logs = orchestrator.layout.logDirectory(plan: plan.id)
     try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
     let stem = logs + "/" + String(format: "%02d", subtask.order) + "-" + subtask.id + ".attempt-\(attempt)"
     let promptFile = stem + ".prompt.md"
+    let usageFiles = AttemptUsageFiles(stem: stem)
     try Data(prompt.utf8).write(to: URL(fileURLWithPath: promptFile))
 
     let workspace = try openedWorkspace()
@@ -34,7 +36,8 @@ extension PlanSession {
       Trace.mark("flush")
     }
     try refreshGuard(subtask)
-    let env = environment(cycle, attempt: attempt, promptFile: promptFile, kind: kind)
+    var env = environment(cycle, attempt: attempt, promptFile: promptFile, kind: kind)
+    env["ORCHESTRATE_USAGE_FILE"] = usageFiles.usageFile
     let commands: [String] =
       switch worker {
       case .steps(let steps): steps
@@ -44,12 +47,15 @@ extension PlanSession {
     cycle.unrecordedWork = true
     for command in commands {
       events(.agentStarted(kind: kind, attempt: attempt, command: command))
+      usageFiles.prepare()
       let spec = CommandSpec(
         command: command, directory: cycle.workdir, environment: env, input: Data(prompt.utf8),
         timeout: settings.timeout(for: nil), logFile: stem + ".log")
       let events = self.events
       let result = try processRunner.run(spec) { events(.output($0)) }
+      if let problem = usageFiles.collect() { events(.notice(problem.localizedDescription)) }
       events(.agentFinished(kind: kind, attempt: attempt, summary: result.summary, seconds: result.duration))
+      if kind != .steps, let usage = usageFiles.read() { events(.agentUsage(kind: kind, attempt: attempt, usage: usage)) }
       if case .interrupted(let signal) = result.termination { throw Interrupted(signal: signal, workdir: cycle.workdir) }
       if !result.succeeded {
         agentFailure = CheckpointFailure(

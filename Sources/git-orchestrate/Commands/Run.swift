@@ -29,6 +29,9 @@ extension GitOrchestrate {
     @Option(help: ArgumentHelp("Limit per agent run and per checkpoint command, e.g. 10m, 90s, 1h.", valueName: "duration"))
     var timeout: String?
 
+    @Option(help: ArgumentHelp("Stop before an agent starts once the plan's agents reported this much, in US dollars (overrides max_cost and orchestrate.maxCost).", valueName: "usd"))
+    var budget: String?
+
     @Flag(help: "Write JSON-lines events on standard output instead of the terminal view.")
     var json = false
 
@@ -38,6 +41,9 @@ extension GitOrchestrate {
     func validate() throws {
       if let maxAttempts, maxAttempts < 1 || maxAttempts > 100 {
         throw ValidationError("--max-attempts must be between 1 and 100 (got \(maxAttempts))")
+      }
+      if let budget, Budget.parse(budget) == nil {
+        throw ValidationError("--budget '\(budget)' is not an amount of US dollars such as 5.00")
       }
       if let timeout, Durations.parse(timeout) == nil {
         throw ValidationError("--timeout '\(timeout)' is not a duration such as 10m, 90s or 1h")
@@ -55,6 +61,7 @@ extension GitOrchestrate {
       var options = RunOptions(
         agent: agent, fixAgent: fixAgent, maxAttempts: maxAttempts, timeout: timeout.flatMap(Durations.parse))
       options.useWatcher = !noWatch
+      options.budget = budget.flatMap(Budget.parse)
       let renderer = RunRenderer(json: json)
       let session = try PlanSession(orchestrator: orchestrator, plan: stored, options: options) { renderer.render($0) }
       defer { session.close() }
@@ -116,6 +123,8 @@ final class RunRenderer: Sendable {
       FileHandle.standardOutput.write(data)
     case .agentFinished:
       break
+    case .agentUsage(_, _, let usage):
+      emit(Style.dim("  agent usage: " + usage.summary))
     case .checkpointCommandStarted(let command):
       let lines = command.split(separator: "\n", omittingEmptySubsequences: true)
       emit("→ Checkpoint: " + (lines.first.map(String.init) ?? command) + (lines.count > 1 ? " …" : ""))

@@ -1,0 +1,72 @@
+import Foundation
+
+/// The files beside an attempt's agent log that say what it used, and the one reader of them.
+///
+/// An attempt's files share the stem `<logs>/<NN>-<sub-task>.attempt-<n>`: the agent's output
+/// (`.log`, appended to by every run of the attempt), the usage file the agent may write
+/// (`.usage.json`, `$ORCHESTRATE_USAGE_FILE`), and the tool's copy of each usage file read
+/// (`.usage.jsonl`, one line per agent run that wrote one).
+public struct AttemptUsageFiles: Sendable {
+  public let stem: String
+
+  public init(stem: String) { self.stem = stem }
+
+  /// The files of attempt `attempt` of `subtask`: the stem `work` writes the prompt and log under.
+  public init(layout: Layout, plan: String, subtask: Subtask, attempt: Int) {
+    stem =
+      layout.logDirectory(plan: plan) + "/" + String(format: "%02d", subtask.order) + "-" + subtask.id
+      + ".attempt-\(attempt)"
+  }
+
+  public var log: String { stem + ".log" }
+  /// `$ORCHESTRATE_USAGE_FILE`: where an agent may write its usage (schema in docs/agents.md).
+  public var usageFile: String { stem + ".usage.json" }
+  /// The usage files read so far for this attempt, one JSON object a line.
+  public var collected: String { stem + ".usage.jsonl" }
+
+  /// Removes a usage file left by an earlier run, before an agent starts: a file read after the
+  /// run is one this run wrote.
+  public func prepare() {
+    unlink(usageFile)
+  }
+
+  /// Reads the usage file the agent just wrote, if any, keeps it in `collected` and removes it.
+  /// - Returns: why a usage file that is there could not be used (the run goes on; that run's
+  ///   usage is unknown), else nil.
+  @discardableResult
+  public func collect() -> UsageFileError? {
+    guard let data = FileManager.default.contents(atPath: usageFile) else { return nil }
+    unlink(usageFile)
+    guard data.count <= 64 * 1024 else { return UsageFileError(reason: "larger than 64 KiB") }
+    do {
+      let usage = try AgentUsage.usageFile(data)
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+      var line = try encoder.encode(usage)
+      line.append(UInt8(ascii: "\n"))
+      let descriptor = open(collected, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+      guard descriptor >= 0 else { return UsageFileError(reason: "cannot write \(collected)") }
+      defer { close(descriptor) }
+      _ = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+      return nil
+    } catch let error as UsageFileError {
+      return error
+    } catch {
+      return UsageFileError(reason: "\(error)")
+    }
+  }
+
+  /// What the attempt used, as its agent reported it: the usage files it wrote when there are any
+  /// (they win: a wrapper around Claude Code that writes one is not counted twice), else Claude
+  /// Code's result events in the log, else aider's reports in the log; nil when none.
+  public func read() -> AgentUsage? {
+    if let text = try? String(contentsOfFile: collected, encoding: .utf8) {
+      let decoder = JSONDecoder()
+      let runs = text.split(separator: "\n").compactMap { try? decoder.decode(AgentUsage.self, from: Data($0.utf8)) }
+      if let first = runs.first { return runs.dropFirst().reduce(first, +) }
+    }
+    guard let data = FileManager.default.contents(atPath: log) else { return nil }
+    let text = String(decoding: data, as: UTF8.self)
+    return AgentUsage.claude(log: text) ?? AgentUsage.aider(log: text)
+  }
+}
