@@ -45,7 +45,7 @@ public struct CostSummary: Codable, Sendable, Equatable {
     try c.encode(budgetUSD, forKey: .budgetUSD)
   }
 
-  /// `$0.97 spent (3 attempts reported, 1 unreported) · ~$1.20 estimated to go · budget $5.00`.
+  /// `$0.97 spent (1 attempt unreported) · ~$1.20 estimated to go · budget $5.00`.
   public var line: String {
     var parts: [String] = []
     if let spentUSD {
@@ -55,7 +55,9 @@ public struct CostSummary: Codable, Sendable, Equatable {
     } else {
       parts.append("cost unknown (no agent reported one)")
     }
-    if let estimatedRemainingUSD { parts.append("~" + Ledger.money(estimatedRemainingUSD) + " estimated to go") }
+    if let estimatedRemainingUSD, estimatedRemainingUSD > 0 {
+      parts.append("~" + Ledger.money(estimatedRemainingUSD) + " estimated to go")
+    }
     if let budgetUSD { parts.append("budget " + Ledger.money(budgetUSD)) }
     return parts.joined(separator: " · ")
   }
