@@ -101,6 +101,10 @@ struct UsageTests {
     #expect(read.costUSD == Decimal(string: "0.75") && read.inputTokens == 10)
     try "not json".write(toFile: files.usageFile, atomically: true, encoding: .utf8)
     #expect(files.collect() != nil)
+    // A sub-task started afresh: an earlier life's runs are kept, renamed, and no longer counted.
+    files.setAsideEarlierRuns()
+    #expect(files.read() == nil)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.contains(".earlier-") }.count == 2)
   }
 
   @Test("trailers: written, then read back by CommitRole")

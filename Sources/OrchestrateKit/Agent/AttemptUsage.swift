@@ -30,6 +30,16 @@ public struct AttemptUsageFiles: Sendable {
     unlink(usageFile)
   }
 
+  /// Moves the files of an earlier life of this attempt aside (`<file>.earlier-<time>`): used when
+  /// a sub-task starts afresh (its branch was deleted, or the plan's id reused), so that an old
+  /// run's cost is never taken for the new attempt's. The old output is kept, renamed.
+  public func setAsideEarlierRuns() {
+    let suffix = ".earlier-\(Int(Date().timeIntervalSince1970))"
+    for path in [log, collected] where FileManager.default.fileExists(atPath: path) {
+      rename(path, path + suffix)
+    }
+  }
+
   /// Reads the usage file the agent just wrote, if any, keeps it in `collected` and removes it.
   /// - Returns: why a usage file that is there could not be used (the run goes on; that run's
   ///   usage is unknown), else nil.

@@ -83,7 +83,6 @@ enum Ledger {
   ) throws -> (perSubtask: [String: CostTotal], summary: CostSummary) {
     var costs: [String: CostTotal] = [:]
     for detail in details {
-      guard let subtask = plan.subtask(id: detail.id) else { continue }
       switch detail.state {
       case .completed:
         guard let hex = detail.commit, let oid = OID(hex: hex),
@@ -92,8 +91,11 @@ enum Ledger {
         if let total = done.total {
           costs[detail.id] = total
         } else {
-          // Landed without a total (by hand, or by an older version): its attempts, then itself.
-          var total = try AttemptLog.read(repository: repository, plan: plan.id, subtask: subtask, mainTip: mainTip).cost
+          // No total: no agent of it reported anything (or it landed by hand, or by an older
+          // version). Its attempts are not walked, so a status of a long plan stays one lookup per
+          // sub-task: they count as unreported, the landing one as what it says.
+          var total = CostTotal()
+          for _ in 1..<max(done.attempts, 1) { total.add(nil) }
           total.add(done.usage)
           costs[detail.id] = total
         }

@@ -25,6 +25,7 @@ extension PlanSession {
     let stem = logs + "/" + String(format: "%02d", subtask.order) + "-" + subtask.id + ".attempt-\(attempt)"
     let promptFile = stem + ".prompt.md"
     let usageFiles = AttemptUsageFiles(stem: stem)
+    if cycle.fresh, cycle.attempts == 0, !cycle.unrecordedWork { usageFiles.setAsideEarlierRuns() }
     try Data(prompt.utf8).write(to: URL(fileURLWithPath: promptFile))
 
     let workspace = try openedWorkspace()
