@@ -107,6 +107,22 @@ struct UsageTests {
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.contains(".earlier-") }.count == 2)
   }
 
+  @Test("a flooded log is read in bounded memory: long lines skipped, the result event still found")
+  func floodedLog() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("usage-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let files = AttemptUsageFiles(stem: folder + "/01-a.attempt-1")
+    var log = Data(String(repeating: "noise line\n", count: 200_000).utf8)
+    log.append(Data(("{\"type\":\"result\"," + String(repeating: "x", count: 3 << 20) + "\n").utf8))  // 3 MiB: skipped
+    log.append(Data(String(repeating: "y", count: 2 << 20).utf8))
+    log.append(Data("\n".utf8))
+    // The last line has no newline.
+    log.append(Data(try fixture("claude-json.log").trimmingCharacters(in: .newlines).utf8))
+    FileManager.default.createFile(atPath: files.log, contents: log)
+    #expect(files.read()?.costUSD == Decimal(string: "0.012112"))
+  }
+
   @Test("trailers: written, then read back by CommitRole")
   func trailersRoundTrip() throws {
     let usage = AgentUsage(

@@ -75,8 +75,66 @@ public struct AttemptUsageFiles: Sendable {
       let runs = text.split(separator: "\n").compactMap { try? decoder.decode(AgentUsage.self, from: Data($0.utf8)) }
       if let first = runs.first { return runs.dropFirst().reduce(first, +) }
     }
-    guard let data = FileManager.default.contents(atPath: log) else { return nil }
-    let text = String(decoding: data, as: UTF8.self)
+    guard let text = Self.reportLines(inLog: log) else { return nil }
     return AgentUsage.claude(log: text) ?? AgentUsage.aider(log: text)
+  }
+
+  /// The lines of an agent log that can hold a usage report — Claude Code's JSON events (`{…`) and
+  /// aider's `Tokens:`, `Cost: $` and `Aider v` lines — read in chunks, so that a log of gigabytes
+  /// (an agent that floods its output) costs a bounded amount of memory: a line over 1 MiB is
+  /// skipped, and at most 16 MiB of lines is kept (the last ones, where the result events are).
+  static func reportLines(inLog path: String) -> String? {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+    defer { try? handle.close() }
+    let prefixes: [[UInt8]] = [Array("{".utf8), Array("Tokens: ".utf8), Array("Cost: $".utf8), Array("Aider v".utf8)]
+    let maxLine = 1 << 20
+    let maxKept = 16 << 20
+    var kept: [Data] = []
+    var keptBytes = 0
+    var partial = Data()
+    var skippingLongLine = false
+    func consider(_ line: Data) {
+      guard let first = line.first, first == UInt8(ascii: "{") || first == UInt8(ascii: "T") || first == UInt8(ascii: "C")
+        || first == UInt8(ascii: "A")
+      else { return }
+      guard prefixes.contains(where: { line.starts(with: $0) }) else { return }
+      kept.append(line)
+      keptBytes += line.count
+      while keptBytes > maxKept, !kept.isEmpty { keptBytes -= kept.removeFirst().count }
+    }
+    while let chunk = try? handle.read(upToCount: 256 * 1024), !chunk.isEmpty {
+      // memchr: a flood of output is scanned at memory speed, in a debug build too.
+      let newlines: [Int] = chunk.withUnsafeBytes { buffer in
+        guard let base = buffer.baseAddress else { return [] }
+        var found: [Int] = []
+        var offset = 0
+        while offset < buffer.count, let hit = memchr(base + offset, 0x0A, buffer.count - offset) {
+          let index = base.distance(to: UnsafeRawPointer(hit))
+          found.append(index)
+          offset = index + 1
+        }
+        return found
+      }
+      var start = 0
+      for newline in newlines {
+        if skippingLongLine {
+          skippingLongLine = false
+        } else {
+          partial.append(chunk[chunk.startIndex + start..<chunk.startIndex + newline])
+          if partial.count <= maxLine { consider(partial) }
+        }
+        partial.removeAll(keepingCapacity: true)
+        start = newline + 1
+      }
+      if !skippingLongLine {
+        partial.append(chunk[(chunk.startIndex + start)...])
+        if partial.count > maxLine {
+          partial.removeAll()
+          skippingLongLine = true
+        }
+      }
+    }
+    if !skippingLongLine, !partial.isEmpty { consider(partial) }
+    return kept.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
   }
 }
