@@ -32,6 +32,8 @@ public enum OrchestrateError: Error, LocalizedError, Sendable {
   case replayConflict(subtask: String, paths: [String], branch: String)
   case invalidArgument(String)
   case io(String)
+  /// The plan's recorded spend reached its budget; no agent was started.
+  case budgetReached(plan: String, spent: Decimal, budget: Budget)
 
   public var errorDescription: String? {
     switch self {
@@ -88,6 +90,8 @@ public enum OrchestrateError: Error, LocalizedError, Sendable {
       message
     case .io(let message):
       message
+    case .budgetReached(let plan, let spent, let budget):
+      "plan '\(plan)' has spent \(Trailers.dollars(spent)) USD, which reaches its budget of \(Trailers.dollars(budget.limit)) USD (\(budget.source.rawValue)); no agent was started. To go on, \(budget.howToContinue(plan: plan, spent: spent))"
     }
   }
 
@@ -95,7 +99,7 @@ public enum OrchestrateError: Error, LocalizedError, Sendable {
   public var exitCode: Int32 {
     switch self {
     case .locked, .dirtyCheckout: 3
-    case .replayConflict: 1
+    case .replayConflict, .budgetReached: 1
     default: 2
     }
   }

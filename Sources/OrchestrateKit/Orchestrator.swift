@@ -176,12 +176,21 @@ public final class Orchestrator {
     let completed = plan.subtasks.filter { history.completions[$0.id] != nil }.map(\.id)
     let total = plan.subtasks.count
     let seconds = Estimate.remaining(plan: plan, history: history)
+    let (costs, cost) = try Ledger.read(
+      repository: repository, plan: plan, details: details, mainTip: history.mainTip,
+      budget: Ledger.configuredBudget(repository: repository, plan: plan))
+    for index in details.indices {
+      guard let total = costs[details[index].id] else { continue }
+      details[index].costUSD = total.costUSD
+      details[index].inputTokens = total.inputTokens
+      details[index].outputTokens = total.outputTokens
+    }
     return PlanStatus(
       masterTaskID: plan.id, description: plan.description, mainBranch: mainName, totalSubtasks: total,
       completedSubtasks: completed,
       progressPercentage: total == 0 ? 0 : (Double(completed.count) * 1000 / Double(total)).rounded() / 10,
       estimatedRemaining: Estimate.text(seconds, remainingCount: total - completed.count),
       estimatedRemainingSeconds: completed.count == total ? 0 : seconds, currentSubtask: current,
-      subtaskDetails: details, workdir: layout.workdir(plan: plan.id))
+      subtaskDetails: details, workdir: layout.workdir(plan: plan.id), cost: cost)
   }
 }

@@ -127,6 +127,8 @@ public struct Plan: Codable, Sendable, Equatable {
   public var agent: String?
   public var fixAgent: String?
   public var maxAttempts: Int?
+  /// The most its agents may spend, in US dollars, as they report it (`max_cost`; `--budget` overrides it).
+  public var maxCost: Decimal?
   /// Time allowed for each agent run, in seconds.
   public var timeout: TimeInterval?
   public var mainBranch: String?
@@ -145,10 +147,11 @@ public struct Plan: Codable, Sendable, Equatable {
 
   public init(
     id: String, description: String, agent: String? = nil, fixAgent: String? = nil,
-    maxAttempts: Int? = nil, timeout: TimeInterval? = nil, mainBranch: String? = nil,
+    maxAttempts: Int? = nil, maxCost: Decimal? = nil, timeout: TimeInterval? = nil, mainBranch: String? = nil,
     subtasks: [Subtask], finalCheckpoint: Checkpoint? = nil, protect: [String]? = nil, redFirst: Bool? = nil,
     keep: [String]? = nil, warnings: [String] = []
   ) {
+    self.maxCost = maxCost
     self.id = id
     self.description = description
     self.agent = agent
@@ -168,6 +171,7 @@ public struct Plan: Codable, Sendable, Equatable {
     case id, description, agent
     case fixAgent = "fix_agent"
     case maxAttempts = "max_attempts"
+    case maxCost = "max_cost"
     case timeout
     case mainBranch = "main_branch"
     case subtasks
@@ -179,7 +183,7 @@ public struct Plan: Codable, Sendable, Equatable {
 
   public static func == (lhs: Plan, rhs: Plan) -> Bool {
     lhs.id == rhs.id && lhs.description == rhs.description && lhs.agent == rhs.agent
-      && lhs.fixAgent == rhs.fixAgent && lhs.maxAttempts == rhs.maxAttempts
+      && lhs.fixAgent == rhs.fixAgent && lhs.maxAttempts == rhs.maxAttempts && lhs.maxCost == rhs.maxCost
       && lhs.timeout == rhs.timeout && lhs.mainBranch == rhs.mainBranch
       && lhs.subtasks == rhs.subtasks && lhs.finalCheckpoint == rhs.finalCheckpoint
       && lhs.protect == rhs.protect && lhs.redFirst == rhs.redFirst && lhs.keep == rhs.keep

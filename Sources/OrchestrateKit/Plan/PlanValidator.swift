@@ -8,7 +8,7 @@ struct PlanValidator {
   static let diagnosticLimit = 1000
 
   static let planKeys: Set = [
-    "id", "task_id", "description", "agent", "fix_agent", "max_attempts", "timeout", "main_branch",
+    "id", "task_id", "description", "agent", "fix_agent", "max_attempts", "max_cost", "timeout", "main_branch",
     "subtasks", "final_checkpoint", "master_task", "protect", "red_first", "keep",
   ]
   /// Keys of the task-decomposer's TASK_DECOMPOSITION.json that carry nothing the tool uses.
@@ -134,6 +134,21 @@ struct PlanValidator {
           "expected a whole number between 1 and 100, got \(value.kindName)")
       }
     }
+    var maxCost: Decimal?
+    if let value = find(entries, "max_cost") {
+      let amount: Decimal? =
+        switch value.kind {
+        case .int(let number): number >= 0 ? Decimal(number) : nil
+        case .double: value.text.flatMap(Budget.parse)
+        case .string: value.text.flatMap(Budget.parse)
+        default: nil
+        }
+      if let amount {
+        maxCost = amount
+      } else {
+        error(value.line, nil, "max_cost", "expected an amount of US dollars of at least 0, such as 5.00, got \(value.kindName) '\(PlanDiagnostic.escaped(value.text ?? ""))'")
+      }
+    }
     let timeout = find(entries, "timeout").flatMap { duration($0, subtask: nil, field: "timeout") }
     var mainBranch: String?
     if let value = find(entries, "main_branch"),
@@ -196,7 +211,7 @@ struct PlanValidator {
     }
     return Plan(
       id: planID, description: description, agent: planAgent, fixAgent: fixAgent,
-      maxAttempts: maxAttempts,
+      maxAttempts: maxAttempts, maxCost: maxCost,
       timeout: timeout, mainBranch: mainBranch, subtasks: subtasks,
       finalCheckpoint: finalCheckpoint, protect: planProtect, redFirst: planRedFirst, keep: planKeep,
       warnings: warnings.map(\.description))

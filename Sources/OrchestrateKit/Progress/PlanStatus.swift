@@ -19,10 +19,17 @@ public struct PlanStatus: Codable, Sendable, Equatable {
     public var attempts: Int
     public var durationSeconds: Double?
     public var branch: String
+    /// What its agents reported, every attempt counted (`Orchestrate-Cost-Total` once completed); absent when none did.
+    public var costUSD: Decimal? = nil
+    public var inputTokens: Int? = nil
+    public var outputTokens: Int? = nil
 
     enum CodingKeys: String, CodingKey {
       case id, order, description, state, commit, attempts, branch
       case durationSeconds = "duration_seconds"
+      case costUSD = "cost_usd"
+      case inputTokens = "input_tokens"
+      case outputTokens = "output_tokens"
     }
   }
 
@@ -38,6 +45,8 @@ public struct PlanStatus: Codable, Sendable, Equatable {
   public var subtaskDetails: [Detail]
   /// The plan's work folder (a linked worktree outside the checkout), where its sub-tasks are worked on.
   public var workdir: String
+  /// What the agents cost, from the cost trailers (docs/storage.md); an estimate of what is left.
+  public var cost: CostSummary? = nil
 
   enum CodingKeys: String, CodingKey {
     case description
@@ -51,6 +60,7 @@ public struct PlanStatus: Codable, Sendable, Equatable {
     case currentSubtask = "current_subtask"
     case subtaskDetails = "subtask_details"
     case workdir
+    case cost
   }
 
   // `estimated_remaining_seconds` and `current_subtask` are always present, as null when unknown.
@@ -67,6 +77,7 @@ public struct PlanStatus: Codable, Sendable, Equatable {
     try c.encode(currentSubtask, forKey: .currentSubtask)
     try c.encode(subtaskDetails, forKey: .subtaskDetails)
     try c.encode(workdir, forKey: .workdir)
+    try c.encodeIfPresent(cost, forKey: .cost)
   }
 
   public var isComplete: Bool { completedSubtasks.count == totalSubtasks }

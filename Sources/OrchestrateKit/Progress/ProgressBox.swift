@@ -27,12 +27,14 @@ public struct ProgressBox {
       "Work folder: \(status.workdir)",
       rule,
     ]
+    if let cost = status.cost, cost.spentUSD != nil || cost.budgetUSD != nil { lines.insert("Cost: " + cost.line, at: 9) }
     for detail in status.subtaskDetails {
       switch detail.state {
       case .completed:
         let attempts = Plural.count(detail.attempts, "attempt")
         let time = detail.durationSeconds.map { ", " + Durations.format($0) } ?? ""
-        lines.append("  ✅ \(detail.id) (\(attempts)\(time))")
+        let cost = detail.costUSD.map { ", " + Ledger.money($0) } ?? ""
+        lines.append("  ✅ \(detail.id) (\(attempts)\(time)\(cost))")
       case .failed:
         lines.append("  ❌ \(detail.id): \(detail.description) (\(Plural.count(detail.attempts, "failed attempt")), branch \(detail.branch))")
       case .inProgress:

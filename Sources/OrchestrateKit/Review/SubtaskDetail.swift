@@ -51,12 +51,15 @@ public struct SubtaskDetail: Codable, Sendable {
   /// Where the failed attempts were read from, when not the sub-task's branch (its attempts ref
   /// once it landed or was cleaned, or a remote's as fetched).
   public var attemptsRef: String?
+  /// The agents' sessions, oldest attempt first, with the command that reopens each.
+  public var agentSessions: [AgentSession] = []
 
   enum CodingKeys: String, CodingKey {
     case attemptsRef = "attempts_ref"
     case plan, commit, message, author, trailers, results, attempts, patch
     case diffBase = "diff_base"
     case attemptsNote = "attempts_note"
+    case agentSessions = "agent_sessions"
     case entry = "subtask"
     case checkpointCommands = "checkpoint_commands"
     case diffStat = "diff_stat"
@@ -107,6 +110,7 @@ public struct SubtaskDetail: Codable, Sendable {
         if let log = attempt.checkpointLog { lines.append("     checkpoint output: \(log)") }
       }
     }
+    lines += sessionLines
     if let diffStat, !diffStat.isEmpty {
       lines.append("")
       if let diffBase { lines.append("Changes against \(diffBase):") }
@@ -188,6 +192,7 @@ extension Orchestrator {
       detail.attemptsNote =
         "\(Plural.count(entry.attempts - 1, "failed attempt")) before this commit (Orchestrate-Attempts: \(entry.attempts)), not in this clone; 'git orchestrate fetch' brings them from a clone that pushed them"
     }
+    detail.agentSessions = try agentSessions(stored, subtask, mainTip: mainTip, commit: detail.commit)
     return detail
   }
 

@@ -16,10 +16,13 @@ public struct SubtaskLogEntry: Codable, Sendable, Equatable {
   public var checkpoint: String?
   public var commit: String?
   public var branch: String
+  /// What its agents reported, every attempt counted; nil when none did (`status`'s `cost_usd`).
+  public var costUSD: Decimal? = nil
 
   enum CodingKeys: String, CodingKey {
     case plan, order, total, id, description, state, attempts, checkpoint, commit, branch
     case durationSeconds = "duration_seconds"
+    case costUSD = "cost_usd"
   }
 }
 
@@ -44,7 +47,7 @@ extension Orchestrator {
         plan: stored.plan.id, order: detail.order, total: status.totalSubtasks, id: detail.id,
         description: detail.description, state: detail.state, attempts: detail.attempts,
         durationSeconds: detail.durationSeconds, checkpoint: checkpoint,
-        commit: detail.state == .pending ? nil : detail.commit, branch: detail.branch)
+        commit: detail.state == .pending ? nil : detail.commit, branch: detail.branch, costUSD: detail.costUSD)
     }
   }
 
@@ -71,7 +74,7 @@ extension SubtaskLogEntry {
     }
   }
 
-  /// `  3/4 three      completed   2 attempts  1.4 s  passed (1 command, 0.0 s)  1a2b3c4d5e6f`.
+  /// `  3/4 three      completed   2 attempts  1.4 s  $0.42  passed (1 command, 0.0 s)  1a2b3c4d5e6f`.
   public var line: String { line(widths: Widths([self])) }
 
   /// The line with columns as wide as `widths`, so the lines of one plan align.
@@ -83,6 +86,7 @@ extension SubtaskLogEntry {
     }
     return [
       pad("\(order)/\(total)", 6), pad(id, widths.id), pad(state.rawValue, 12), pad(attemptsText, 11), pad(duration, 8),
+      pad(costUSD.map(Ledger.money) ?? "-", 9),
       pad(checkpoint ?? "-", widths.checkpoint), commit.map { String($0.prefix(12)) } ?? "",
     ].joined(separator: " ").trimmingCharacters(in: .whitespaces)
   }

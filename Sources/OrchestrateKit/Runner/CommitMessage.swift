@@ -89,8 +89,10 @@ enum CommitMessage {
   /// The commit that main fast-forwards to.
   static func completion(
     plan: Plan, subtask: Subtask, changes: [DiffEntry], attempts: Int, commands: Int,
-    checkpointSeconds: TimeInterval, duration: TimeInterval, red: String? = nil, protectedByHand: [String] = []
+    checkpointSeconds: TimeInterval, duration: TimeInterval, red: String? = nil, protectedByHand: [String] = [],
+    usage: AgentUsage? = nil, total: CostTotal? = nil
   ) -> String {
+    let costLines = (Trailers.usageLines(usage) + Trailers.totalLines(total)).map { $0 + "\n" }.joined()
     let summary = Trailers.sanitize(subtask.description.isEmpty ? subtask.id : subtask.description)
     var extra = ""
     if let red { extra += "\(Trailers.red): \(Trailers.sanitize(red))\n" }
@@ -107,15 +109,16 @@ enum CommitMessage {
       \(Trailers.attempts): \(attempts)
       \(Trailers.checkpoint): passed (\(commands) command\(commands == 1 ? "" : "s"), \(Trailers.seconds(checkpointSeconds)))
       \(Trailers.duration): \(Trailers.seconds(duration))
-      \(extra)
+      \(costLines)\(extra)
       """
   }
 
   /// A failed attempt kept on the sub-task's branch, with what failed and the tail of its output.
   static func attempt(
     plan: Plan, subtask: Subtask, attempt: Int, failure: CheckpointFailure, changes: [DiffEntry],
-    duration: TimeInterval
+    duration: TimeInterval, usage: AgentUsage? = nil
   ) -> String {
+    let costLines = Trailers.usageLines(usage).map { $0 + "\n" }.joined()
     let tail = failure.outputTail.split(separator: "\n", omittingEmptySubsequences: false).suffix(60)
       .map { "    " + String($0.prefix(400)) }.joined(separator: "\n")
     return """
@@ -133,7 +136,7 @@ enum CommitMessage {
       \(Trailers.attempt): \(attempt)
       \(Trailers.result): failed (\(Trailers.sanitize(failure.summary)))
       \(Trailers.duration): \(Trailers.seconds(duration))
-
+      \(costLines)
       """
   }
 }

@@ -98,10 +98,12 @@ extension PlanSession {
     let protectedByHand = try Protection(
       plan: plan, subtask: cycle.subtask, baseTree: baseTree, repository: repository
     ).violations(in: changes)
+    let usage = attemptUsage(cycle.subtask, attempt: cycle.attempts + 1)
     let message = CommitMessage.completion(
       plan: plan, subtask: cycle.subtask, changes: changes, attempts: cycle.attempts + 1,
       commands: cycle.subtask.checkpoint.commands.count, checkpointSeconds: checkpointSeconds,
-      duration: seconds, red: try redResult(cycle.subtask, baseTree: baseTree), protectedByHand: protectedByHand)
+      duration: seconds, red: try redResult(cycle.subtask, baseTree: baseTree), protectedByHand: protectedByHand,
+      usage: usage, total: try landingCost(cycle, usage: usage))
     let signature = repository.defaultSignature()
     let commit = try repository.createCommit(
       tree: tree, parents: [cycle.base], message: message, author: signature, committer: signature)
@@ -159,7 +161,8 @@ extension PlanSession {
     let duration = now.timeIntervalSince(cycle.attemptStarted)
     let changes = try repository.diffTrees(try repository.commit(cycle.base).tree, tree)
     let message = CommitMessage.attempt(
-      plan: plan, subtask: cycle.subtask, attempt: number, failure: failure, changes: changes, duration: duration)
+      plan: plan, subtask: cycle.subtask, attempt: number, failure: failure, changes: changes, duration: duration,
+      usage: attemptUsage(cycle.subtask, attempt: number))
     let signature = repository.defaultSignature()
     // An agent may have committed on the branch itself; its commits are folded into this one. When
     // the work was replayed onto a new main, the branch's earlier attempts stay reachable as a

@@ -19,10 +19,13 @@ extension PlanSession {
       if failure != nil { try settings.fixer(for: subtask) } else {
         try settings.worker(for: subtask).kindAsFirstAttempt
       }
+    if kind != .steps { try checkBudget() }
     try FileManager.default.createDirectory(
       atPath: orchestrator.layout.logDirectory(plan: plan.id), withIntermediateDirectories: true)
     let stem = logStem(subtask, attempt: attempt)
     let promptFile = stem + ".prompt.md"
+    let usageFiles = AttemptUsageFiles(stem: stem)
+    if cycle.fresh, cycle.attempts == 0, !cycle.unrecordedWork { usageFiles.setAsideEarlierRuns() }
     try Data(prompt.utf8).write(to: URL(fileURLWithPath: promptFile))
 
     let workspace = try openedWorkspace()
@@ -34,7 +37,8 @@ extension PlanSession {
       Trace.mark("flush")
     }
     try refreshGuard()
-    let env = environment(cycle, attempt: attempt, promptFile: promptFile, kind: kind)
+    var env = environment(cycle, attempt: attempt, promptFile: promptFile, kind: kind)
+    env["ORCHESTRATE_USAGE_FILE"] = usageFiles.usageFile
     let commands: [String] =
       switch worker {
       case .steps(let steps): steps
@@ -45,14 +49,23 @@ extension PlanSession {
     cycle.acceptsHandFix = false
     for command in commands {
       events(.agentStarted(kind: kind, attempt: attempt, command: command))
+      usageFiles.prepare()
       var spec = CommandSpec(
         command: command, directory: cycle.workdir, environment: env, input: Data(prompt.utf8),
         timeout: settings.timeout(for: nil), logFile: stem + ".log")
       // The user's own `run` steps are trusted; agents are not.
-      spec.confinement = kind == .steps ? nil : confinement
+      spec.confinement = kind == .steps ? nil : confinement.map { confined in
+        // The agent may report its usage in $ORCHESTRATE_USAGE_FILE, beside its log: that folder
+        // (the plan's logs, not a record anything trusts) is writable for it.
+        var confined = confined
+        confined.writable.append((usageFiles.usageFile as NSString).deletingLastPathComponent)
+        return confined
+      }
       let events = self.events
       let result = try processRunner.run(spec) { events(.output($0)) }
+      if let problem = usageFiles.collect() { events(.notice(problem.localizedDescription)) }
       events(.agentFinished(kind: kind, attempt: attempt, summary: result.summary, seconds: result.duration))
+      if kind != .steps, let usage = usageFiles.read() { events(.agentUsage(kind: kind, attempt: attempt, usage: usage)) }
       if case .interrupted(let signal) = result.termination { throw Interrupted(signal: signal, workdir: cycle.workdir) }
       if !result.succeeded {
         agentFailure = CheckpointFailure(

@@ -14,6 +14,8 @@ public enum RunEvent: Sendable {
   /// Live output of an agent or checkpoint command.
   case output(Data)
   case agentFinished(kind: AgentKind, attempt: Int, summary: String, seconds: Double)
+  /// What the agent of `attempt` reported it used (after `agentFinished`; nothing when it reported nothing).
+  case agentUsage(kind: AgentKind, attempt: Int, usage: AgentUsage)
   case checkpointCommandStarted(command: String)
   case checkpointCommandFinished(CommandReport)
   case checkpointPassed(commands: Int, seconds: Double, cached: Bool)
@@ -57,6 +59,8 @@ public enum RunEvent: Sendable {
       ["event": "output", "text": String(decoding: data, as: UTF8.self)]
     case .agentFinished(let kind, let attempt, let summary, let seconds):
       ["event": "agent_finished", "kind": kind.rawValue, "attempt": attempt, "result": summary, "duration_seconds": Self.rounded(seconds)]
+    case .agentUsage(let kind, let attempt, let usage):
+      ["event": "agent_usage", "kind": kind.rawValue, "attempt": attempt].merging(usage.json) { a, _ in a }
     case .checkpointCommandStarted(let command):
       ["event": "checkpoint_command_started", "command": command]
     case .checkpointCommandFinished(let report):

@@ -13,6 +13,8 @@ public struct RunOptions: Sendable {
   public var command = "run"
   /// `--sandbox`; nil means `git config orchestrate.sandbox`, else auto.
   public var sandbox: Confinement.Setting?
+  /// `--budget`, in US dollars: overrides the plan's `max_cost` and `orchestrate.maxCost`.
+  public var budget: Decimal?
 
   public init(agent: String? = nil, fixAgent: String? = nil, maxAttempts: Int? = nil, timeout: TimeInterval? = nil) {
     self.agent = agent
@@ -35,6 +37,8 @@ public struct RunSettings: Sendable {
   public let mainName: String
   public let maxAttempts: Int
   public let useWatcher: Bool
+  /// The spend at which no further agent starts (`Budget.resolve`).
+  public internal(set) var budget: Budget?
   /// Flag, then plan, then `orchestrate.agent`: the agents in the order they win. A sub-task's own
   /// `agent:` stands between the flag and the plan.
   let agentFlag: String?
@@ -69,11 +73,12 @@ public struct RunSettings: Sendable {
     let configAgent = try repository.configString("orchestrate.agent")
     let configFixAgent = try repository.configString("orchestrate.fixAgent")
     let fixValue = firstSet([options.fixAgent, plan.fixAgent, configFixAgent])
-    let settings = RunSettings(
+    var settings = RunSettings(
       mainName: mainName, maxAttempts: maxAttempts, useWatcher: options.useWatcher, agentFlag: options.agent,
       planAgent: plan.agent, configAgent: configAgent, fixAgentFlag: options.fixAgent, planFixAgent: plan.fixAgent,
       configFixAgent: configFixAgent, fixAgentCommand: try fixValue.flatMap(command(for:)),
       timeoutFlag: options.timeout, planTimeout: plan.timeout, configTimeout: configTimeout)
+    settings.budget = try Budget.resolve(flag: options.budget, plan: plan, repository: repository)
     // Every agent a sub-task could use is checked now, not when its turn comes.
     for subtask in plan.subtasks { _ = try settings.agentCommand(for: subtask) }
     return settings

@@ -19,6 +19,10 @@ public enum CommitRole: Sendable, Equatable {
     public var checkpoint: String
     /// `Orchestrate-Red`, when the sub-task was red first.
     public var red: String?
+    /// What the landing attempt's agent reported (`Orchestrate-Cost`, `-Tokens`, `-Agent-*`), if anything.
+    public var usage: AgentUsage? = nil
+    /// The sub-task's total over every attempt (`Orchestrate-Cost-Total`, `-Tokens-Total`), if recorded.
+    public var total: CostTotal? = nil
   }
 
   public struct Attempt: Sendable, Equatable {
@@ -27,6 +31,8 @@ public enum CommitRole: Sendable, Equatable {
     public var number: Int
     public var result: String
     public var seconds: Double?
+    /// What the attempt's agent reported (`Orchestrate-Cost`, `-Tokens`, `-Agent-*`), if anything.
+    public var usage: AgentUsage? = nil
   }
 
   /// A completion carries the plan, a well-formed sub-task, `Orchestrate-Checkpoint: passed …` and no
@@ -46,7 +52,7 @@ public enum CommitRole: Sendable, Equatable {
         ? .failedAttempt(
           Attempt(
             plan: plan, subtask: subtask, number: Int(commit.trailer(Trailers.attempt) ?? "") ?? 0, result: result,
-            seconds: seconds))
+            seconds: seconds, usage: Trailers.usage(of: commit)))
         : .other
       return
     }
@@ -57,7 +63,8 @@ public enum CommitRole: Sendable, Equatable {
     self = .completion(
       Completion(
         plan: plan, subtask: subtask, attempts: Int(commit.trailer(Trailers.attempts) ?? "") ?? 1, seconds: seconds,
-        checkpoint: checkpoint, red: commit.trailer(Trailers.red)))
+        checkpoint: checkpoint, red: commit.trailer(Trailers.red), usage: Trailers.usage(of: commit),
+        total: Trailers.total(of: commit)))
   }
 
   /// The completion this commit records for `plan`, if it is one.
@@ -85,6 +92,12 @@ public struct AttemptLog: Sendable {
   public var entries: [Entry]
   public var count: Int { entries.count }
   public var seconds: Double { entries.reduce(0) { $0 + ($1.attempt.seconds ?? 0) } }
+  /// What the failed attempts cost, as their agents reported it.
+  public var cost: CostTotal {
+    var total = CostTotal()
+    for entry in entries { total.add(entry.attempt.usage) }
+    return total
+  }
 
   /// Walks the sub-task's own commits (those not on main) for failed attempts: on its branch while
   /// it is open, under `refs/orchestrate/attempts/` once it completed (or once `clean` removed the

@@ -14,7 +14,26 @@ enum GetDecompositionStatus: OrchestrationTool {
       "attempts": Schema.integer("Attempts: of the landed commit when completed, else failed ones so far."),
       "duration_seconds": Schema.number("How long it took, when completed."),
       "branch": Schema.string("Its branch."),
+      "cost_usd": Schema.number("US dollars its agents reported, every attempt counted; absent when none reported a cost."),
+      "input_tokens": Schema.integer("Input tokens its agents reported; absent when none did."),
+      "output_tokens": Schema.integer("Output tokens its agents reported; absent when none did."),
     ], required: ["id", "order", "description", "state", "attempts", "branch"])
+
+  static let cost = Schema.object(
+    [
+      "spent_usd": Schema.nullableNumber("US dollars the agents reported so far, failed attempts included; null when none did."),
+      "input_tokens": Schema.nullable(Schema.integer("Input tokens reported so far.")),
+      "output_tokens": Schema.nullable(Schema.integer("Output tokens reported so far.")),
+      "attempts_reported": Schema.integer("Attempts whose agent reported a cost."),
+      "attempts_unreported": Schema.integer("Attempts whose agent reported none (never estimated)."),
+      "estimated_remaining_usd": Schema.nullableNumber("An estimate of the cost left, from the measured cost per complexity; null until measurable."),
+      "estimated_remaining": Schema.string("That estimate in words, marked as an estimate (\"~$1.20 estimated\")."),
+      "budget_usd": Schema.nullableNumber("The plan's max_cost, else git config orchestrate.maxCost; null when none."),
+    ],
+    required: [
+      "spent_usd", "input_tokens", "output_tokens", "attempts_reported", "attempts_unreported",
+      "estimated_remaining_usd", "estimated_remaining", "budget_usd",
+    ])
 
   static let definition = Tool(
     name: "get_decomposition_status",
@@ -22,12 +41,13 @@ enum GetDecompositionStatus: OrchestrationTool {
     description: """
       Reports a plan's progress, computed from git history alone: how many sub-tasks, which are \
       completed (their commits are on main), which one is current, the percentage, an estimate of the \
-      time remaining from measured durations, and per sub-task its state (completed, failed, \
+      time remaining from measured durations, what the agents cost (as they reported it) with an estimate \
+      of the cost left, and per sub-task its state (completed, failed, \
       in_progress, interrupted, pending), commit, attempts and branch. Read-only; call it to report progress after \
       each sub-task (the seed's report_progress) or at any time. Returns exactly the fields of \
       `git orchestrate status --json`: {master_task_id, description, main_branch, total_subtasks, \
       completed_subtasks, progress_percentage, estimated_remaining, estimated_remaining_seconds, \
-      current_subtask, subtask_details, workdir}.
+      current_subtask, subtask_details, workdir, cost}.
       """,
     inputSchema: Schema.object(["master_task_id": CommonSchema.masterTaskID], required: ["master_task_id"]),
     annotations: .init(readOnlyHint: true, idempotentHint: true, openWorldHint: false),
@@ -44,6 +64,7 @@ enum GetDecompositionStatus: OrchestrationTool {
         "current_subtask": Schema.nullableString("The sub-task being worked on, if any."),
         "subtask_details": Schema.list(detail, "Every sub-task, in order."),
         "workdir": Schema.string("The plan's work folder (a linked worktree outside your checkout)."),
+        "cost": cost,
       ],
       required: [
         "master_task_id", "description", "main_branch", "total_subtasks", "completed_subtasks",

@@ -37,6 +37,8 @@ extension GitOrchestrate {
 
     @Option(help: ArgumentHelp("Run agents and checkpoints in a bubblewrap sandbox: auto, on or off (default: git config orchestrate.sandbox, else auto).", valueName: "auto|on|off"))
     var sandbox: String?
+    @Option(help: ArgumentHelp("Stop before an agent starts once the plan's agents reported this much, in US dollars (overrides max_cost and orchestrate.maxCost).", valueName: "usd"))
+    var budget: String?
 
     @Flag(help: "Write JSON-lines events on standard output instead of the terminal view.")
     var json = false
@@ -47,6 +49,9 @@ extension GitOrchestrate {
     func validate() throws {
       if let maxAttempts, maxAttempts < 1 || maxAttempts > 100 {
         throw ValidationError("--max-attempts must be between 1 and 100 (got \(maxAttempts))")
+      }
+      if let budget, Budget.parse(budget) == nil {
+        throw ValidationError("--budget '\(budget)' is not an amount of US dollars such as 5.00")
       }
       if let timeout, Durations.parse(timeout) == nil {
         throw ValidationError("--timeout '\(timeout)' is not a duration such as 10m, 90s or 1h")
@@ -71,6 +76,7 @@ extension GitOrchestrate {
         agent: agent, fixAgent: fixAgent, maxAttempts: maxAttempts, timeout: timeout.flatMap(Durations.parse))
       options.useWatcher = !noWatch
       options.sandbox = sandbox.flatMap(Confinement.Setting.init(rawValue:))
+      options.budget = budget.flatMap(Budget.parse)
       let renderer = RunRenderer(
         json: json,
         progress: { [path = repository.path] in
@@ -277,6 +283,9 @@ final class RunRenderer: Sendable {
       return
     case .agentFinished, .checkpointCommandFinished:
       state.running = nil
+      return
+    case .agentUsage(_, _, let usage):
+      emit(Style.dim("  agent usage: " + usage.summary))
       return
     case .checkpointCommandStarted(let command):
       let lines = command.split(separator: "\n", omittingEmptySubsequences: true)
