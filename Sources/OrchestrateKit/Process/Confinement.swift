@@ -144,6 +144,11 @@ public struct Confinement: Sendable, Equatable {
     switch probe() {
     case .success(let tool):
       let common = URL(fileURLWithPath: gitCommonDirectory).resolvingSymlinksInPath().path
+      // Only existing folders can be bound: make the agents' state folders, so that a first run
+      // (Claude Code keeping its session under ~/.claude/projects) works inside the sandbox too.
+      for folder in (home.map(agentState(home:)) ?? []) where !folder.hasSuffix(".json") {
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+      }
       return Confinement(
         tool: tool, writable: (home.map(agentState(home:)) ?? []) + extraWritable, readOnly: [common])
     case .failure(let error):

@@ -59,6 +59,7 @@ extension PlanSession {
         // (the plan's logs, not a record anything trusts) is writable for it.
         var confined = confined
         confined.writable.append((usageFiles.usageFile as NSString).deletingLastPathComponent)
+        confined.writable += agentGitFolders(workspace)
         return confined
       }
       let events = self.events
@@ -94,6 +95,14 @@ extension PlanSession {
     events(.checkpointFailed(agentFailure))
     return .failed(
       tree: tree, failure: agentFailure, results: [], seconds: Date().timeIntervalSince(cycle.attemptStarted))
+  }
+
+  /// What of the git directory an agent may write inside the sandbox: its work folder's own
+  /// admin folder (its index, for `git add` and `git status`; aider stages the files it makes) and
+  /// the object store (content-addressed: writing objects moves no ref). Refs, notes, config, hooks
+  /// and `info/` stay read-only, and the guard still compares them.
+  func agentGitFolders(_ workspace: Workspace) -> [String] {
+    [workspace.repository.gitDirectory, repository.commonDirectory + "/objects"]
   }
 
   func environment(_ cycle: SubtaskCycle, attempt: Int, promptFile: String, kind: RunEvent.AgentKind) -> [String: String] {

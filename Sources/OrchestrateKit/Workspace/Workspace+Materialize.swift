@@ -1,0 +1,154 @@
+import Foundation
+import GitKit
+
+/// Writing trees into the working directory, and moving it between branches.
+extension Workspace {
+  // MARK: - Writing the directory
+
+  /// Writes `target` into the working directory, changing only what differs from `old`
+  /// (everything when `old` is nil), and records each written file in the index.
+  func materialize(_ target: OID, from old: OID?) throws {
+    let index = try self.index
+    var changes: [(path: String, oid: OID?, mode: FileMode?)] = []
+    if let old {
+      for change in try repository.diffTrees(old, target) { changes.append((change.path, change.newOID, change.newMode)) }
+    } else {
+      try index.clear()
+      try repository.walkTree(target) { path, oid, mode in changes.append((path, oid, mode)) }
+    }
+    var madeFolders = Set<String>()
+    for change in changes {
+      let full = path + "/" + change.path
+      if let oid = change.oid, let mode = change.mode {
+        if old != nil { try removeItem(full) }
+        let folder = (full as NSString).deletingLastPathComponent
+        if madeFolders.insert(folder).inserted, !FileManager.default.fileExists(atPath: folder) {
+          try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+        switch mode {
+        case .gitlink:
+          try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true)
+          try cache(change.path, oid: oid, mode: mode, stat: FileStat.of(full)?.0 ?? Self.zeroStat)
+          continue
+        case .symlink:
+          guard symlink(String(decoding: try repository.blob(oid), as: UTF8.self), full) == 0 else {
+            throw OrchestrateError.io("cannot write \(full): \(String(cString: strerror(errno)))")
+          }
+        default:
+          try Self.writeFile(full, try repository.blob(oid), executable: mode == .executable)
+        }
+        if let (stat, _) = FileStat.of(full) { try cache(change.path, oid: oid, mode: mode, stat: stat) }
+      } else {
+        try removeItem(full)
+        try index.remove(path: change.path)
+        UserCheckout.removeEmptyParents(of: full, below: path)
+      }
+    }
+    tree = target
+  }
+
+  /// Writes a file in place (no temporary file and rename: they are slow for many files).
+  static func writeFile(_ path: String, _ data: Data, executable: Bool) throws {
+    #if canImport(Glibc)
+      let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, executable ? 0o755 : 0o644)
+    #else
+      let fd = Darwin.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, executable ? 0o755 : 0o644)
+    #endif
+    guard fd >= 0 else { throw OrchestrateError.io("cannot write \(path): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    try data.withUnsafeBytes { buffer in
+      var offset = 0
+      while offset < buffer.count {
+        let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+        if written < 0 {
+          if errno == EINTR { continue }
+          throw OrchestrateError.io("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        offset += written
+      }
+    }
+    fchmod(fd, executable ? 0o755 : 0o644)
+  }
+
+  static let zeroStat = FileStat(
+    ctimeSeconds: 0, ctimeNanoseconds: 0, mtimeSeconds: 0, mtimeNanoseconds: 0, device: 0, inode: 0, uid: 0, gid: 0,
+    size: 0)
+
+  func removeItem(_ full: String) throws {
+    var info = stat()
+    guard lstat(full, &info) == 0 else { return }
+    if info.st_mode & S_IFMT == S_IFDIR {
+      try FileManager.default.removeItem(atPath: full)
+    } else {
+      unlink(full)
+    }
+  }
+
+  /// Points the workspace's HEAD at `branchRef` whose commit is `commit`, writing its tree if the
+  /// working directory does not already hold it. Uncommitted content that would be replaced is
+  /// first saved under `refs/orchestrate/saved/`. With `keepingWork`, a workspace already on
+  /// `branchRef` keeps its content: it is the work in progress (an agent's, or a hand fix).
+  func switchTo(branchRef: String, commit: OID, planID: String, keepingWork: Bool = true) throws {
+    if keepingWork, case .branch(let name, _) = try repository.head(), name == branchRef { return }
+    let target = try repository.commit(commit).tree
+    let current = try snapshot()
+    if current != target {
+      let headCommit = try? repository.resolve("HEAD")
+      let headTree = try headCommit.map { try repository.commit($0).tree }
+      if current != headTree {
+        try saveStray(tree: current, parent: headCommit, planID: planID)
+      }
+      try materialize(target, from: current)
+    }
+    try repository.setHead(branchRef)
+  }
+
+  /// Replaces the working directory's content with `tree` (used when main moved and the sub-task is replayed).
+  func checkout(tree target: OID) throws {
+    let current = try snapshot()
+    guard current != target else { return }
+    try materialize(target, from: current)
+  }
+
+  func saveStray(tree: OID, parent: OID?, planID: String) throws {
+    let signature = repository.defaultSignature()
+    let commit = try repository.createCommit(
+      tree: tree, parents: parent.map { [$0] } ?? [],
+      message: "uncommitted work found in the \(planID) working directory\n", author: signature, committer: signature)
+    let ref = Layout.savedRefPrefix + planID + "/" + String(Int(Date().timeIntervalSince1970 * 1000))
+    try repository.setReference(ref, to: commit, message: "orchestrate: saved stray work")
+    notices.append("uncommitted work in \(path) was saved as \(ref) before switching sub-tasks")
+  }
+
+  /// Makes sure HEAD still names `branchRef` (an agent may have switched branches); the content
+  /// is judged from the working directory, never from what the agent committed.
+  func restoreHead(branchRef: String) throws {
+    if case .branch(let name, _) = try repository.head(), name == branchRef { return }
+    try repository.setHead(branchRef)
+  }
+
+  /// Writes the index and copies it over the worktree's own index, so `git status` and `git diff`
+  /// in the working directory show the agent the sub-task's changes and nothing else.
+  func flush() throws {
+    // While the opening scan still runs, the index file is as the last flush left it.
+    guard pendingScan == nil || loadedIndex != nil else { return try copyIndexToWorktree() }
+    try index.write()
+    if let tree { try Data("\(tree.hex) \(indexStamp())".utf8).write(to: URL(fileURLWithPath: treeStampPath)) }
+    try copyIndexToWorktree()
+  }
+
+  func copyIndexToWorktree() throws {
+    let visible = repository.gitDirectory + "/index"
+    let temporary = visible + ".orchestrate-tmp"
+    unlink(temporary)
+    try FileManager.default.copyItem(atPath: indexPath, toPath: temporary)
+    guard rename(temporary, visible) == 0 else {
+      throw OrchestrateError.io("cannot update \(visible): \(String(cString: strerror(errno)))")
+    }
+  }
+
+  func takeNotices() -> [String] {
+    defer { notices = [] }
+    return notices
+  }
+}
