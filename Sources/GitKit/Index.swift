@@ -27,7 +27,7 @@ public final class Index {
 
   /// Writes the index to disk.
   public func write() throws {
-    try check(git_index_write(pointer), "git_index_write")
+    try retryingTransient { try check(git_index_write(pointer), "git_index_write") }
   }
 
   /// Replaces the entries with those of `tree`, keeping cached stat data of unchanged files.
@@ -104,7 +104,7 @@ public final class Index {
   /// Writes the index as a tree into the owning repository.
   public func writeTree() throws -> OID {
     var oid = git_oid()
-    try check(git_index_write_tree_to(&oid, pointer, repository.pointer), "git_index_write_tree_to")
+    try retryingTransient { try check(git_index_write_tree_to(&oid, pointer, repository.pointer), "git_index_write_tree_to") }
     return OID(oid)
   }
 

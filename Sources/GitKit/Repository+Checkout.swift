@@ -47,7 +47,7 @@ extension Repository {
     try check(git_repository_index(&index, pointer), "git_repository_index")
     defer { git_index_free(index) }
     try check(git_index_read_tree(index, target), "git_index_read_tree")
-    try check(git_index_write(index), "git_index_write")
+    try retryingTransient { try check(git_index_write(index), "git_index_write") }
   }
 }
 

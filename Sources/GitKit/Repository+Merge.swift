@@ -20,7 +20,7 @@ extension Repository {
       return .conflicts(try conflictPaths(index!))
     }
     var tree = git_oid()
-    try check(git_index_write_tree_to(&tree, index, pointer), "git_index_write_tree_to")
+    try retryingTransient { try check(git_index_write_tree_to(&tree, index, pointer), "git_index_write_tree_to") }
     return .clean(tree: OID(tree))
   }
 

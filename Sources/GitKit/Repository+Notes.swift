@@ -16,9 +16,11 @@ extension Repository {
   public func setNote(on oid: OID, notesRef: String, _ text: String, author: Signature) throws {
     var raw = oid.raw
     var noteID = git_oid()
-    try author.withGitSignature { signature in
-      try check(
-        git_note_create(&noteID, pointer, notesRef, signature, signature, &raw, text, 1), "git_note_create")
+    try retryingTransient {
+      try author.withGitSignature { signature in
+        try check(
+          git_note_create(&noteID, pointer, notesRef, signature, signature, &raw, text, 1), "git_note_create")
+      }
     }
   }
 }

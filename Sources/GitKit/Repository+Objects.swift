@@ -118,7 +118,7 @@ extension Repository {
       try check(git_treebuilder_insert(nil, builder, name, &oid, GIT_FILEMODE_TREE), "git_treebuilder_insert")
     }
     var oid = git_oid()
-    try check(git_treebuilder_write(&oid, builder), "git_treebuilder_write")
+    try retryingTransient { try check(git_treebuilder_write(&oid, builder), "git_treebuilder_write") }
     return OID(oid)
   }
 }

@@ -84,7 +84,7 @@ extension Repository {
   /// attributes applied; a symlink stores its target).
   public func blobFromWorkdir(_ relativePath: String) throws -> OID {
     var oid = git_oid()
-    try check(git_blob_create_from_workdir(&oid, pointer, relativePath), "git_blob_create_from_workdir")
+    try retryingTransient { try check(git_blob_create_from_workdir(&oid, pointer, relativePath), "git_blob_create_from_workdir") }
     return OID(oid)
   }
 
