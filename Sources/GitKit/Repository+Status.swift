@@ -1,4 +1,5 @@
 internal import CGit2
+import Foundation
 
 extension Repository {
   /// The repository's index, shared with libgit2's own use of it (checkout, status).
@@ -6,6 +7,38 @@ extension Repository {
     var index: OpaquePointer?
     try check(git_repository_index(&index, pointer), "git_repository_index")
     return Index(pointer: index!, repository: self)
+  }
+
+  /// Changes the repository's index as git's own commands do: `index.lock` is held (created
+  /// exclusively) while the index is read again and `body` changes it, so a `git add` or `git
+  /// commit` of the user's, which holds the same lock across its own read and write, is never lost
+  /// between our read and our write. The lock is let go just before libgit2 writes the index
+  /// (taking it again itself); a git command that takes it in that moment makes the write fail
+  /// with `isLocked`, and the caller tries again.
+  /// - Throws: `GitError` with `isLocked` when another process holds the lock.
+  public func updatingIndex<T>(_ body: (Index) throws -> T) throws -> T {
+    let lockPath = gitDirectory + (gitDirectory.hasSuffix("/") ? "" : "/") + "index.lock"
+    let descriptor = open(lockPath, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644)
+    guard descriptor >= 0 else {
+      throw GitError(
+        code: GIT_ELOCKED.rawValue, errorClass: Int32(GIT_ERROR_INDEX.rawValue), function: "index.lock",
+        message: "the index is locked: \(lockPath) exists (another git command is running)")
+    }
+    var held = true
+    defer {
+      if held {
+        close(descriptor)
+        unlink(lockPath)
+      }
+    }
+    let index = try self.index()
+    try index.reload()
+    let result = try body(index)
+    close(descriptor)
+    unlink(lockPath)
+    held = false
+    try index.write()
+    return result
   }
 
   /// Makes the index file at `path` this repository's index (created when missing, empty then) and returns it.

@@ -7,8 +7,17 @@ import GitKit
 /// runs and compared after, sandbox or not.
 extension PlanSession {
   /// The fingerprint of everything the guard watches, refs included.
+  ///
+  /// Taken until two readings agree: `git gc` packing refs beside us can make one reading miss a
+  /// ref for a moment, and a baseline that misses one would take the tool's own ref for tampering.
   func captureGuard() throws -> GitGuard {
-    try GitGuard.capture(repository, workspace: workspace?.repository, mainRef: mainRef)
+    var reading = try GitGuard.capture(repository, workspace: workspace?.repository, mainRef: mainRef)
+    for _ in 0..<5 {
+      let again = try GitGuard.capture(repository, workspace: workspace?.repository, mainRef: mainRef)
+      if again == reading { return again }
+      reading = again
+    }
+    return reading
   }
 
   /// Takes a new baseline after the tool's own writes (notes, attempts, landing, the checkout's

@@ -9,7 +9,12 @@ extension PlanSession {
   /// - Throws: `OrchestrateError.dirtyCheckout` when landing would overwrite the user's own work,
   ///   `.alreadyCompleted` when another process landed the sub-task first.
   public func settle(_ cycle: inout SubtaskCycle, _ verdict: Verdict) throws -> Settlement {
-    defer { try? refreshGuard() }
+    let settlement = try settleVerdict(&cycle, verdict)
+    try refreshGuard()
+    return settlement
+  }
+
+  private func settleVerdict(_ cycle: inout SubtaskCycle, _ verdict: Verdict) throws -> Settlement {
     var verdict = verdict
     if let landing = cycle.landing, verdict.passed, try mainTip() == cycle.base {
       // The commit was made and validated before the run stopped: only main is left to move.

@@ -94,10 +94,10 @@ final class UserCheckout {
 
   /// Paths among `changes` (relative to `syncedTo`) where the user's checkout holds something of
   /// their own, in content, mode or the index, that writing the change would overwrite.
-  func conflicts(_ changes: [DiffEntry]) throws -> [String] {
+  func conflicts(_ changes: [DiffEntry], index given: Index? = nil) throws -> [String] {
     guard !changes.isEmpty else { return [] }
-    let index = try repository.index()
-    try index.reload()
+    let index = try given ?? repository.index()
+    if given == nil { try index.reload() }
     var found: [String] = []
     let removed = Set(changes.filter { $0.newOID == nil }.map(\.path))
     for change in changes where change.oldOID != change.newOID || change.oldMode != change.newMode {
@@ -147,20 +147,19 @@ final class UserCheckout {
     let new = try repository.commit(target).tree
     let owed = try landedPaths(to: target)
     let changes = try repository.diffTrees(old, new).filter(owed)
-    let conflicting = try conflicts(changes)
+    // Under the index lock, as git's own commands: the user's `git add` or `git commit` happens
+    // wholly before this update or wholly after it, never between its read and its write.
+    let blocked: String? = try repository.updatingIndex { index in
+    let conflicting = try conflicts(changes, index: index)
     guard conflicting.isEmpty else {
       throw OrchestrateError.dirtyCheckout(files: conflicting, branch: String(mainRef.dropFirst("refs/heads/".count)))
     }
-    let index = try repository.index()
-    try index.reload()
     // Removals first, so a folder that becomes a file (or a file that becomes a folder) is out of the way.
     for change in changes.filter({ $0.newOID == nil }) + changes.filter({ $0.newOID != nil }) {
       let full = workdir + "/" + change.path
       // Checked again at the write: a link made since `conflicts` must not be followed either.
       if let link = Self.symlinkedParent(of: change.path, in: workdir) {
-        try index.write()
-        throw OrchestrateError.dirtyCheckout(
-          files: [Self.throughLink(change.path, link)], branch: String(mainRef.dropFirst("refs/heads/".count)))
+        return Self.throughLink(change.path, link)  // what was written so far is staged, then refused
       }
       if let oid = change.newOID, let mode = change.newMode {
         if index.entryOID(path: change.path) == oid, index.entryMode(path: change.path) == mode,
@@ -192,7 +191,11 @@ final class UserCheckout {
         Self.removeEmptyParents(of: full, below: workdir)
       }
     }
-    try index.write()
+    return nil
+    }
+    if let blocked {
+      throw OrchestrateError.dirtyCheckout(files: [blocked], branch: String(mainRef.dropFirst("refs/heads/".count)))
+    }
     syncedTo = target
     return changes.count
   }
