@@ -367,7 +367,7 @@ final class Workspace {
       return TreeUpdate(path: relative, action: .upsert(previous.oid, fileMode))
     }
     let oid: OID
-    if rawHashing {
+    if rawHashing, Self.isSmall(path + "/" + relative) {
       let full = path + "/" + relative
       let data: Data
       if mode & UInt32(S_IFMT) == UInt32(S_IFLNK) {
@@ -383,6 +383,15 @@ final class Workspace {
     Trace.mark("   blob")
     try cache(relative, oid: oid, mode: fileMode, stat: stat)
     return TreeUpdate(path: relative, action: .upsert(oid, fileMode))
+  }
+
+  /// Below this size a file is read whole and hashed in memory; a larger one is streamed by libgit2
+  /// (never held in memory, and its write errors, such as a full disk, are reported as such).
+  static let rawHashingLimit = 1 << 20
+
+  private static func isSmall(_ full: String) -> Bool {
+    var info = stat()
+    return lstat(full, &info) == 0 && info.st_size < rawHashingLimit
   }
 
   /// The files of the working directory that no git tree can hold (`.Git/…` and git's other
@@ -447,6 +456,10 @@ final class Workspace {
     } else {
       try index.clear()
       try repository.walkTree(target) { path, oid, mode in changes.append((path, oid, mode)) }
+      // What a full scan would decide, known from the tree: a new workspace hashes raw from its first
+      // snapshot on (per-file attribute lookups were a quarter of a large change's cost). A
+      // `.gitattributes` written later is a change the watcher reports, and that takes a full scan.
+      rawHashing = configAllowsRawHashing && !changes.contains { $0.path.hasSuffix(".gitattributes") }
     }
     var madeFolders = Set<String>()
     for change in changes {
