@@ -246,8 +246,9 @@ final class UserCheckout {
 
   private func writeJournal(_ target: OID) throws {
     // No fsync: it guards against a killed process, whose writes the kernel keeps; after a power
-    // loss the files written without one are no safer than the journal.
-    try Data((target.hex + "\n").utf8).write(to: URL(fileURLWithPath: journalPath))
+    // loss the files written without one are no safer than the journal. A journal cut short names
+    // no commit, and then no file had been written yet.
+    try Workspace.writeFile(journalPath, Data((target.hex + "\n").utf8), executable: false)
   }
 
   /// Undoes the torn writes of an update that was cut short (killed, or a disk that filled up):

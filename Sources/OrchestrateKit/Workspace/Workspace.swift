@@ -578,7 +578,8 @@ final class Workspace {
     // While the opening scan still runs, the index file is as the last flush left it.
     guard pendingScan == nil || loadedIndex != nil else { return try copyIndexToWorktree() }
     try index.write()
-    if let tree { try Data("\(tree.hex) \(indexStamp())".utf8).write(to: URL(fileURLWithPath: treeStampPath)) }
+    // Written plainly (Foundation's write syncs the file): a torn stamp does not parse, and a full scan follows.
+    if let tree { try Self.writeFile(treeStampPath, Data("\(tree.hex) \(indexStamp())".utf8), executable: false) }
     try copyIndexToWorktree()
   }
 
