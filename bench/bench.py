@@ -828,6 +828,15 @@ class Bench:
         self.results["reps"] = self.reps
         if self.work.startswith("/dev/shm/"):
             shutil.rmtree(self.work, ignore_errors=True)  # memory, not disk: give it back
+        # Figures not measured this time (BENCH_ONLY) are kept from the last results, and said to be.
+        previous_path = os.path.join(self.out, "results.json")
+        if os.path.exists(previous_path) and set(self.only) != set(ALL_FIGURES):
+            previous = json.load(open(previous_path))
+            carried = {key: value for key, value in previous.get("figures", {}).items() if key not in self.results["figures"]}
+            if carried:
+                self.results["figures"].update(carried)
+                self.results["carried"] = sorted(carried)
+                self.results["carried_date"] = previous.get("carried_date") or previous.get("machine", {}).get("date", "?")
         with open(os.path.join(self.out, "results.json"), "w") as handle:
             json.dump(self.results, handle, indent=2, sort_keys=True)
         from report import render
