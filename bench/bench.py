@@ -136,7 +136,10 @@ class Bench:
         if not (same_fixture and same_baseline):
             log("warning: bench/'s copies of the shared scripts differ from ../shared/bench; using the shared ones")
         # TMPDIR: the yardstick's worktree (mktemp -d) lives on the same file system as our workspace.
-        self.env = dict(os.environ, GIT_CONFIG_NOSYSTEM="1", NO_COLOR="1", LC_ALL="C", TMPDIR=self.tmp)
+        # XDG_STATE_HOME: our work folders (by default under ~/.local/state, on the disk) live on the
+        # same file system as the copies too.
+        self.env = dict(os.environ, GIT_CONFIG_NOSYSTEM="1", NO_COLOR="1", LC_ALL="C", TMPDIR=self.tmp,
+                        XDG_STATE_HOME=os.path.join(self.work, "state"))
         self.env.pop("ORCHESTRATE_TRACE", None)
         self.results["work_directory"] = self.work
 
@@ -226,7 +229,7 @@ class Bench:
             disk = os.path.join(self.out, "work-disk")
             shutil.rmtree(disk, ignore_errors=True)
             os.makedirs(os.path.join(disk, "tmp"))
-            env = dict(self.env, TMPDIR=os.path.join(disk, "tmp"))
+            env = dict(self.env, TMPDIR=os.path.join(disk, "tmp"), XDG_STATE_HOME=os.path.join(disk, "state"))
             rows = {n: self.measure_subtask(n, disk, env, "on disk ") for n in self.disk_sizes}
             self.results["figures"]["subtask_disk"] = {str(n): row for n, row in rows.items()}
             shutil.rmtree(disk, ignore_errors=True)
@@ -569,11 +572,13 @@ class Bench:
     def file_systems(self):
         """(name, work directory, environment): tmpfs (the main work directory) and the disk, both sides alike."""
         systems = [("tmpfs" if self.work.startswith("/dev/shm") else "disk", self.work, self.env)]
-        if self.work.startswith("/dev/shm") and not os.environ.get("BENCH_NO_DISK"):
+        if os.environ.get("BENCH_FS") == "disk":
+            systems = []
+        if self.work.startswith("/dev/shm") and os.environ.get("BENCH_FS") != "tmpfs":
             disk = os.path.join(self.out, "work-disk")
             shutil.rmtree(disk, ignore_errors=True)
             os.makedirs(os.path.join(disk, "tmp"))
-            systems.append(("disk", disk, dict(self.env, TMPDIR=os.path.join(disk, "tmp"))))
+            systems.append(("disk", disk, dict(self.env, TMPDIR=os.path.join(disk, "tmp"), XDG_STATE_HOME=os.path.join(disk, "state"))))
         return systems
 
     def shape_size(self):
@@ -588,12 +593,14 @@ class Bench:
         process = subprocess.Popen(
             [self.binary, "run", "--json", "-C", repo, plan], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         completed = []
+        tail = []
         stderr_chunks = []
         import threading
         reader = threading.Thread(target=lambda: stderr_chunks.append(process.stderr.read()))
         reader.start()
         for line in process.stdout:
             now = (time.perf_counter() - started) * 1000
+            tail = (tail + [line])[-8:]
             try:
                 if json.loads(line).get("event") == "subtask_completed":
                     completed.append(now)
@@ -605,7 +612,8 @@ class Bench:
         stderr = b"".join(stderr_chunks).decode(errors="replace")
         code = os.waitstatus_to_exitcode(status)
         if code != expect_exit:
-            sys.exit(f"bench: run of {plan} exited {code}, expected {expect_exit}: {stderr[-800:]}")
+            events = b"".join(tail).decode(errors="replace")
+            sys.exit(f"bench: run of {plan} in {repo} exited {code}, expected {expect_exit}: {stderr[-800:]}\n{events[-1500:]}")
         return {"completed_ms": completed, "total_ms": total, "max_rss_mb": usage.ru_maxrss / 1024, "stderr": stderr}
 
     def yardstick_events(self, repo, s, k, n, env, follow=0, edit=None):
@@ -833,6 +841,12 @@ class Bench:
         if os.path.exists(previous_path) and set(self.only) != set(ALL_FIGURES):
             previous = json.load(open(previous_path))
             carried = {key: value for key, value in previous.get("figures", {}).items() if key not in self.results["figures"]}
+            # A shape measured on one file system only (BENCH_FS) keeps the other's last figures.
+            for key, value in previous.get("figures", {}).items():
+                new = self.results["figures"].get(key)
+                if isinstance(new, dict) and "systems" in new and isinstance(value, dict) and "systems" in value:
+                    for fs, row in value["systems"].items():
+                        new["systems"].setdefault(fs, dict(row, carried=True))
             if carried:
                 self.results["figures"].update(carried)
                 self.results["carried"] = sorted(carried)

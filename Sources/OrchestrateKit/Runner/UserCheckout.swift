@@ -116,7 +116,7 @@ final class UserCheckout {
       let full = workdir + "/" + change.path
       // Never through a symbolic link: an untracked `d -> /elsewhere` and a change to `d/x` would
       // write (or delete) /elsewhere/x. A tracked link that the change removes first is no obstacle.
-      if let link = Self.symlinkedParent(of: change.path, in: workdir), !removed.contains(link) {
+      if let link = probe.symlinkedParent(of: change.path), !removed.contains(link) {
         found.append(Self.throughLink(change.path, link))
         continue
       }
@@ -169,11 +169,13 @@ final class UserCheckout {
     let index = probe.index
     var journaled = false
     var madeFolders = Set<String>()
+    // Links are looked for again at the write (one made since `conflicts` must not be followed
+    // either), once per folder of the change rather than once per file.
+    let linkCheck = Probe.LinkCheck(workdir: workdir)
     // Removals first, so a folder that becomes a file (or a file that becomes a folder) is out of the way.
     for change in changes.filter({ $0.newOID == nil }) + changes.filter({ $0.newOID != nil }) {
       let full = workdir + "/" + change.path
-      // Checked again at the write: a link made since `conflicts` must not be followed either.
-      if let link = Self.symlinkedParent(of: change.path, in: workdir) {
+      if let link = linkCheck.symlinkedParent(of: change.path) {
         try index.write()
         throw OrchestrateError.dirtyCheckout(
           files: [Self.throughLink(change.path, link)], branch: String(mainRef.dropFirst("refs/heads/".count)))
@@ -190,7 +192,7 @@ final class UserCheckout {
           continue
         }
         if current != oid || Self.mode(of: full) != mode {
-          let folder = (full as NSString).deletingLastPathComponent
+          let folder = workdir + "/" + RelativePath.parent(of: change.path)
           if madeFolders.insert(folder).inserted, !Self.isDirectory(folder) {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
           }
@@ -334,6 +336,26 @@ final class UserCheckout {
     /// describe a file changed in the same instant (git's "racily clean" entries), so it is hashed.
     private let indexTime: (Int32, UInt32)?
     private var known: [String: (FileStat, OID?)] = [:]
+    private let links: LinkCheck
+
+    /// `symlinkedParent(of:in:)` with its answer kept per folder for the life of the probe.
+    final class LinkCheck {
+      let workdir: String
+      private var folders: [Substring: String?] = [:]
+
+      init(workdir: String) { self.workdir = workdir }
+
+      func symlinkedParent(of path: String) -> String? {
+        guard let slash = path.lastIndex(of: "/") else { return nil }
+        let folder = path[..<slash]
+        if let known = folders[folder] { return known }
+        let found = UserCheckout.symlinkedParent(of: path, in: workdir)
+        folders[folder] = .some(found)
+        return found
+      }
+    }
+
+    func symlinkedParent(of path: String) -> String? { links.symlinkedParent(of: path) }
 
     init(_ checkout: UserCheckout) throws {
       let gitDirectory = checkout.repository.gitDirectory
@@ -342,6 +364,7 @@ final class UserCheckout {
       index = try checkout.repository.index()
       try index.reload()
       workdir = checkout.workdir
+      links = LinkCheck(workdir: checkout.workdir)
     }
 
     func forget(_ path: String) { known[path] = nil }
