@@ -120,20 +120,22 @@ final class UserCheckout {
         found.append(Self.throughLink(change.path, link))
         continue
       }
-      if change.newOID != nil, Self.isDirectory(full) {
+      // One lstat per path answers what is there: a folder, a file's content id and its mode.
+      let look = probe.look(change.path)
+      if change.newOID != nil, look.isDirectory {
         // A folder becomes a file: only if everything in the folder is tracked and goes away with it.
         if !Self.files(under: full, relative: change.path).allSatisfy(removed.contains) {
           found.append(change.path)
         }
         continue
       }
-      let current = probe.contentID(change.path)
+      let current = look.oid
       let staged = index.entryOID(path: change.path)
-      if current == change.newOID, change.newOID == nil || Self.mode(of: full) == change.newMode { continue }
+      if current == change.newOID, change.newOID == nil || look.mode == change.newMode { continue }
       // The index already holds what would be written (the user committed or staged the same):
       // nothing is written there, their working file is left as it is.
       if let new = change.newOID, staged == new, index.entryMode(path: change.path) == change.newMode { continue }
-      if current != change.oldOID || (current != nil && Self.mode(of: full) != change.oldMode) {
+      if current != change.oldOID || (current != nil && look.mode != change.oldMode) {
         found.append(change.path)
         continue
       }
@@ -183,7 +185,8 @@ final class UserCheckout {
       if let oid = change.newOID, let mode = change.newMode {
         // Each file's content id is read at most once per update (a stat says whether it is still the
         // one `conflicts` read), and from the index's stat data when git would trust it.
-        let current = probe.contentID(change.path)
+        let look = probe.look(change.path)
+        let current = look.oid
         if index.entryOID(path: change.path) == oid, index.entryMode(path: change.path) == mode, current != oid {
           continue  // staged already; the working file holds the user's own edits on top
         }
@@ -191,7 +194,7 @@ final class UserCheckout {
           try index.add(path: change.path)
           continue
         }
-        if current != oid || Self.mode(of: full) != mode {
+        if current != oid || look.mode != mode {
           let folder = workdir + "/" + RelativePath.parent(of: change.path)
           if madeFolders.insert(folder).inserted, !Self.isDirectory(folder) {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -369,11 +372,39 @@ final class UserCheckout {
 
     func forget(_ path: String) { known[path] = nil }
 
+    /// What one `lstat` of a path tells, with the content id of a file or symlink.
+    struct Look {
+      /// The blob id of a file's content or a symlink's target; nil for nothing, a folder or anything else.
+      var oid: OID?
+      /// As `UserCheckout.mode(of:)` gives it.
+      var mode: FileMode?
+      var isDirectory: Bool
+    }
+
+    func look(_ path: String) -> Look {
+      let full = workdir + "/" + path
+      var info = stat()
+      guard lstat(full, &info) == 0 else { return Look(oid: nil, mode: nil, isDirectory: false) }
+      let mode: FileMode?
+      switch info.st_mode & S_IFMT {
+      case S_IFLNK: mode = .symlink
+      case S_IFREG: mode = info.st_mode & 0o100 != 0 ? .executable : .blob
+      case S_IFDIR: mode = .tree
+      default: mode = nil
+      }
+      let isFile = mode == .symlink || mode == .blob || mode == .executable
+      return Look(oid: isFile ? contentID(path, full: full, info) : nil, mode: mode, isDirectory: mode == .tree)
+    }
+
     /// The blob id of what is at `path` (a file's content or a symlink's target), `nil` if nothing.
     func contentID(_ path: String) -> OID? {
       let full = workdir + "/" + path
       var info = stat()
       guard lstat(full, &info) == 0 else { return nil }
+      return contentID(path, full: full, info)
+    }
+
+    private func contentID(_ path: String, full: String, _ info: stat) -> OID? {
       let stat = FileStat(info)
       if let (seen, oid) = known[path], seen.matches(stat) { return oid }
       var oid: OID?
