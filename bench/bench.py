@@ -671,11 +671,15 @@ class Bench:
             # The checkout update alone: one traced run, against `git reset --hard` of the same change.
             self.fresh_copy(fixture, copy)
             traced = self.run_events(copy, plan, env, trace=True)
-            updates = self.trace_marks(traced["stderr"], "checkout: updated")
+            updates = [sum(marks) for marks in zip(*(self.trace_marks(traced["stderr"], label) for label in ("checkout: owed paths", "checkout: index read", "checkout: conflicts", "checkout: files written", "checkout: index written")))]
             conflicts = self.trace_marks(traced["stderr"], "land: user conflicts")
+            # By commit id: `reset --hard main~1` would move main itself, and the next `reset --hard
+            # main` would write nothing.
+            new = git(copy, "rev-parse", "main").strip()
+            old = git(copy, "rev-parse", "main~1").strip()
             reset = self.hyperfine(
-                f"large-reset-{name}", [("reset", f"git -C {copy} reset -q --hard main")], runs=max(5, self.reps),
-                prepare=f"git -C {copy} reset -q --hard main~1", env=env)["reset"]
+                f"large-reset-{name}", [("reset", f"git -C {copy} reset -q --hard {new}")], runs=max(5, self.reps),
+                prepare=f"git -C {copy} reset -q --hard {old}", env=env)["reset"]
             figure["systems"][name] = {
                 "ours_ms": median(ours), "git_cli_ms": median(theirs), "all_ours_ms": ours, "all_git_cli_ms": theirs,
                 "checkout_update_ms": median(updates), "checkout_conflicts_ms": median(conflicts),

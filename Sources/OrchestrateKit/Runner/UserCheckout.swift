@@ -162,9 +162,12 @@ final class UserCheckout {
     let new = try repository.commit(target).tree
     let owed = try landedPaths(to: target)
     let changes = try repository.diffTrees(old, new).filter(owed)
+    Trace.mark("  checkout: owed paths")
     let probe = try Probe(self)
     try repairInterruptedWrite(probe)
+    Trace.mark("  checkout: index read")
     let conflicting = try conflicts(changes, probe)
+    Trace.mark("  checkout: conflicts")
     guard conflicting.isEmpty else {
       throw OrchestrateError.dirtyCheckout(files: conflicting, branch: String(mainRef.dropFirst("refs/heads/".count)))
     }
@@ -232,12 +235,13 @@ final class UserCheckout {
         Self.removeEmptyParents(of: full, below: workdir)
       }
     }
+    Trace.mark("  checkout: files written")
     // The index is written after every file, and the journal removed after the index: until then a
     // file whose entry still names the old content may be a torn write of the tool's.
     try index.write()
     if journaled { unlink(journalPath) }
     syncedTo = target
-    Trace.mark("  checkout: updated \(changes.count) files")
+    Trace.mark("  checkout: index written, updated \(changes.count) files")
     return changes.count
   }
 
