@@ -209,8 +209,19 @@ class Bench:
         return f"sh -c 'rm -rf {target} && cp -a {source} {target}'"
 
     def fresh_copy(self, source, target):
-        shutil.rmtree(target, ignore_errors=True)
+        # A `git gc --auto` the yardstick's commits started in the background may still be writing
+        # into the old copy: remove until it is gone, and check the copy is a repository of its own
+        # (a `cp -a` into a left-over folder would leave the run to find an enclosing repository).
+        for _ in range(50):
+            shutil.rmtree(target, ignore_errors=True)
+            if not os.path.exists(target):
+                break
+            time.sleep(0.2)
+        else:
+            sys.exit(f"bench: cannot remove {target}")
         run(["cp", "-a", source, target])
+        if not os.path.isdir(os.path.join(target, ".git")):
+            sys.exit(f"bench: {target} is not a repository after the copy")
         return target
 
     # MARK: - 1 and 6: per-sub-task overhead, peak memory
@@ -589,6 +600,8 @@ class Bench:
         peak RSS (wait4) and, with `trace`, the stderr trace."""
         if trace:
             env = dict(env, ORCHESTRATE_TRACE="1")
+        if not os.path.isdir(os.path.join(repo, ".git")):
+            sys.exit(f"bench: {repo} is not a repository; not running there")
         started = time.perf_counter()
         process = subprocess.Popen(
             [self.binary, "run", "--json", "-C", repo, plan], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
