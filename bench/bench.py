@@ -29,7 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.join(ROOT, "bench")
 K = 5  # files edited per sub-task, as in the yardstick
 S_SMALL, S_LARGE = 5, 55
-ALL_FIGURES = ["subtask", "second", "status", "verify", "mcp"]
+ALL_FIGURES = ["subtask", "second", "status", "verify", "mcp", "large", "inrun", "long", "coldverify", "bigfile"]
 
 TARGETS = {  # figure -> (limit in its unit, unit)
     ("subtask", 20000): 10.0,
@@ -136,7 +136,10 @@ class Bench:
         if not (same_fixture and same_baseline):
             log("warning: bench/'s copies of the shared scripts differ from ../shared/bench; using the shared ones")
         # TMPDIR: the yardstick's worktree (mktemp -d) lives on the same file system as our workspace.
-        self.env = dict(os.environ, GIT_CONFIG_NOSYSTEM="1", NO_COLOR="1", LC_ALL="C", TMPDIR=self.tmp)
+        # XDG_STATE_HOME: our work folders (by default under ~/.local/state, on the disk) live on the
+        # same file system as the copies too.
+        self.env = dict(os.environ, GIT_CONFIG_NOSYSTEM="1", NO_COLOR="1", LC_ALL="C", TMPDIR=self.tmp,
+                        XDG_STATE_HOME=os.path.join(self.work, "state"))
         self.env.pop("ORCHESTRATE_TRACE", None)
         self.results["work_directory"] = self.work
 
@@ -206,8 +209,19 @@ class Bench:
         return f"sh -c 'rm -rf {target} && cp -a {source} {target}'"
 
     def fresh_copy(self, source, target):
-        shutil.rmtree(target, ignore_errors=True)
+        # A `git gc --auto` the yardstick's commits started in the background may still be writing
+        # into the old copy: remove until it is gone, and check the copy is a repository of its own
+        # (a `cp -a` into a left-over folder would leave the run to find an enclosing repository).
+        for _ in range(50):
+            shutil.rmtree(target, ignore_errors=True)
+            if not os.path.exists(target):
+                break
+            time.sleep(0.2)
+        else:
+            sys.exit(f"bench: cannot remove {target}")
         run(["cp", "-a", source, target])
+        if not os.path.isdir(os.path.join(target, ".git")):
+            sys.exit(f"bench: {target} is not a repository after the copy")
         return target
 
     # MARK: - 1 and 6: per-sub-task overhead, peak memory
@@ -226,7 +240,7 @@ class Bench:
             disk = os.path.join(self.out, "work-disk")
             shutil.rmtree(disk, ignore_errors=True)
             os.makedirs(os.path.join(disk, "tmp"))
-            env = dict(self.env, TMPDIR=os.path.join(disk, "tmp"))
+            env = dict(self.env, TMPDIR=os.path.join(disk, "tmp"), XDG_STATE_HOME=os.path.join(disk, "state"))
             rows = {n: self.measure_subtask(n, disk, env, "on disk ") for n in self.disk_sizes}
             self.results["figures"]["subtask_disk"] = {str(n): row for n, row in rows.items()}
             shutil.rmtree(disk, ignore_errors=True)
@@ -564,6 +578,247 @@ class Bench:
         process.wait(timeout=60)
         return samples
 
+    # MARK: - shapes of issue 18: large changes, a real disk, long plans, verify with nothing cached, a big file
+
+    def file_systems(self):
+        """(name, work directory, environment): tmpfs (the main work directory) and the disk, both sides alike."""
+        systems = [("tmpfs" if self.work.startswith("/dev/shm") else "disk", self.work, self.env)]
+        if os.environ.get("BENCH_FS") == "disk":
+            systems = []
+        if self.work.startswith("/dev/shm") and os.environ.get("BENCH_FS") != "tmpfs":
+            disk = os.path.join(self.out, "work-disk")
+            shutil.rmtree(disk, ignore_errors=True)
+            os.makedirs(os.path.join(disk, "tmp"))
+            systems.append(("disk", disk, dict(self.env, TMPDIR=os.path.join(disk, "tmp"), XDG_STATE_HOME=os.path.join(disk, "state"))))
+        return systems
+
+    def shape_size(self):
+        return 20000 if 20000 in self.sizes else self.sizes[-1]
+
+    def run_events(self, repo, plan, env, trace=False, expect_exit=0):
+        """`run --json`: the client's clock (ms from start) at each `subtask_completed`, the whole run,
+        peak RSS (wait4) and, with `trace`, the stderr trace."""
+        if trace:
+            env = dict(env, ORCHESTRATE_TRACE="1")
+        if not os.path.isdir(os.path.join(repo, ".git")):
+            sys.exit(f"bench: {repo} is not a repository; not running there")
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [self.binary, "run", "--json", "-C", repo, plan], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        completed = []
+        tail = []
+        stderr_chunks = []
+        import threading
+        reader = threading.Thread(target=lambda: stderr_chunks.append(process.stderr.read()))
+        reader.start()
+        for line in process.stdout:
+            now = (time.perf_counter() - started) * 1000
+            tail = (tail + [line])[-8:]
+            try:
+                if json.loads(line).get("event") == "subtask_completed":
+                    completed.append(now)
+            except ValueError:
+                continue
+        reader.join()
+        _, status, usage = os.wait4(process.pid, 0)
+        total = (time.perf_counter() - started) * 1000
+        stderr = b"".join(stderr_chunks).decode(errors="replace")
+        code = os.waitstatus_to_exitcode(status)
+        if code != expect_exit:
+            events = b"".join(tail).decode(errors="replace")
+            sys.exit(f"bench: run of {plan} in {repo} exited {code}, expected {expect_exit}: {stderr[-800:]}\n{events[-1500:]}")
+        return {"completed_ms": completed, "total_ms": total, "max_rss_mb": usage.ru_maxrss / 1024, "stderr": stderr}
+
+    def yardstick_events(self, repo, s, k, n, env, follow=0, edit=None):
+        """git-cli-timed.sh: the clock after each sub-task (ms from start), the whole run, peak RSS."""
+        script = os.path.join(HERE, "git-cli-timed.sh")
+        if edit:
+            env = dict(env, EDIT=edit)
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            ["bash", script, repo, str(s), str(k), str(n), str(follow)], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=env, text=True)
+        out, err = process.communicate()
+        total = (time.perf_counter() - started) * 1000
+        if process.returncode != 0:
+            sys.exit(f"bench: git-cli-timed.sh failed: {err[-800:]}")
+        # $EPOCHREALTIME is wall-clock seconds; make it relative to our start.
+        epoch_start = time.time() - total / 1000
+        marks = [(float(line.split()[2]) - epoch_start) * 1000 for line in out.splitlines() if line.startswith("subtask ")]
+        return {"completed_ms": marks, "total_ms": total}
+
+    @staticmethod
+    def per_subtask(marks):
+        """The in-run method: (end of the last sub-task − end of the first) / (S − 1)."""
+        return (marks[-1] - marks[0]) / (len(marks) - 1) if len(marks) > 1 else None
+
+    @staticmethod
+    def trace_marks(stderr, label):
+        """Milliseconds of each trace mark whose label starts with `label`."""
+        found = []
+        for line in stderr.splitlines():
+            match = re.match(r"trace\s+([\d.]+) ms\s+(.*?)\s+\[", line)
+            if match and match.group(2).strip().startswith(label):
+                found.append(float(match.group(1)))
+        return found
+
+    def bench_large(self):
+        """Issue 18, item 1: K = 5,000 of 20,000 files changed per sub-task, 6 sub-tasks, whole run."""
+        n, s, k = self.shape_size(), 6, min(5000, self.shape_size() // 4)
+        fixture = self.fixture(n)
+        edit = os.path.join(HERE, "edit-files.sh")
+        plan = write_plan(
+            os.path.join(self.plans, "large.yml"), "large",
+            [(f"l{t}", f"bash {edit} . {t} {k} {n}", "true") for t in range(1, s + 1)])
+        figure = {"files": n, "k": k, "s": s, "systems": {}}
+        for name, work, env in self.file_systems():
+            copy = os.path.join(work, "large")
+            ours, theirs = [], []
+            log(f"large changes ({k} of {n} files per sub-task, {s} sub-tasks) on {name}: {self.reps} rounds")
+            for round_ in range(self.reps):
+                self.fresh_copy(fixture, copy)
+                theirs.append(self.yardstick_events(copy, s, k, n, env, follow=1)["total_ms"])
+                self.fresh_copy(fixture, copy)
+                ours.append(self.run_events(copy, plan, env)["total_ms"])
+                log(f"  round {round_ + 1}: ours {ours[-1]:.0f} ms, git-cli {theirs[-1]:.0f} ms")
+            # The checkout update alone: one traced run, against `git reset --hard` of the same change.
+            self.fresh_copy(fixture, copy)
+            traced = self.run_events(copy, plan, env, trace=True)
+            updates = [sum(marks) for marks in zip(*(self.trace_marks(traced["stderr"], label) for label in ("checkout: owed paths", "checkout: index read", "checkout: conflicts", "checkout: files written", "checkout: index written")))]
+            conflicts = self.trace_marks(traced["stderr"], "land: user conflicts")
+            # By commit id: `reset --hard main~1` would move main itself, and the next `reset --hard
+            # main` would write nothing.
+            new = git(copy, "rev-parse", "main").strip()
+            old = git(copy, "rev-parse", "main~1").strip()
+            reset = self.hyperfine(
+                f"large-reset-{name}", [("reset", f"git -C {copy} reset -q --hard {new}")], runs=max(5, self.reps),
+                prepare=f"git -C {copy} reset -q --hard {old}", env=env)["reset"]
+            figure["systems"][name] = {
+                "ours_ms": median(ours), "git_cli_ms": median(theirs), "all_ours_ms": ours, "all_git_cli_ms": theirs,
+                "checkout_update_ms": median(updates), "checkout_conflicts_ms": median(conflicts),
+                "git_reset_hard_ms": median(reset) * 1000, "max_rss_mb": traced["max_rss_mb"]}
+            log(f"  {name}: whole run ours {median(ours):.0f} ms, git-cli {median(theirs):.0f} ms; checkout update "
+                f"{median(updates):.0f} ms (+ conflicts {median(conflicts):.0f} ms), git reset --hard {median(reset) * 1000:.0f} ms")
+            shutil.rmtree(copy, ignore_errors=True)
+        self.results["figures"]["large"] = figure
+
+    def bench_inrun(self):
+        """Issue 18, item 4: per sub-task at 20k files, K = 5, by the in-run method, on tmpfs and on the disk."""
+        n, s = self.shape_size(), 31
+        fixture = self.fixture(n)
+        plan = write_plan(
+            os.path.join(self.plans, "inrun.yml"), "bench",
+            [(f"s{t:03d}", edit_command("sub-task", t), "true") for t in range(1, s + 1)])
+        figure = {"files": n, "s": s, "systems": {}}
+        for name, work, env in self.file_systems():
+            copy = os.path.join(work, "inrun")
+            ours, theirs, ours_min, theirs_min = [], [], [], []
+            log(f"per sub-task, in-run, {n} files on {name}: {self.reps} rounds of S={s}")
+            for round_ in range(self.reps):
+                self.fresh_copy(fixture, copy)
+                marks = self.yardstick_events(copy, s, K, 1000, env)["completed_ms"]
+                theirs.append(self.per_subtask(marks))
+                theirs_min.append(min(b - a for a, b in zip(marks, marks[1:])))
+                self.fresh_copy(fixture, copy)
+                marks = self.run_events(copy, plan, env)["completed_ms"]
+                ours.append(self.per_subtask(marks))
+                ours_min.append(min(b - a for a, b in zip(marks, marks[1:])))
+                log(f"  round {round_ + 1}: ours {ours[-1]:.1f} ms/sub-task, git-cli {theirs[-1]:.1f} ms/sub-task")
+            figure["systems"][name] = {
+                "ours_ms": median(ours), "git_cli_ms": median(theirs), "ours_min_ms": min(ours_min),
+                "git_cli_min_ms": min(theirs_min), "all_ours_ms": ours, "all_git_cli_ms": theirs}
+            shutil.rmtree(copy, ignore_errors=True)
+        self.results["figures"]["inrun"] = figure
+
+    def bench_long(self):
+        """Issue 18, item 2: a plan of 10,000 script sub-tasks (BENCH_LONG) on the smallest fixture: the
+        last 1,000 against the first 1,000 by the in-run method; then status --json and log on it."""
+        total = int(os.environ.get("BENCH_LONG", "10000"))
+        block = max(1, total // 10)
+        n = self.sizes[0]
+        repo = self.fresh_copy(self.fixture(n), os.path.join(self.work, "long"))
+        plan = write_plan(
+            os.path.join(self.plans, "long.yml"), "long",
+            [(f"t{t:05d}", f"echo {t} >> {file_path(t % 1000)}", "true") for t in range(1, total + 1)])
+        log(f"long plan: {total} sub-tasks on {n} files")
+        result = self.run_events(repo, plan, self.env)
+        marks = result["completed_ms"]
+        if len(marks) != total:
+            sys.exit(f"bench: the long run completed {len(marks)} of {total} sub-tasks")
+        first = (marks[block] - marks[0]) / block
+        last = (marks[-1] - marks[-1 - block]) / block
+        loose = int(re.search(r"count: (\d+)", git(repo, "count-objects", "-v")).group(1))
+        loose_refs = sum(len(files) for _, _, files in os.walk(os.path.join(repo, ".git", "refs")))
+        log(f"  first {block}: {first:.2f} ms/sub-task, last {block}: {last:.2f} ms/sub-task; {loose} loose objects, "
+            f"{loose_refs} loose refs")
+        base = git(repo, "rev-list", "--max-parents=0", "main").strip()
+        timed = self.hyperfine("long-read", [
+            ("status", f"{self.binary} status --json -C {repo} long"),
+            ("log", f"{self.binary} log -C {repo} long"),
+            ("git-log", f"git -C {repo} log --first-parent --format=%(trailers:key=Orchestrate-Subtask,valueonly) {base}..main"),
+        ], runs=max(10, self.reps * 3), warmup=2)
+        self.results["figures"]["long"] = {
+            "subtasks": total, "block": block, "first_ms": first, "last_ms": last, "whole_s": result["total_ms"] / 1000,
+            "loose_objects": loose, "loose_refs": loose_refs, "max_rss_mb": result["max_rss_mb"],
+            "status_ms": median(timed["status"]) * 1000, "log_ms": median(timed["log"]) * 1000,
+            "git_log_ms": median(timed["git-log"]) * 1000}
+        log(f"  status --json {median(timed['status']) * 1000:.0f} ms, log {median(timed['log']) * 1000:.0f} ms, "
+            f"git log {median(timed['git-log']) * 1000:.0f} ms")
+        shutil.rmtree(repo, ignore_errors=True)
+
+    def bench_coldverify(self):
+        """Issue 18, item 3: `verify` of 20 sub-task commits at 20k files with no recorded result."""
+        n, s = self.shape_size(), 20
+        fixture = self.fixture(n)
+        plan = write_plan(
+            os.path.join(self.plans, "coldverify.yml"), "cold",
+            [(f"c{t:02d}", edit_command("cold", t), "test -s README || true") for t in range(1, s + 1)])
+        figure = {"files": n, "commits": s, "systems": {}}
+        yardstick = os.path.join(HERE, "verify-cold-git-cli.sh")
+        for name, work, env in self.file_systems():
+            repo = self.fresh_copy(fixture, os.path.join(work, "coldverify"))
+            run([self.binary, "run", "-C", repo, plan], env=env)
+            base = git(repo, "rev-parse", f"main~{s}").strip()
+            log(f"verify with nothing cached, {s} commits at {n} files on {name}")
+            result = self.hyperfine(f"coldverify-{name}", [
+                ("ours", f"{self.binary} verify -C {repo}"),
+                ("git-cli", f"bash {yardstick} {repo} {base} main"),
+            ], runs=self.reps, prepare=f"git -C {repo} update-ref -d refs/notes/orchestrate", env=env)
+            figure["systems"][name] = {"ours_ms": median(result["ours"]) * 1000, "git_cli_ms": median(result["git-cli"]) * 1000}
+            log(f"  ours {median(result['ours']) * 1000:.0f} ms, reused-worktree git loop {median(result['git-cli']) * 1000:.0f} ms")
+            shutil.rmtree(repo, ignore_errors=True)
+        self.results["figures"]["coldverify"] = figure
+
+    def bench_bigfile(self):
+        """Issue 18, item 6: a 200 MB binary rewritten by each of 4 sub-tasks: time and peak memory, both sides."""
+        n, s = self.sizes[0], 4
+        size = int(os.environ.get("BENCH_BIG_MB", "200"))
+        edit = f"head -c {size}M /dev/urandom > big.bin"
+        plan = write_plan(os.path.join(self.plans, "bigfile.yml"), "big", [(f"b{t}", edit, "true") for t in range(1, s + 1)])
+        copy = os.path.join(self.work, "bigfile")
+        ours, theirs, ours_rss, theirs_rss = [], [], [], []
+        log(f"a {size} MB file rewritten by each of {s} sub-tasks: {self.reps} rounds")
+        for _ in range(self.reps):
+            self.fresh_copy(self.fixture(n), copy)
+            started = time.perf_counter()
+            process = subprocess.Popen(
+                ["bash", os.path.join(HERE, "git-cli-timed.sh"), copy, str(s), "0", str(n), "1"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(self.env, EDIT=edit))
+            _, status, usage = os.wait4(process.pid, 0)
+            if os.waitstatus_to_exitcode(status) != 0:
+                sys.exit(f"bench: the big-file yardstick failed: {process.stderr.read()[-400:]}")
+            theirs.append((time.perf_counter() - started) * 1000)
+            theirs_rss.append(usage.ru_maxrss / 1024)
+            self.fresh_copy(self.fixture(n), copy)
+            result = self.run_events(copy, plan, self.env)
+            ours.append(result["total_ms"])
+            ours_rss.append(result["max_rss_mb"])
+        self.results["figures"]["bigfile"] = {
+            "mb": size, "s": s, "ours_ms": median(ours), "git_cli_ms": median(theirs),
+            "ours_rss_mb": max(ours_rss), "git_cli_rss_mb": max(theirs_rss)}
+        log(f"  ours {median(ours):.0f} ms, peak {max(ours_rss):.0f} MB; git-cli {median(theirs):.0f} ms, peak {max(theirs_rss):.0f} MB")
+        shutil.rmtree(copy, ignore_errors=True)
+
     # MARK: - report
 
     def machine(self):
@@ -598,6 +853,21 @@ class Bench:
         self.results["reps"] = self.reps
         if self.work.startswith("/dev/shm/"):
             shutil.rmtree(self.work, ignore_errors=True)  # memory, not disk: give it back
+        # Figures not measured this time (BENCH_ONLY) are kept from the last results, and said to be.
+        previous_path = os.path.join(self.out, "results.json")
+        if os.path.exists(previous_path) and set(self.only) != set(ALL_FIGURES):
+            previous = json.load(open(previous_path))
+            carried = {key: value for key, value in previous.get("figures", {}).items() if key not in self.results["figures"]}
+            # A shape measured on one file system only (BENCH_FS) keeps the other's last figures.
+            for key, value in previous.get("figures", {}).items():
+                new = self.results["figures"].get(key)
+                if isinstance(new, dict) and "systems" in new and isinstance(value, dict) and "systems" in value:
+                    for fs, row in value["systems"].items():
+                        new["systems"].setdefault(fs, dict(row, carried=True))
+            if carried:
+                self.results["figures"].update(carried)
+                self.results["carried"] = sorted(carried)
+                self.results["carried_date"] = previous.get("carried_date") or previous.get("machine", {}).get("date", "?")
         with open(os.path.join(self.out, "results.json"), "w") as handle:
             json.dump(self.results, handle, indent=2, sort_keys=True)
         from report import render

@@ -92,6 +92,18 @@ public struct OID: Hashable, Sendable, CustomStringConvertible, Codable {
     return OID(oid)
   }
 
+  /// The blob id of the regular file at `path` as it is on disk (no filters), read in chunks so a
+  /// large file is never held in memory; nil when it cannot be read.
+  public static func hashFile(atPath path: String) -> OID? {
+    _ = libgit2
+    var oid = git_oid()
+    guard git_odb_hashfile(&oid, path, GIT_OBJECT_BLOB) == 0 else {
+      git_error_clear()
+      return nil
+    }
+    return OID(oid)
+  }
+
   private static func nibble(_ character: UInt8) -> UInt8? {
     switch character {
     case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")

@@ -74,13 +74,33 @@ extension Repository {
     return Data(bytes: bytes, count: size)
   }
 
+  /// Calls `body` with blob `oid`'s bytes where libgit2 holds them, without copying them out: a large
+  /// file is written to disk from the one buffer the object database inflated it into.
+  public func withBlob<R>(_ oid: OID, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+    var raw = oid.raw
+    var blob: OpaquePointer?
+    try check(git_blob_lookup(&blob, pointer, &raw), "git_blob_lookup")
+    defer { git_blob_free(blob) }
+    let size = Int(git_blob_rawsize(blob))
+    guard size > 0, let bytes = git_blob_rawcontent(blob) else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+    return try body(UnsafeRawBufferPointer(start: bytes, count: size))
+  }
+
   /// Writes `data` as a blob and returns its id.
   public func writeBlob(_ data: Data) throws -> OID {
     var oid = git_oid()
     try retryingTransient {
       try data.withUnsafeBytes { bytes in
-        try check(
-          git_blob_create_from_buffer(&oid, pointer, bytes.baseAddress, bytes.count), "git_blob_create_from_buffer")
+        // libgit2 leaves some failed writes (a full disk while the object is flushed) without an
+        // error of its own, so whatever an earlier call left would be reported: the OS's is.
+        git_error_clear()
+        errno = 0
+        let code = git_blob_create_from_buffer(&oid, pointer, bytes.baseAddress, bytes.count)
+        if code < 0, git_error_last() == nil, errno != 0 {
+          throw GitError(
+            code: code, errorClass: 0, function: "git_blob_create_from_buffer", message: String(cString: strerror(errno)))
+        }
+        try check(code, "git_blob_create_from_buffer")
       }
     }
     return OID(oid)

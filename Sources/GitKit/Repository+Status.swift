@@ -17,28 +17,21 @@ extension Repository {
   /// with `isLocked`, and the caller tries again.
   /// - Throws: `GitError` with `isLocked` when another process holds the lock.
   public func updatingIndex<T>(_ body: (Index) throws -> T) throws -> T {
-    let lockPath = gitDirectory + (gitDirectory.hasSuffix("/") ? "" : "/") + "index.lock"
-    let descriptor = open(lockPath, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644)
-    guard descriptor >= 0 else {
-      throw GitError(
-        code: GIT_ELOCKED.rawValue, errorClass: Int32(GIT_ERROR_INDEX.rawValue), function: "index.lock",
-        message: "the index is locked: \(lockPath) exists (another git command is running)")
-    }
-    var held = true
-    defer {
-      if held {
-        close(descriptor)
-        unlink(lockPath)
-      }
-    }
+    let lock = try lockIndex()
+    defer { lock.release() }
     let index = try self.index()
     try index.reload()
     let result = try body(index)
-    close(descriptor)
-    unlink(lockPath)
-    held = false
+    lock.release()
     try index.write()
     return result
+  }
+
+  /// Holds `index.lock` (created exclusively, as git's own commands do) until `release()`, which
+  /// must come before libgit2 writes the index (it takes the lock itself).
+  /// - Throws: `GitError` with `isLocked` when another process holds it.
+  public func lockIndex() throws -> IndexLock {
+    try IndexLock(path: gitDirectory + (gitDirectory.hasSuffix("/") ? "" : "/") + "index.lock")
   }
 
   /// Makes the index file at `path` this repository's index (created when missing, empty then) and returns it.
@@ -100,4 +93,30 @@ extension Repository {
     try check(git_ignore_path_is_ignored(&ignored, pointer, path), "git_ignore_path_is_ignored")
     return ignored == 1
   }
+}
+
+/// `index.lock`, held by this process: see `Repository.lockIndex()`.
+public final class IndexLock {
+  let path: String
+  private var descriptor: Int32
+
+  init(path: String) throws {
+    self.path = path
+    descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644)
+    guard descriptor >= 0 else {
+      throw GitError(
+        code: GIT_ELOCKED.rawValue, errorClass: Int32(GIT_ERROR_INDEX.rawValue), function: "index.lock",
+        message: "the index is locked: \(path) exists (another git command is running)")
+    }
+  }
+
+  /// Lets the lock go; again does nothing.
+  public func release() {
+    guard descriptor >= 0 else { return }
+    close(descriptor)
+    unlink(path)
+    descriptor = -1
+  }
+
+  deinit { release() }
 }

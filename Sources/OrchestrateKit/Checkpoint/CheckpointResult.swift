@@ -129,32 +129,73 @@ public struct CheckpointCache {
     }
   }
 
+  /// How a notes tree places a note: flat (`<hex>` at the root), git's fan-out (`ab/<38 hex>`), or
+  /// deeper than the tool writes itself (left to libgit2).
+  private enum NotesLayout {
+    case flat(count: Int)
+    case fannedOut
+    case deeper
+  }
+
+  /// Above this many notes a flat notes tree is rewritten with git's fan-out, as git itself does:
+  /// a run of 10,000 sub-tasks otherwise reads and rewrites a 10,000-entry tree at every flush.
+  static let fanOutThreshold = 256
+
+  private func layout(of notesTree: OID?) throws -> NotesLayout {
+    guard let notesTree else { return .flat(count: 0) }
+    let entries = try repository.treeEntries(notesTree)
+    guard let folder = entries.first(where: { $0.mode == .tree }) else { return .flat(count: entries.count) }
+    return try repository.treeEntries(folder.oid).contains { $0.mode == .tree } ? .deeper : .fannedOut
+  }
+
   private func recordOnce(_ records: [(tree: OID, record: CheckpointRecord)]) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     let parent = try repository.resolve(notesRef)
     let notesTree = try parent.map { try repository.commit($0).tree }
-    let fannedOut = try notesTree.map { try repository.treeEntries($0).contains { $0.mode == .tree } } ?? false
-    if fannedOut {
-      // git's fan-out layout (ab/cdef…): let libgit2 place each note.
+    let fannedOut: Bool
+    var migrating = false
+    switch try layout(of: notesTree) {
+    case .deeper:
+      // A layout only a very large notes ref has (git fans out again past ~65,000 notes): let libgit2 place each note.
       for (tree, record) in records {
         try repository.setNote(
           on: tree, notesRef: notesRef, try appended(existing: try repository.note(on: tree, notesRef: notesRef), record, encoder),
           author: repository.defaultSignature())
       }
       return
+    case .fannedOut:
+      fannedOut = true
+    case .flat(let count):
+      fannedOut = count + records.count > Self.fanOutThreshold
+      migrating = fannedOut && notesTree != nil
     }
     var texts: [OID: String] = [:]
     for (tree, record) in records {
       var existing = texts[tree]
-      if existing == nil, let notesTree, let entry = try repository.treeEntry(in: notesTree, path: tree.hex) {
-        existing = String(decoding: try repository.blob(entry.oid), as: UTF8.self)
+      if existing == nil, let notesTree {
+        // Where the note is now: still flat when this update is the one that fans the tree out.
+        let path = fannedOut && !migrating ? Self.fannedPath(tree.hex) : tree.hex
+        if let entry = try repository.treeEntry(in: notesTree, path: path) {
+          existing = String(decoding: try repository.blob(entry.oid), as: UTF8.self)
+        }
       }
       texts[tree] = try appended(existing: existing, record, encoder)
     }
     var updates: [TreeUpdate] = []
+    if migrating, let notesTree {
+      // Once: every flat note moves to its fan-out place (its blob reused as it is).
+      let rewritten = Set(texts.keys.map(\.hex))
+      for entry in try repository.treeEntries(notesTree) where entry.mode != .tree {
+        updates.append(TreeUpdate(path: entry.name, action: .remove))
+        if entry.name.count > 2, !rewritten.contains(entry.name) {
+          updates.append(TreeUpdate(path: Self.fannedPath(entry.name), action: .upsert(entry.oid, entry.mode)))
+        }
+      }
+    }
     for (tree, text) in texts {
-      updates.append(TreeUpdate(path: tree.hex, action: .upsert(try repository.writeBlob(Data(text.utf8)), .blob)))
+      let blob = try repository.writeBlob(Data(text.utf8))
+      updates.append(TreeUpdate(path: fannedOut ? Self.fannedPath(tree.hex) : tree.hex, action: .upsert(blob, .blob)))
     }
     let newTree = try repository.updateTree(notesTree, updates)
     let signature = repository.defaultSignature()
@@ -162,6 +203,11 @@ public struct CheckpointCache {
       tree: newTree, parents: parent.map { [$0] } ?? [], message: "Notes added by 'git orchestrate'\n",
       author: signature, committer: signature)
     try repository.updateReference(notesRef, to: commit, expected: parent, message: "orchestrate: checkpoint results")
+  }
+
+  /// `ab/cdef…`: where git's fan-out keeps the note on the object whose id is `hex`.
+  static func fannedPath(_ hex: String) -> String {
+    String(hex.prefix(2)) + "/" + String(hex.dropFirst(2))
   }
 
   private func appended(existing: String?, _ record: CheckpointRecord, _ encoder: JSONEncoder) throws -> String {

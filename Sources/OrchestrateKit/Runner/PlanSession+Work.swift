@@ -26,7 +26,8 @@ extension PlanSession {
     let promptFile = stem + ".prompt.md"
     let usageFiles = AttemptUsageFiles(stem: stem)
     if cycle.fresh, cycle.attempts == 0, !cycle.unrecordedWork { usageFiles.setAsideEarlierRuns() }
-    try Data(prompt.utf8).write(to: URL(fileURLWithPath: promptFile))
+    // Written plainly: a prompt file needs no fsync (Foundation's write syncs).
+    try Workspace.writeFile(promptFile, Data(prompt.utf8), executable: false)
 
     let workspace = try openedWorkspace()
     Trace.mark("agent setup")

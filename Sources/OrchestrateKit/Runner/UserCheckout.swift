@@ -82,46 +82,60 @@ final class UserCheckout {
     guard !changes.isEmpty, isOnMain else { return [] }
     let oldTree = try repository.commit(syncedTo).tree
     let newTree = try repository.commit(target).tree
-    let entries = try changes.map { change in
-      let old = try Self.fileEntry(repository.treeEntry(in: oldTree, path: change.path))
-      let new = try Self.fileEntry(repository.treeEntry(in: newTree, path: change.path))
+    // One tree-to-tree diff (it descends only where the trees differ) instead of two root lookups
+    // per changed path; a path the diff does not name is the same on both sides, so nothing is written there.
+    var between: [String: DiffEntry] = [:]
+    for entry in try repository.diffTrees(oldTree, newTree) { between[entry.path] = entry }
+    let entries = changes.compactMap { change -> DiffEntry? in
+      guard let entry = between[change.path] else { return nil }
+      let old = Self.isFile(entry.oldMode) ? entry.oldOID : nil
+      let new = Self.isFile(entry.newMode) ? entry.newOID : nil
       return DiffEntry(
-        path: change.path, status: change.status, oldOID: old?.oid, newOID: new?.oid, oldMode: old?.mode,
-        newMode: new?.mode)
+        path: change.path, status: change.status, oldOID: old, newOID: new, oldMode: old == nil ? nil : entry.oldMode,
+        newMode: new == nil ? nil : entry.newMode)
     }
-    return try conflicts(entries)
+    let probe = try Probe(self)
+    try repairInterruptedWrite(probe)
+    return try conflicts(entries, probe)
   }
 
   /// Paths among `changes` (relative to `syncedTo`) where the user's checkout holds something of
   /// their own, in content, mode or the index, that writing the change would overwrite.
-  func conflicts(_ changes: [DiffEntry], index given: Index? = nil) throws -> [String] {
+  func conflicts(_ changes: [DiffEntry]) throws -> [String] {
+    let probe = try Probe(self)
+    try repairInterruptedWrite(probe)
+    return try conflicts(changes, probe)
+  }
+
+  private func conflicts(_ changes: [DiffEntry], _ probe: Probe) throws -> [String] {
     guard !changes.isEmpty else { return [] }
-    let index = try given ?? repository.index()
-    if given == nil { try index.reload() }
+    let index = probe.index
     var found: [String] = []
     let removed = Set(changes.filter { $0.newOID == nil }.map(\.path))
     for change in changes where change.oldOID != change.newOID || change.oldMode != change.newMode {
       let full = workdir + "/" + change.path
       // Never through a symbolic link: an untracked `d -> /elsewhere` and a change to `d/x` would
       // write (or delete) /elsewhere/x. A tracked link that the change removes first is no obstacle.
-      if let link = Self.symlinkedParent(of: change.path, in: workdir), !removed.contains(link) {
+      if let link = probe.symlinkedParent(of: change.path), !removed.contains(link) {
         found.append(Self.throughLink(change.path, link))
         continue
       }
-      if change.newOID != nil, Self.isDirectory(full) {
+      // One lstat per path answers what is there: a folder, a file's content id and its mode.
+      let look = probe.look(change.path)
+      if change.newOID != nil, look.isDirectory {
         // A folder becomes a file: only if everything in the folder is tracked and goes away with it.
         if !Self.files(under: full, relative: change.path).allSatisfy(removed.contains) {
           found.append(change.path)
         }
         continue
       }
-      let current = Self.contentID(full)
+      let current = look.oid
       let staged = index.entryOID(path: change.path)
-      if current == change.newOID, change.newOID == nil || Self.mode(of: full) == change.newMode { continue }
+      if current == change.newOID, change.newOID == nil || look.mode == change.newMode { continue }
       // The index already holds what would be written (the user committed or staged the same):
       // nothing is written there, their working file is left as it is.
       if let new = change.newOID, staged == new, index.entryMode(path: change.path) == change.newMode { continue }
-      if current != change.oldOID || (current != nil && Self.mode(of: full) != change.oldMode) {
+      if current != change.oldOID || (current != nil && look.mode != change.oldMode) {
         found.append(change.path)
         continue
       }
@@ -143,61 +157,283 @@ final class UserCheckout {
   private func updateOnce(to target: OID) throws -> Int {
     guard target != syncedTo else { return 0 }
     guard isOnMain else { return 0 }
+    Trace.mark("  checkout: start")
     let old = try repository.commit(syncedTo).tree
     let new = try repository.commit(target).tree
     let owed = try landedPaths(to: target)
     let changes = try repository.diffTrees(old, new).filter(owed)
+    Trace.mark("  checkout: owed paths")
+    try repairInterruptedWrite(try Probe(self))
     // Under the index lock, as git's own commands: the user's `git add` or `git commit` happens
-    // wholly before this update or wholly after it, never between its read and its write.
-    let blocked: String? = try repository.updatingIndex { index in
-    let conflicting = try conflicts(changes, index: index)
+    // wholly before this update or wholly after it, never between its read and its write. The lock
+    // is let go just before libgit2's own locked write; a git command taking it in that moment
+    // makes the write fail as locked, and `update` tries again.
+    let lock = try repository.lockIndex()
+    defer { lock.release() }
+    let probe = try Probe(self)
+    Trace.mark("  checkout: index read")
+    let conflicting = try conflicts(changes, probe)
+    Trace.mark("  checkout: conflicts")
     guard conflicting.isEmpty else {
       throw OrchestrateError.dirtyCheckout(files: conflicting, branch: String(mainRef.dropFirst("refs/heads/".count)))
     }
+    let index = probe.index
+    var journaled = false
+    var madeFolders = Set<String>()
+    // Links are looked for again at the write (one made since `conflicts` must not be followed
+    // either), once per folder of the change rather than once per file.
+    let linkCheck = Probe.LinkCheck(workdir: workdir)
     // Removals first, so a folder that becomes a file (or a file that becomes a folder) is out of the way.
     for change in changes.filter({ $0.newOID == nil }) + changes.filter({ $0.newOID != nil }) {
       let full = workdir + "/" + change.path
-      // Checked again at the write: a link made since `conflicts` must not be followed either.
-      if let link = Self.symlinkedParent(of: change.path, in: workdir) {
-        return Self.throughLink(change.path, link)  // what was written so far is staged, then refused
+      if let link = linkCheck.symlinkedParent(of: change.path) {
+        lock.release()
+        try index.write()
+        throw OrchestrateError.dirtyCheckout(
+          files: [Self.throughLink(change.path, link)], branch: String(mainRef.dropFirst("refs/heads/".count)))
       }
       if let oid = change.newOID, let mode = change.newMode {
-        if index.entryOID(path: change.path) == oid, index.entryMode(path: change.path) == mode,
-          Self.contentID(full) != oid
-        {
+        // Each file's content id is read at most once per update (a stat says whether it is still the
+        // one `conflicts` read), and from the index's stat data when git would trust it.
+        let look = probe.look(change.path)
+        let current = look.oid
+        if index.entryOID(path: change.path) == oid, index.entryMode(path: change.path) == mode, current != oid {
           continue  // staged already; the working file holds the user's own edits on top
         }
-        if Self.contentID(full) != oid || Self.mode(of: full) != mode {
-          try FileManager.default.createDirectory(
-            atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-          let data = try repository.blob(oid)
+        if mode == .gitlink {
+          try index.add(path: change.path)
+          continue
+        }
+        if current != oid || look.mode != mode {
+          let folder = workdir + "/" + RelativePath.parent(of: change.path)
+          if madeFolders.insert(folder).inserted, !Self.isDirectory(folder) {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+          }
           if mode == .symlink {
+            let data = try repository.blob(oid)
             unlink(full)
             try FileManager.default.createSymbolicLink(
               atPath: full, withDestinationPath: String(decoding: data, as: UTF8.self))
-          } else if mode != .gitlink {
-            if Self.contentID(full) != oid {
-              // Written aside and renamed: a full disk leaves the old file, never a torn one that
-              // the next run would take for the user's own change.
-              try data.write(to: URL(fileURLWithPath: full), options: .atomic)
+          } else if current != oid {
+            // Written in place, not aside and renamed (a temporary file, an fsync and a rename per
+            // file cost more than the rest of the update). A write cut short (a kill, a full disk)
+            // leaves a prefix of the new content or no file: the journal names the update, and
+            // `repairInterruptedWrite` puts the old content back before anything else looks, so a
+            // torn file is never taken for the user's own change.
+            if !journaled {
+              try writeJournal(target)
+              journaled = true
             }
+            try Self.writeFile(full, oid: oid, executable: mode == .executable, repository: repository)
+          } else {
             chmod(full, mode == .executable ? 0o755 : 0o644)
           }
         }
-        try index.add(path: change.path)
+        // The entry from what the tool knows (the blob id it wrote and the file's stat data), not
+        // by reading, filtering and hashing the file again.
+        if let (stat, _) = FileStat.of(full) {
+          try index.set(path: change.path, oid: oid, mode: mode, stat: stat)
+        } else {
+          try index.add(path: change.path)
+        }
       } else {
         unlink(full)
         try index.remove(path: change.path)
         Self.removeEmptyParents(of: full, below: workdir)
       }
     }
-    return nil
-    }
-    if let blocked {
-      throw OrchestrateError.dirtyCheckout(files: [blocked], branch: String(mainRef.dropFirst("refs/heads/".count)))
-    }
+    Trace.mark("  checkout: files written")
+    // The index is written after every file, and the journal removed after the index: until then a
+    // file whose entry still names the old content may be a torn write of the tool's.
+    lock.release()
+    try index.write()
+    if journaled { unlink(journalPath) }
     syncedTo = target
+    Trace.mark("  checkout: index written, updated \(changes.count) files")
     return changes.count
+  }
+
+  // MARK: - Interrupted writes
+
+  /// Where an update records, while it writes files, which commit it is bringing the checkout to.
+  var journalPath: String {
+    (repository.gitDirectory.hasSuffix("/") ? repository.gitDirectory : repository.gitDirectory + "/")
+      + "orchestrate-checkout-writing"
+  }
+
+  private func writeJournal(_ target: OID) throws {
+    // No fsync: it guards against a killed process, whose writes the kernel keeps; after a power
+    // loss the files written without one are no safer than the journal. A journal cut short names
+    // no commit, and then no file had been written yet.
+    try Workspace.writeFile(journalPath, Data((target.hex + "\n").utf8), executable: false)
+  }
+
+  /// Undoes the torn writes of an update that was cut short (killed, or a disk that filled up):
+  /// a file the journal's update was writing whose index entry still names the old content, and
+  /// that holds a strict prefix of the new content or is missing, gets its old content back.
+  /// Complete writes are left as the update left them (the next update finishes them); anything
+  /// else is the user's and is judged by the usual rules.
+  private func repairInterruptedWrite(_ probe: Probe) throws {
+    guard let text = try? String(contentsOfFile: journalPath, encoding: .utf8) else { return }
+    guard let target = OID(hex: text.trimmingCharacters(in: .whitespacesAndNewlines)),
+      let targetTree = try? repository.commit(target).tree
+    else {
+      unlink(journalPath)
+      return
+    }
+    let index = probe.index
+    var repaired = false
+    for change in try repository.diffTrees(try repository.commit(syncedTo).tree, targetTree) {
+      guard let new = change.newOID, change.newMode == .blob || change.newMode == .executable else { continue }
+      let staged = index.entry(path: change.path)
+      guard staged?.oid != new, Self.symlinkedParent(of: change.path, in: workdir) == nil else { continue }
+      let full = workdir + "/" + change.path
+      var info = stat()
+      let torn: Bool
+      if lstat(full, &info) != 0 {
+        torn = staged != nil
+      } else if info.st_mode & S_IFMT == S_IFREG {
+        torn = try isStrictPrefix(full, size: Int(info.st_size), of: new)
+      } else {
+        torn = false
+      }
+      guard torn else { continue }
+      if let staged {
+        guard staged.mode == .blob || staged.mode == .executable else { continue }
+        try Self.writeFile(full, oid: staged.oid, executable: staged.mode == .executable, repository: repository)
+        if let (stat, _) = FileStat.of(full) { try index.set(path: change.path, oid: staged.oid, mode: staged.mode, stat: stat) }
+      } else {
+        unlink(full)
+      }
+      probe.forget(change.path)
+      repaired = true
+    }
+    if repaired { try index.write() }
+    unlink(journalPath)
+  }
+
+  private func isStrictPrefix(_ full: String, size: Int, of blob: OID) throws -> Bool {
+    try repository.withBlob(blob) { bytes in
+      guard size < bytes.count else { return false }
+      guard size > 0 else { return true }
+      guard let data = FileManager.default.contents(atPath: full), data.count == size else { return false }
+      return data.withUnsafeBytes { memcmp($0.baseAddress!, bytes.baseAddress!, size) == 0 }
+    }
+  }
+
+  /// Writes blob `oid` to `path` as a new file (an existing one is unlinked first, as git does: a
+  /// running program or a hard link keeps the old content), straight from libgit2's buffer.
+  static func writeFile(_ path: String, oid: OID, executable: Bool, repository: Repository) throws {
+    unlink(path)
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, executable ? 0o755 : 0o644)
+    guard fd >= 0 else { throw OrchestrateError.io("cannot write \(path): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    try repository.withBlob(oid) { buffer in
+      var offset = 0
+      while offset < buffer.count {
+        let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+        if written < 0 {
+          if errno == EINTR { continue }
+          throw OrchestrateError.io("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        offset += written
+      }
+    }
+    fchmod(fd, executable ? 0o755 : 0o644)
+  }
+
+  /// What the checkout's files hold, read as git would: from the index's stat data when the file
+  /// is unchanged since its entry was written (and the entry is not racily clean), else hashed.
+  final class Probe {
+    let index: Index
+    let workdir: String
+    /// The index file's modification time before it was re-read: an entry as new as it may
+    /// describe a file changed in the same instant (git's "racily clean" entries), so it is hashed.
+    private let indexTime: (Int32, UInt32)?
+    private var known: [String: (FileStat, OID?)] = [:]
+    private let links: LinkCheck
+
+    /// `symlinkedParent(of:in:)` with its answer kept per folder for the life of the probe.
+    final class LinkCheck {
+      let workdir: String
+      private var folders: [Substring: String?] = [:]
+
+      init(workdir: String) { self.workdir = workdir }
+
+      func symlinkedParent(of path: String) -> String? {
+        guard let slash = path.lastIndex(of: "/") else { return nil }
+        let folder = path[..<slash]
+        if let known = folders[folder] { return known }
+        let found = UserCheckout.symlinkedParent(of: path, in: workdir)
+        folders[folder] = .some(found)
+        return found
+      }
+    }
+
+    func symlinkedParent(of path: String) -> String? { links.symlinkedParent(of: path) }
+
+    init(_ checkout: UserCheckout) throws {
+      let gitDirectory = checkout.repository.gitDirectory
+      let indexFile = (gitDirectory.hasSuffix("/") ? gitDirectory : gitDirectory + "/") + "index"
+      indexTime = FileStat.of(indexFile).map { ($0.0.mtimeSeconds, $0.0.mtimeNanoseconds) }
+      index = try checkout.repository.index()
+      try index.reload()
+      workdir = checkout.workdir
+      links = LinkCheck(workdir: checkout.workdir)
+    }
+
+    func forget(_ path: String) { known[path] = nil }
+
+    /// What one `lstat` of a path tells, with the content id of a file or symlink.
+    struct Look {
+      /// The blob id of a file's content or a symlink's target; nil for nothing, a folder or anything else.
+      var oid: OID?
+      /// As `UserCheckout.mode(of:)` gives it.
+      var mode: FileMode?
+      var isDirectory: Bool
+    }
+
+    func look(_ path: String) -> Look {
+      let full = workdir + "/" + path
+      var info = stat()
+      guard lstat(full, &info) == 0 else { return Look(oid: nil, mode: nil, isDirectory: false) }
+      let mode: FileMode?
+      switch info.st_mode & S_IFMT {
+      case S_IFLNK: mode = .symlink
+      case S_IFREG: mode = info.st_mode & 0o100 != 0 ? .executable : .blob
+      case S_IFDIR: mode = .tree
+      default: mode = nil
+      }
+      let isFile = mode == .symlink || mode == .blob || mode == .executable
+      return Look(oid: isFile ? contentID(path, full: full, info) : nil, mode: mode, isDirectory: mode == .tree)
+    }
+
+    /// The blob id of what is at `path` (a file's content or a symlink's target), `nil` if nothing.
+    func contentID(_ path: String) -> OID? {
+      let full = workdir + "/" + path
+      var info = stat()
+      guard lstat(full, &info) == 0 else { return nil }
+      return contentID(path, full: full, info)
+    }
+
+    private func contentID(_ path: String, full: String, _ info: stat) -> OID? {
+      let stat = FileStat(info)
+      if let (seen, oid) = known[path], seen.matches(stat) { return oid }
+      var oid: OID?
+      if info.st_mode & S_IFMT == S_IFREG, let entry = index.entry(path: path), entry.mode == .blob || entry.mode == .executable,
+        entry.stat.matches(stat), let indexTime, Self.older(entry.stat, than: indexTime)
+      {
+        oid = entry.oid
+      } else {
+        oid = UserCheckout.contentID(full)
+      }
+      known[path] = (stat, oid)
+      return oid
+    }
+
+    private static func older(_ stat: FileStat, than time: (Int32, UInt32)) -> Bool {
+      stat.mtimeSeconds < time.0 || (stat.mtimeSeconds == time.0 && stat.mtimeNanoseconds < time.1)
+    }
   }
 
   /// The paths the tool's own sub-task commits changed between `syncedTo` and `target`: the only
@@ -251,11 +487,16 @@ final class UserCheckout {
       guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) else { return nil }
       return OID.hashBlob(Data(target.utf8))
     case S_IFREG:
-      guard let data = FileManager.default.contents(atPath: path) else { return nil }
-      return OID.hashBlob(data)
+      return OID.hashFile(atPath: path)
     default:
       return nil
     }
+  }
+
+  /// Whether a tree entry of `mode` is a file (blob or symlink), not a folder or a submodule.
+  static func isFile(_ mode: FileMode?) -> Bool {
+    guard let mode else { return false }
+    return mode != .tree && mode != .gitlink
   }
 
   /// A tree entry that is a file (blob or symlink), `nil` for a folder or a submodule.

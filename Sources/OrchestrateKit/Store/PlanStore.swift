@@ -16,6 +16,10 @@ public struct StoredPlan: Sendable {
 /// never written into the user's tree.
 public struct PlanStore {
   public let repository: Repository
+  /// Plans decoded in this process, by the id of the blob they were decoded from: a blob never
+  /// changes, and a long-lived process (the MCP server reads the stored plan at every tool call)
+  /// then decodes each plan once.
+  private static let decoded = LockedBox<[OID: Plan]>([:])
 
   public init(repository: Repository) {
     self.repository = repository
@@ -56,7 +60,16 @@ public struct PlanStore {
     guard let entry = try repository.treeEntry(in: commit.tree, path: "plan.json") else {
       throw OrchestrateError.io("the plan commit \(oid) has no plan.json; the ref was not written by git orchestrate")
     }
-    let plan = try Plan.fromNormalizedJSON(try repository.blob(entry.oid))
+    let plan: Plan
+    if let known = Self.decoded.withLock({ $0[entry.oid] }) {
+      plan = known
+    } else {
+      plan = try Plan.fromNormalizedJSON(try repository.blob(entry.oid))
+      Self.decoded.withLock { plans in
+        if plans.count >= 64 { plans.removeAll() }
+        plans[entry.oid] = plan
+      }
+    }
     let base = commit.trailer("Orchestrate-Base").flatMap(OID.init(hex:))
     return StoredPlan(plan: plan, commit: oid, base: base, source: commit.trailer("Orchestrate-Source"))
   }

@@ -1,7 +1,9 @@
 import Foundation
 import GitKit
 
-/// A temporary linked worktree, detached at one commit, where `verify` runs a checkpoint.
+/// A temporary linked worktree, detached at one commit, where `verify` runs a checkpoint; moved from
+/// commit to commit when there are several, so only what differs is written (a new worktree per
+/// commit wrote the whole tree each time: 20 commits of a 20k-file repository took 12 s, not 2).
 ///
 /// It lives in the system's temporary directory, outside the user's checkout and the tool's own
 /// workspace, and is removed (files and registration) afterwards. Hooks are disabled while it is
@@ -28,6 +30,22 @@ final class CheckoutSandbox {
       throw OrchestrateError.io(
         "cannot check out \(commit.hex.prefix(12)) in a temporary worktree: \(output.message)"
       )
+    }
+  }
+
+  /// Detaches the worktree at `commit`, as if it had just been created there: the checkout writes
+  /// only what differs, and whatever the last checkpoint left (changed files, built and ignored
+  /// files, nested repositories) is removed, so no checkpoint sees another's leftovers.
+  func move(to commit: OID) throws {
+    let checkout = try GitCommand.run(
+      ["-c", "core.hooksPath=/dev/null", "checkout", "--quiet", "--force", "--detach", commit.hex], in: path)
+    guard checkout.succeeded else {
+      throw OrchestrateError.io(
+        "cannot check out \(commit.hex.prefix(12)) in the temporary worktree \(path): \(checkout.message)")
+    }
+    let clean = try GitCommand.run(["clean", "-ffdxq"], in: path)
+    guard clean.succeeded else {
+      throw OrchestrateError.io("cannot clean the temporary worktree \(path): \(clean.message)")
     }
   }
 

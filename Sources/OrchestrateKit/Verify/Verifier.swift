@@ -17,6 +17,9 @@ public final class Verifier {
   public var cachedOnly = false
   private var plans: [String: StoredPlan] = [:]
   private var notes: NotesIndex?
+  /// The temporary worktree of this `verify`, made for the first checkpoint that runs and moved to
+  /// each next commit.
+  private var sandbox: CheckoutSandbox?
 
   public init(orchestrator: Orchestrator) {
     self.orchestrator = orchestrator
@@ -107,6 +110,10 @@ public final class Verifier {
       checkpoints.append((commit, stored, subtask))
     }
     if notes == nil, !checkpoints.isEmpty { notes = try NotesIndex(repository: repository) }
+    defer {
+      sandbox?.remove()
+      sandbox = nil
+    }
     var decided: [String: VerifiedCommit] = [:]
     var results: [VerifiedCommit] = []
     for (commit, stored, subtask) in checkpoints {
@@ -204,8 +211,14 @@ public final class Verifier {
     throws
   {
     let timeout = try timeout(checkpoint, plan: plan)
-    let sandbox = try CheckoutSandbox(repository: repository, commit: commit.commit)
-    defer { sandbox.remove() }
+    let sandbox: CheckoutSandbox
+    if let existing = self.sandbox {
+      try existing.move(to: commit.commit)
+      sandbox = existing
+    } else {
+      sandbox = try CheckoutSandbox(repository: repository, commit: commit.commit)
+      self.sandbox = sandbox
+    }
     var env = PlanSession.childEnvironment()
     env["ORCHESTRATE_PLAN_ID"] = plan.id
     env["ORCHESTRATE_SUBTASK_ID"] = commit.subtask

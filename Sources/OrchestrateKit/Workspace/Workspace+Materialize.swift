@@ -15,6 +15,10 @@ extension Workspace {
     } else {
       try index.clear()
       try repository.walkTree(target) { path, oid, mode in changes.append((path, oid, mode)) }
+      // What a full scan would decide, known from the tree: a new workspace hashes raw from its first
+      // snapshot on (per-file attribute lookups were a quarter of a large change's cost). A
+      // `.gitattributes` written later is a change the watcher reports, and that takes a full scan.
+      rawHashing = configAllowsRawHashing && !changes.contains { $0.path.hasSuffix(".gitattributes") }
     }
     var madeFolders = Set<String>()
     for change in changes {
@@ -133,7 +137,8 @@ extension Workspace {
     // While the opening scan still runs, the index file is as the last flush left it.
     guard pendingScan == nil || loadedIndex != nil else { return try copyIndexToWorktree() }
     try index.write()
-    if let tree { try Data("\(tree.hex) \(indexStamp())".utf8).write(to: URL(fileURLWithPath: treeStampPath)) }
+    // Written plainly (Foundation's write syncs the file): a torn stamp does not parse, and a full scan follows.
+    if let tree { try Self.writeFile(treeStampPath, Data("\(tree.hex) \(indexStamp())".utf8), executable: false) }
     try copyIndexToWorktree()
   }
 

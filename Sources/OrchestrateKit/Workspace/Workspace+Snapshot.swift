@@ -198,7 +198,7 @@ extension Workspace {
       return TreeUpdate(path: relative, action: .upsert(previous.oid, fileMode))
     }
     let oid: OID
-    if rawHashing {
+    if rawHashing, Self.isSmall(path + "/" + relative) {
       let full = path + "/" + relative
       let data: Data
       if mode & UInt32(S_IFMT) == UInt32(S_IFLNK) {
@@ -214,6 +214,15 @@ extension Workspace {
     Trace.mark("   blob")
     try cache(relative, oid: oid, mode: fileMode, stat: stat)
     return TreeUpdate(path: relative, action: .upsert(oid, fileMode))
+  }
+
+  /// Below this size a file is read whole and hashed in memory; a larger one is streamed by libgit2
+  /// (never held in memory, and its write errors, such as a full disk, are reported as such).
+  static let rawHashingLimit = 1 << 20
+
+  static func isSmall(_ full: String) -> Bool {
+    var info = stat()
+    return lstat(full, &info) == 0 && info.st_size < rawHashingLimit
   }
 
   /// The files of the working directory that no git tree can hold (`.Git/…` and git's other

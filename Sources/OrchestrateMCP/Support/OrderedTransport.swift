@@ -97,9 +97,14 @@ public actor OrderedTransport: Transport {
   }
 
   // MARK: - Reading JSON-RPC envelopes
+  // Each reads the top level with `Envelope` and parses the whole message only when that cannot tell.
 
   /// The ids of the requests in a message (one object or a batch); none for notifications and responses.
   static func requestIDs(in data: Data) -> Set<String> {
+    if let top = Envelope.read(data) {
+      guard top.method != nil, !top.hasResult, !top.hasError, let id = top.id else { return [] }
+      return [id]
+    }
     guard let object = try? JSONSerialization.jsonObject(with: data) else { return [] }
     let items = (object as? [Any]) ?? [object]
     var ids = Set<String>()
@@ -112,6 +117,10 @@ public actor OrderedTransport: Transport {
 
   /// The ids a server message answers (responses and errors, alone or in a batch).
   static func responseIDs(in data: Data) -> Set<String> {
+    if let top = Envelope.read(data) {
+      guard !top.hasMethod, top.hasResult || top.hasError, let id = top.id else { return [] }
+      return [id]
+    }
     guard let object = try? JSONSerialization.jsonObject(with: data) else { return [] }
     let items = (object as? [Any]) ?? [object]
     var ids = Set<String>()
@@ -124,6 +133,7 @@ public actor OrderedTransport: Transport {
 
   /// The request id of a `notifications/cancelled` message.
   static func cancelledID(in data: Data) -> String? {
+    if let top = Envelope.read(data), top.method != "notifications/cancelled" { return nil }
     guard let item = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
       item["method"] as? String == "notifications/cancelled", let params = item["params"] as? [String: Any]
     else { return nil }
