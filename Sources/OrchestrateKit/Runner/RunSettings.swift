@@ -76,11 +76,9 @@ public struct RunSettings: Sendable {
     var settings = RunSettings(
       mainName: mainName, maxAttempts: maxAttempts, useWatcher: options.useWatcher, agentFlag: options.agent,
       planAgent: plan.agent, configAgent: configAgent, fixAgentFlag: options.fixAgent, planFixAgent: plan.fixAgent,
-      configFixAgent: configFixAgent, fixAgentCommand: try fixValue.flatMap(command(for:)),
+      configFixAgent: configFixAgent, fixAgentCommand: fixValue.flatMap(command(for:)),
       timeoutFlag: options.timeout, planTimeout: plan.timeout, configTimeout: configTimeout)
     settings.budget = try Budget.resolve(flag: options.budget, plan: plan, repository: repository)
-    // Every agent a sub-task could use is checked now, not when its turn comes.
-    for subtask in plan.subtasks { _ = try settings.agentCommand(for: subtask) }
     return settings
   }
 
@@ -94,7 +92,7 @@ public struct RunSettings: Sendable {
   /// - Throws: when the sub-task has no steps and no agent is configured.
   public func worker(for subtask: Subtask) throws -> Worker {
     if !subtask.run.isEmpty { return .steps(subtask.run) }
-    if let command = try agentCommand(for: subtask) { return .agent(command: command) }
+    if let command = agentCommand(for: subtask) { return .agent(command: command) }
     throw OrchestrateError.invalidArgument(
       "sub-task '\(subtask.id)' has no run steps and no agent is configured; pass --agent claude (or aider, openhands, a command), or set 'git config orchestrate.agent'"
     )
@@ -109,8 +107,8 @@ public struct RunSettings: Sendable {
 
   /// The agent command for `subtask` (flag, sub-task, plan, config); nil when none is set or the
   /// choice is `script` (the sub-task's own steps).
-  func agentCommand(for subtask: Subtask) throws -> String? {
-    try Self.firstSet([agentFlag, subtask.agent, planAgent, configAgent]).flatMap(Self.command(for:))
+  func agentCommand(for subtask: Subtask) -> String? {
+    Self.firstSet([agentFlag, subtask.agent, planAgent, configAgent]).flatMap(Self.command(for:))
   }
 
   private static func firstSet(_ values: [String?]) -> String? {
@@ -118,13 +116,10 @@ public struct RunSettings: Sendable {
   }
 
   /// A preset or command value as a command line; nil for `script`.
-  private static func command(for value: String) throws -> String? {
-    if value == AgentPreset.script.rawValue { return nil }
-    guard let command = AgentPreset.resolve(value) else {
-      throw OrchestrateError.invalidArgument(
-        "unknown agent preset '\(value)'; use one of claude, aider, openhands, or a command such as './my-agent.sh'")
-    }
-    return command
+  /// Any other non-empty value is a command (`firstSet` drops empty ones); whether it can start is
+  /// `checkAgents`'s to say, before anything is created.
+  private static func command(for value: String) -> String? {
+    value == AgentPreset.script.rawValue ? nil : AgentPreset.resolve(value)
   }
 
   private static func configMaxAttempts(_ repository: Repository) throws -> Int? {

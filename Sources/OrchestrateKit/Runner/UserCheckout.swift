@@ -328,17 +328,7 @@ final class UserCheckout {
     let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, executable ? 0o755 : 0o644)
     guard fd >= 0 else { throw OrchestrateError.io("cannot write \(path): \(String(cString: strerror(errno)))") }
     defer { close(fd) }
-    try repository.withBlob(oid) { buffer in
-      var offset = 0
-      while offset < buffer.count {
-        let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-        if written < 0 {
-          if errno == EINTR { continue }
-          throw OrchestrateError.io("cannot write \(path): \(String(cString: strerror(errno)))")
-        }
-        offset += written
-      }
-    }
+    try repository.withBlob(oid) { buffer in try Workspace.writeAll(fd, buffer, path: path) }
     fchmod(fd, executable ? 0o755 : 0o644)
   }
 

@@ -60,18 +60,21 @@ extension Workspace {
     #endif
     guard fd >= 0 else { throw OrchestrateError.io("cannot write \(path): \(String(cString: strerror(errno)))") }
     defer { close(fd) }
-    try data.withUnsafeBytes { buffer in
-      var offset = 0
-      while offset < buffer.count {
-        let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-        if written < 0 {
-          if errno == EINTR { continue }
-          throw OrchestrateError.io("cannot write \(path): \(String(cString: strerror(errno)))")
-        }
-        offset += written
-      }
-    }
+    try data.withUnsafeBytes { buffer in try writeAll(fd, buffer, path: path) }
     fchmod(fd, executable ? 0o755 : 0o644)
+  }
+
+  /// Writes all of `buffer` to `fd` (a write may take less than it was given), naming `path` on failure.
+  static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
+    var offset = 0
+    while offset < buffer.count {
+      let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+      if written < 0 {
+        if errno == EINTR { continue }
+        throw OrchestrateError.io("cannot write \(path): \(String(cString: strerror(errno)))")
+      }
+      offset += written
+    }
   }
 
   static let zeroStat = FileStat(

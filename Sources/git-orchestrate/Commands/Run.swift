@@ -59,11 +59,10 @@ extension GitOrchestrate {
       if let sandbox, Confinement.Setting(rawValue: sandbox) == nil {
         throw ValidationError("--sandbox '\(sandbox)' is not one of auto, on, off")
       }
-      for value in [agent, fixAgent].compactMap({ $0 })
-      where AgentPreset(rawValue: value) == nil && AgentPreset.resolve(value) == nil {
+      // Any other value is a command; whether it can start is checked when the run begins.
+      for value in [agent, fixAgent].compactMap({ $0 }) where AgentPreset.resolve(value) == nil {
         throw ValidationError(
-          "unknown agent preset '\(value)'; use one of claude, aider, openhands, script, or a command such as './my-agent.sh'"
-        )
+          "the agent is empty; give a preset (claude, aider, openhands, script) or a command such as './my-agent.sh'")
       }
     }
 
