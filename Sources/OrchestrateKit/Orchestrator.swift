@@ -157,7 +157,14 @@ public final class Orchestrator {
           repository: repository, from: tip, plan: plan.id, subtask: subtask.id, mainTip: history.mainTip
         ).count
         state = attempts > 0 ? .failed : .interrupted
-        if holder?.plan == plan.id { state = .inProgress }
+        if let holder, holder.plan == plan.id {
+          // A parallel run says which sub-tasks it works on; a sequential one works on this one.
+          if let running = holder.running {
+            if running.contains(subtask.id) { state = .inProgress }
+          } else {
+            state = .inProgress
+          }
+        }
       } else if keptStems.contains(Layout.branchName(plan: plan.id, subtask: subtask)),
         let kept = try AttemptLog.located(
           repository: repository, plan: plan.id, subtask: subtask, mainTip: history.mainTip)
@@ -167,7 +174,9 @@ public final class Orchestrator {
         attempts = kept.log.count
         state = .failed
       }
-      if current == nil, state != .pending || holder?.plan == plan.id { current = subtask.id }
+      if current == nil, state != .pending || (holder?.plan == plan.id && holder?.running == nil) {
+        current = subtask.id
+      }
       details.append(
         .init(
           id: subtask.id, order: subtask.order, description: subtask.description, state: state, commit: tipHex,

@@ -79,7 +79,10 @@ public struct Subtask: Codable, Sendable, Equatable {
   public var complexity: Complexity
   /// Shell steps run instead of (before) an agent; empty when an agent does the work.
   public var run: [String]
-  /// Ids of earlier sub-tasks this one builds on.
+  /// Ids of earlier sub-tasks this one builds on: what a parallel run waits for before starting it.
+  /// Without a `dependencies` key a sub-task depends on the one before it (the seed's sequential
+  /// order); `dependencies: []` means none. The validator writes that default in, so the stored
+  /// plan says it.
   public var dependencies: [String]
   public var successCriteria: [String]
   public var checkpoint: Checkpoint
@@ -142,6 +145,10 @@ public struct Plan: Codable, Sendable, Equatable {
   /// Globs of ignored files a checkpoint may use (`node_modules/`, `.venv/`): everything else the
   /// tree does not hold is moved aside while it runs.
   public var keep: [String]?
+  /// `sequential` (the default) or `parallel`: the decomposer's `execution_strategy`.
+  public var executionStrategy: String?
+  /// Sub-tasks at once when `execution_strategy` is `parallel`.
+  public var jobs: Int?
   /// Things that were accepted but look wrong (unknown keys); not encoded, not compared.
   public var warnings: [String] = []
 
@@ -149,8 +156,10 @@ public struct Plan: Codable, Sendable, Equatable {
     id: String, description: String, agent: String? = nil, fixAgent: String? = nil,
     maxAttempts: Int? = nil, maxCost: Decimal? = nil, timeout: TimeInterval? = nil, mainBranch: String? = nil,
     subtasks: [Subtask], finalCheckpoint: Checkpoint? = nil, protect: [String]? = nil, redFirst: Bool? = nil,
-    keep: [String]? = nil, warnings: [String] = []
+    keep: [String]? = nil, executionStrategy: String? = nil, jobs: Int? = nil, warnings: [String] = []
   ) {
+    self.executionStrategy = executionStrategy
+    self.jobs = jobs
     self.maxCost = maxCost
     self.id = id
     self.description = description
@@ -179,6 +188,13 @@ public struct Plan: Codable, Sendable, Equatable {
     case protect
     case redFirst = "red_first"
     case keep
+    case executionStrategy = "execution_strategy"
+    case jobs
+  }
+
+  /// The jobs the plan asks for: `jobs` (default 4) with `execution_strategy: parallel`, else 1.
+  public var parallelJobs: Int {
+    executionStrategy == "parallel" ? (jobs ?? 4) : 1
   }
 
   public static func == (lhs: Plan, rhs: Plan) -> Bool {
@@ -187,6 +203,7 @@ public struct Plan: Codable, Sendable, Equatable {
       && lhs.timeout == rhs.timeout && lhs.mainBranch == rhs.mainBranch
       && lhs.subtasks == rhs.subtasks && lhs.finalCheckpoint == rhs.finalCheckpoint
       && lhs.protect == rhs.protect && lhs.redFirst == rhs.redFirst && lhs.keep == rhs.keep
+      && lhs.executionStrategy == rhs.executionStrategy && lhs.jobs == rhs.jobs
   }
 
   /// The globs `subtask`'s agent may not touch: the plan's and its own.

@@ -9,11 +9,11 @@ struct PlanValidator {
 
   static let planKeys: Set = [
     "id", "task_id", "description", "agent", "fix_agent", "max_attempts", "max_cost", "timeout", "main_branch",
-    "subtasks", "final_checkpoint", "master_task", "protect", "red_first", "keep",
+    "subtasks", "final_checkpoint", "master_task", "protect", "red_first", "keep", "execution_strategy", "jobs",
   ]
   /// Keys of the task-decomposer's TASK_DECOMPOSITION.json that carry nothing the tool uses.
   static let planIgnoredKeys: Set = [
-    "execution_strategy", "progress", "architecture_notes", "estimated_total_time",
+    "progress", "architecture_notes", "estimated_total_time",
     "total_subtasks",
   ]
   static let masterTaskKeys: Set = ["id", "task_id", "description"]
@@ -48,6 +48,8 @@ struct PlanValidator {
     var complexity = Complexity.medium
     var run: [String] = []
     var dependencies: [(id: String, line: Int?)] = []
+    /// Whether the sub-task has a `dependencies` key: without one it depends on the one before it.
+    var dependenciesGiven = false
     var successCriteria: [String] = []
     var checkpoint: Checkpoint?
     var agent: String?
@@ -134,6 +136,24 @@ struct PlanValidator {
           "expected a whole number between 1 and 100, got \(value.kindName)")
       }
     }
+    var executionStrategy: String?
+    if let value = find(entries, "execution_strategy"), let text = string(value, subtask: nil, field: "execution_strategy") {
+      if ["sequential", "parallel"].contains(text) {
+        executionStrategy = text
+      } else {
+        error(
+          value.line, nil, "execution_strategy",
+          "unknown strategy '\(PlanDiagnostic.escaped(text))'; use sequential or parallel")
+      }
+    }
+    var jobs: Int?
+    if let value = find(entries, "jobs") {
+      if case .int(let count) = value.kind, (1...64).contains(count) {
+        jobs = count
+      } else {
+        error(value.line, nil, "jobs", "expected a whole number between 1 and 64, got \(value.kindName)")
+      }
+    }
     var maxCost: Decimal?
     if let value = find(entries, "max_cost") {
       let amount: Decimal? =
@@ -199,12 +219,14 @@ struct PlanValidator {
           file: file, message: "\(dropped) more problems not listed; fix the ones above first"))
     }
     guard diagnostics.isEmpty, let planID else { throw PlanError(diagnostics: diagnostics, warnings: warnings) }
-    let subtasks = ordered.map { draft in
+    let subtasks = ordered.enumerated().map { index, draft in
       Subtask(
         id: draft.id ?? "", order: draft.order ?? draft.position,
         description: draft.description ?? draft.id ?? "",
         prompt: draft.prompt ?? draft.description ?? draft.id ?? "", complexity: draft.complexity,
-        run: draft.run, dependencies: draft.dependencies.map(\.id),
+        run: draft.run,
+        dependencies: draft.dependenciesGiven || index == 0
+          ? draft.dependencies.map(\.id) : [ordered[index - 1].id ?? ""],
         successCriteria: draft.successCriteria,
         checkpoint: draft.checkpoint ?? Checkpoint(commands: []), agent: draft.agent, protect: draft.protect,
         redFirst: draft.redFirst)
@@ -214,7 +236,7 @@ struct PlanValidator {
       maxAttempts: maxAttempts, maxCost: maxCost,
       timeout: timeout, mainBranch: mainBranch, subtasks: subtasks,
       finalCheckpoint: finalCheckpoint, protect: planProtect, redFirst: planRedFirst, keep: planKeep,
-      warnings: warnings.map(\.description))
+      executionStrategy: executionStrategy, jobs: jobs, warnings: warnings.map(\.description))
   }
 
   // MARK: Sub-tasks
@@ -286,6 +308,7 @@ struct PlanValidator {
       draft.run = commandList(runValue, subtask: label, field: "run", what: "step") ?? []
     }
     if let dependencyValue = find(entries, "dependencies"), !isNull(dependencyValue) {
+      draft.dependenciesGiven = true
       if let items = dependencyValue.items {
         for (index, item) in items.enumerated() {
           if let id = string(item, subtask: label, field: "dependencies[\(index)]") {

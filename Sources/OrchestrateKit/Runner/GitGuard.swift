@@ -21,12 +21,12 @@ public struct GitGuard: Equatable, Sendable {
   /// The main branch's ref name, when refs were captured.
   var mainRef: String?
 
-  static func capture(_ repository: Repository, workspace: Repository?, mainRef: String? = nil) throws -> GitGuard {
+  static func capture(_ repository: Repository, workspaces: [Repository], mainRef: String? = nil) throws -> GitGuard {
     var config = try repository.localConfigEntries().map { "\($0.name)=\($0.value)" }
-    if let workspace {
+    for workspace in workspaces {
       let worktreeConfig = workspace.gitDirectory + "/config.worktree"
       if let data = FileManager.default.contents(atPath: worktreeConfig) {
-        config.append("config.worktree=" + OID.hashBlob(data).hex)
+        config.append(worktreeConfig + "=" + OID.hashBlob(data).hex)
       }
     }
     var hooks: [String: String] = [:]
@@ -37,10 +37,10 @@ public struct GitGuard: Equatable, Sendable {
         folders.append(expanded)
       } else {
         folders.append((repository.workingDirectory ?? repository.commonDirectory) + "/" + expanded)
-        if let workdir = workspace?.workingDirectory { folders.append(workdir + "/" + expanded) }
+        for workdir in workspaces.compactMap(\.workingDirectory) { folders.append(workdir + "/" + expanded) }
       }
     }
-    if let workspace { folders.append(workspace.gitDirectory + "/hooks") }
+    for workspace in workspaces { folders.append(workspace.gitDirectory + "/hooks") }
     for folder in folders {
       for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
         // Size, times, inode and mode say whether a hook was touched, without reading it.

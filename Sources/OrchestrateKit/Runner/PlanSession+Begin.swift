@@ -10,17 +10,23 @@ extension PlanSession {
   ///   working directory holds instead of resetting it to the branch: an agent's work in progress,
   ///   or a hand fix made there after a stop (also across restarts of the MCP server).
   /// - Throws: `OrchestrateError.outOfOrder` or `.alreadyCompleted` for any sub-task but the next.
-  public func begin(_ subtask: Subtask, keepingWork: Bool = true) throws -> SubtaskCycle {
+  /// - Parameter slot: the job slot whose work folder it works in (0 but in a parallel run, where
+  ///   any ready sub-task may begin: every sub-task it depends on is on main).
+  public func begin(_ subtask: Subtask, keepingWork: Bool = true, slot: Int = 0) throws -> SubtaskCycle {
     // Whatever happened since the tool's last step (the caller's agent worked, over MCP) is judged first.
     try checkGuard(subtask: subtask.id)
-    guard let next = try nextSubtask() else {
-      throw OrchestrateError.outOfOrder(plan: plan.id, subtask: subtask.id, next: nil)
-    }
-    guard next.id == subtask.id else {
-      if try history().completions[subtask.id] != nil {
-        throw OrchestrateError.alreadyCompleted(plan: plan.id, subtask: subtask.id)
+    if slot > 0 || parallel != nil {
+      try checkReady(subtask)
+    } else {
+      guard let next = try nextSubtask() else {
+        throw OrchestrateError.outOfOrder(plan: plan.id, subtask: subtask.id, next: nil)
       }
-      throw OrchestrateError.outOfOrder(plan: plan.id, subtask: subtask.id, next: next.id)
+      guard next.id == subtask.id else {
+        if try history().completions[subtask.id] != nil {
+          throw OrchestrateError.alreadyCompleted(plan: plan.id, subtask: subtask.id)
+        }
+        throw OrchestrateError.outOfOrder(plan: plan.id, subtask: subtask.id, next: next.id)
+      }
     }
     let tip = try mainTip()
     try catchUpUserCheckout(tip: tip)
@@ -35,7 +41,7 @@ extension PlanSession {
     let base = try repository.mergeBase(branchTip, tip) ?? tip
 
     Trace.mark(" begin: refs")
-    let workspace = try openWorkspace(branchRef: branchRef)
+    let workspace = try openWorkspace(branchRef: branchRef, slot: slot)
     try workspace.switchTo(branchRef: branchRef, commit: branchTip, planID: plan.id, keepingWork: keepingWork)
     Trace.mark(" begin: workspace")
     for notice in workspace.takeNotices() { events(.notice(notice)) }
@@ -57,9 +63,19 @@ extension PlanSession {
     attemptStarts[subtask.id] = started
     try refreshGuard()
     return SubtaskCycle(
-      subtask: subtask, branch: branch, branchRef: branchRef, workdir: workspace.path,
+      subtask: subtask, branch: branch, branchRef: branchRef, workdir: workspace.path, slot: slot,
       base: landing == nil ? base : tip, attempts: attempts, fresh: fresh, spent: log.seconds, landing: landing,
       attemptStarted: started)
+  }
+
+  /// In a parallel run any sub-task may begin whose dependencies are all on main.
+  /// - Throws: `OrchestrateError.alreadyCompleted`, or `.outOfOrder` naming a dependency not on main.
+  private func checkReady(_ subtask: Subtask) throws {
+    let done = try history().completions
+    if done[subtask.id] != nil { throw OrchestrateError.alreadyCompleted(plan: plan.id, subtask: subtask.id) }
+    if let waiting = subtask.dependencies.first(where: { done[$0] == nil }) {
+      throw OrchestrateError.outOfOrder(plan: plan.id, subtask: subtask.id, next: waiting)
+    }
   }
 
   /// Brings the user's checkouts up to main's tip once, before the first sub-task this process
@@ -75,26 +91,26 @@ extension PlanSession {
     }
   }
 
-  func openWorkspace(branchRef: String) throws -> Workspace {
-    if let workspace {
+  func openWorkspace(branchRef: String, slot: Int = 0) throws -> Workspace {
+    if let workspace = workspaces[slot] {
       do {
         try workspace.checkIntact()
         return workspace
       } catch {
         events(.notice("the working directory \(workspace.path) was removed; recreating it from the branch"))
-        self.workspace = nil
+        workspaces[slot] = nil
       }
     }
     let created = try Workspace.open(
       main: repository, layout: orchestrator.layout, planID: plan.id, branchRef: branchRef,
-      useWatcher: settings.useWatcher, agentFiles: try agentFiles())
-    workspace = created
+      useWatcher: settings.useWatcher, agentFiles: try agentFiles(), slot: slot)
+    workspaces[slot] = created
     return created
   }
 
-  /// The workspace `begin` opened.
-  func openedWorkspace() throws -> Workspace {
-    guard let workspace else { throw OrchestrateError.io("the workspace is not prepared") }
+  /// The workspace `begin` opened for `cycle`.
+  func openedWorkspace(_ cycle: SubtaskCycle) throws -> Workspace {
+    guard let workspace = workspaces[cycle.slot] else { throw OrchestrateError.io("the workspace is not prepared") }
     return workspace
   }
 }

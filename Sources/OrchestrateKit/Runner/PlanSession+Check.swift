@@ -9,7 +9,7 @@ extension PlanSession {
   /// `verify` and the pre-push hook, and anyone who can write the repository (an agent with a
   /// shell, without the sandbox) can write them.
   public func check(_ cycle: SubtaskCycle) throws -> Verdict {
-    let workspace = try openedWorkspace()
+    let workspace = try openedWorkspace(cycle)
     try workspace.restoreHead(branchRef: cycle.branchRef)
     let tree = try workspace.snapshot()
     if let refused = refusedPaths(workspace, tree: tree) { return refused }
@@ -104,7 +104,8 @@ extension PlanSession {
     }
     // Checkpoints run the code the agent wrote (`pytest` imports its `conftest.py`): they are held
     // to what agents are, between two fingerprints.
-    let before = try captureGuard()
+    // (A parallel run compares with the session's baseline, which other jobs' landings move.)
+    let before = parallel == nil ? try captureGuard() : nil
     // The checkpoint judges exactly `tree`: what the work left outside it is moved aside meanwhile.
     let aside = try workspace.moveIgnoredAside(keeping: plan.keep ?? [])
     defer { workspace.putBack(aside) }
@@ -164,7 +165,7 @@ extension PlanSession {
       let events = self.events
       var spec = CommandSpec(command: command, directory: workdir, environment: env, input: nil, timeout: timeout, logFile: log)
       spec.confinement = confinement
-      let result = try processRunner.run(spec) { events(.output($0)) }
+      let result = try runCommand(spec) { events(.output($0)) }
       let report = CommandReport(result)
       results.append(report)
       events(.checkpointCommandFinished(report))

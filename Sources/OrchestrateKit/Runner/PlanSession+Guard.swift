@@ -11,9 +11,10 @@ extension PlanSession {
   /// Taken until two readings agree: `git gc` packing refs beside us can make one reading miss a
   /// ref for a moment, and a baseline that misses one would take the tool's own ref for tampering.
   func captureGuard() throws -> GitGuard {
-    var reading = try GitGuard.capture(repository, workspace: workspace?.repository, mainRef: mainRef)
+    let opened = workspaces.keys.sorted().compactMap { workspaces[$0]?.repository }
+    var reading = try GitGuard.capture(repository, workspaces: opened, mainRef: mainRef)
     for _ in 0..<5 {
-      let again = try GitGuard.capture(repository, workspace: workspace?.repository, mainRef: mainRef)
+      let again = try GitGuard.capture(repository, workspaces: opened, mainRef: mainRef)
       if again == reading { return again }
       reading = again
     }

@@ -9,11 +9,14 @@ public enum RunOutcome: Sendable {
   case stuck(subtask: String, branch: String, workdir: String, status: PlanStatus)
   /// The final checkpoint failed on main's last tree.
   case finalCheckpointFailed(CheckpointFailure, PlanStatus)
+  /// A parallel run: these sub-tasks still fail after the attempt budget; the `waiting` ones
+  /// depend on them (or on each other) and did not start. Every independent sub-task finished.
+  case blocked(stuck: [Stuck], waiting: [String], status: PlanStatus)
 
   public var exitCode: Int32 {
     switch self {
     case .completed: 0
-    case .stuck, .finalCheckpointFailed: 1
+    case .stuck, .finalCheckpointFailed, .blocked: 1
     }
   }
 }
@@ -38,6 +41,7 @@ extension PlanSession {
         try? updateUserCheckout()
       }
     }
+    if settings.jobs > 1 { return try runParallel(jobs: settings.jobs) }
     while let subtask = try nextSubtask() {
       try checkRedFirst(subtask)
       var cycle = try begin(subtask)
@@ -59,6 +63,11 @@ extension PlanSession {
         return .stuck(subtask: subtask.id, branch: cycle.branch, workdir: cycle.workdir, status: try finish())
       }
     }
+    return try finishAll()
+  }
+
+  /// Every sub-task is on main: the final checkpoint, if any, on main's last tree, then `finish`.
+  func finishAll() throws -> RunOutcome {
     if let final = plan.finalCheckpoint {
       try updateUserCheckout()
       events(.finalCheckpointStarted)
@@ -74,37 +83,44 @@ extension PlanSession {
   /// then work and check, up to the attempt budget, each failure kept and handed to the fix agent.
   /// - Returns: `.landed`, or the last `.retry` when the budget is spent.
   /// - Throws: `OrchestrateError.replayConflict` when main moved and the work does not apply to it.
-  private func complete(_ cycle: inout SubtaskCycle) throws -> Settlement {
+  func complete(_ cycle: inout SubtaskCycle) throws -> Settlement {
     var failure: CheckpointFailure?
     var settlement: Settlement?
     if !cycle.fresh {
       cycle.acceptsHandFix = true
       settlement = try replayIfBehind(&cycle)
       if settlement == nil { settlement = try settle(&cycle, try check(cycle)) }
-      failure = try Self.failure(of: settlement, cycle)
+      failure = try self.failure(of: settlement, &cycle)
     }
     for _ in 0..<settings.maxAttempts where settlement?.isLanded != true {
       let verdict = try work(&cycle, after: failure) ?? check(cycle)
       settlement = try settle(&cycle, verdict)
-      failure = try Self.failure(of: settlement, cycle)
+      failure = try self.failure(of: settlement, &cycle)
     }
     guard let settlement else { throw OrchestrateError.io("no attempt was made on '\(cycle.subtask.id)'") }
     return settlement
   }
 
-  /// The failure a settlement hands to the fix agent; a conflict stops the run.
-  private static func failure(of settlement: Settlement?, _ cycle: SubtaskCycle) throws -> CheckpointFailure? {
+  /// The failure a settlement hands to the fix agent. A conflict with a main that moved stops a
+  /// sequential run (main moved by someone else's hand); in a parallel run, where other sub-tasks
+  /// land beside it by design, the sub-task starts again on main's new tip and the fix agent redoes
+  /// it, told what conflicted, within the attempt budget.
+  private func failure(of settlement: Settlement?, _ cycle: inout SubtaskCycle) throws -> CheckpointFailure? {
     switch settlement {
     case .retry(let failure, _): return failure
     case .conflict(let paths, _):
-      throw OrchestrateError.replayConflict(subtask: cycle.subtask.id, paths: paths, branch: cycle.branch)
+      guard parallel != nil else {
+        throw OrchestrateError.replayConflict(subtask: cycle.subtask.id, paths: paths, branch: cycle.branch)
+      }
+      try rebase(&cycle)
+      return .replay(paths, mainName)
     case .landed, nil: return nil
     }
   }
 
   /// The run's one way out: records written, the user's checkout brought up to date, the lock
   /// released (so the status shows a stopped sub-task as failed, not in progress), the status read.
-  private func finish() throws -> PlanStatus {
+  func finish() throws -> PlanStatus {
     try? updateUserCheckout()
     flushQuietly()
     lock.release()

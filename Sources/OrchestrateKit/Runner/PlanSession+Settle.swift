@@ -59,7 +59,9 @@ extension PlanSession {
       Trace.mark(" land: branch ref")
       guard try moveMain(to: commit, from: cycle.base, cycle.subtask) else { continue }
       Trace.mark(" land: main ref")
-      if let workspace, tree == (try? workspace.snapshot()) { try workspace.restoreHead(branchRef: cycle.branchRef) }
+      if let workspace = workspaces[cycle.slot], tree == (try? workspace.snapshot()) {
+        try workspace.restoreHead(branchRef: cycle.branchRef)
+      }
       return landed(&cycle, commit: commit, seconds: seconds, artifacts: changes.map(\.path))
     }
   }
@@ -70,7 +72,7 @@ extension PlanSession {
   func replayIfBehind(_ cycle: inout SubtaskCycle) throws -> Settlement? {
     let tip = try mainTip()
     guard tip != cycle.base, cycle.landing == nil else { return nil }
-    let tree = try openedWorkspace().snapshot()
+    let tree = try openedWorkspace(cycle).snapshot()
     guard let paths = try replay(&cycle, tree: tree, onto: tip) else { return nil }
     return .conflict(paths: paths, attemptCommit: try recordAttempt(&cycle, tree: tree, failure: .replay(paths, mainName)))
   }
@@ -85,7 +87,7 @@ extension PlanSession {
     case .conflicts(let paths):
       return paths
     case .clean(let merged):
-      try openedWorkspace().checkout(tree: merged)
+      try openedWorkspace(cycle).checkout(tree: merged)
       cycle.base = tip
       return nil
     }

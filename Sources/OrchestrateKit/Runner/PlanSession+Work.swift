@@ -29,7 +29,7 @@ extension PlanSession {
     // Written plainly: a prompt file needs no fsync (Foundation's write syncs).
     try Workspace.writeFile(promptFile, Data(prompt.utf8), executable: false)
 
-    let workspace = try openedWorkspace()
+    let workspace = try openedWorkspace(cycle)
     Trace.mark("agent setup")
     if kind != .steps {
       // An agent may look at `git status` and `git diff`: show it the sub-task's own changes.
@@ -64,7 +64,7 @@ extension PlanSession {
         return confined
       }
       let events = self.events
-      let result = try processRunner.run(spec) { events(.output($0)) }
+      let result = try runCommand(spec) { events(.output($0)) }
       if let problem = usageFiles.collect() { events(.notice(problem.localizedDescription)) }
       events(.agentFinished(kind: kind, attempt: attempt, summary: result.summary, seconds: result.duration))
       if kind != .steps, let usage = usageFiles.read() { events(.agentUsage(kind: kind, attempt: attempt, usage: usage)) }

@@ -19,11 +19,26 @@ public final class PlanSession {
   let confinement: Confinement?
   let lock: RepositoryLock
   let processRunner = ProcessRunner()
-  var workspace: Workspace?
+  /// The work folders this session opened, by job slot: slot 0 is the plan's work folder, the
+  /// only one of a sequential run; a parallel run (`run --jobs N`) opens one per running sub-task.
+  var workspaces: [Int: Workspace] = [:]
+  /// The plan's own work folder (slot 0), when opened.
+  var workspace: Workspace? { workspaces[0] }
+  /// Set while a parallel run schedules sub-tasks: its lock and the jobs under way.
+  var parallel: ParallelState?
   /// The user's checkouts that have main checked out (found when first needed).
   private var foundUserCheckouts: [UserCheckout]?
   private var historyCache: History?
-  var events: @Sendable (RunEvent) -> Void
+  /// Where events go; in a parallel run each job's events are tagged with its sub-task (`events`).
+  var baseEvents: @Sendable (RunEvent) -> Void
+  public var events: @Sendable (RunEvent) -> Void {
+    get {
+      guard let job = Self.currentJob else { return baseEvents }
+      let base = baseEvents
+      return { base(.job(subtask: job, $0)) }
+    }
+    set { baseEvents = newValue }
+  }
   var repository: Repository { orchestrator.repository }
   var cache: CheckpointCache { CheckpointCache(repository: repository) }
   /// Checkpoint results not yet written to the notes ref (written in batches, and when the session closes).
@@ -49,7 +64,7 @@ public final class PlanSession {
   ) throws {
     self.orchestrator = orchestrator
     self.stored = stored
-    self.events = events
+    self.baseEvents = events
     command = options.command
     settings = try RunSettings.resolve(
       repository: orchestrator.repository, plan: stored.plan, mainName: try orchestrator.mainBranch(for: stored.plan),
@@ -79,7 +94,7 @@ public final class PlanSession {
   /// Writes the batched records and the workspace's index, ignoring errors: used on the way out.
   func flushQuietly() {
     try? flushRecords()
-    try? workspace?.flush()
+    for workspace in workspaces.values { try? workspace.flush() }
   }
 
   // MARK: - Reading

@@ -28,6 +28,8 @@ public enum RunEvent: Sendable {
   case finalCheckpoint(passed: Bool)
   case checkoutUpdated(files: Int)
   case runFinished(status: PlanStatus)
+  /// An event of one job of a parallel run (`run --jobs`), whose sub-tasks' events interleave.
+  indirect case job(subtask: String, RunEvent)
 
   public enum AgentKind: String, Sendable, Codable {
     case agent, fix, steps
@@ -94,6 +96,8 @@ public enum RunEvent: Sendable {
       ["event": "checkout_updated", "files": files]
     case .runFinished(let status):
       ["event": "run_finished", "status": status.jsonObject]
+    case .job(let subtask, let event):
+      event.json.merging(["subtask": subtask]) { _, tagged in tagged }
     }
   }
 }

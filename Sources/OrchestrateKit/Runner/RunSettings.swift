@@ -15,6 +15,8 @@ public struct RunOptions: Sendable {
   public var sandbox: Confinement.Setting?
   /// `--budget`, in US dollars: overrides the plan's `max_cost` and `orchestrate.maxCost`.
   public var budget: Decimal?
+  /// `--jobs`: sub-tasks worked on at once; nil means `git config orchestrate.jobs`, else the plan's.
+  public var jobs: Int?
 
   public init(agent: String? = nil, fixAgent: String? = nil, maxAttempts: Int? = nil, timeout: TimeInterval? = nil) {
     self.agent = agent
@@ -37,6 +39,9 @@ public struct RunSettings: Sendable {
   public let mainName: String
   public let maxAttempts: Int
   public let useWatcher: Bool
+  /// Sub-tasks worked on at once (1: the seed's sequential run): `--jobs`, else
+  /// `orchestrate.jobs`, else the plan's `execution_strategy: parallel` (`jobs`, default 4).
+  public internal(set) var jobs = 1
   /// The spend at which no further agent starts (`Budget.resolve`).
   public internal(set) var budget: Budget?
   /// Flag, then plan, then `orchestrate.agent`: the agents in the order they win. A sub-task's own
@@ -79,6 +84,10 @@ public struct RunSettings: Sendable {
       configFixAgent: configFixAgent, fixAgentCommand: fixValue.flatMap(command(for:)),
       timeoutFlag: options.timeout, planTimeout: plan.timeout, configTimeout: configTimeout)
     settings.budget = try Budget.resolve(flag: options.budget, plan: plan, repository: repository)
+    settings.jobs = try options.jobs ?? configJobs(repository) ?? plan.parallelJobs
+    guard (1...64).contains(settings.jobs) else {
+      throw OrchestrateError.invalidArgument("--jobs must be between 1 and 64 (got \(settings.jobs))")
+    }
     return settings
   }
 
@@ -120,6 +129,16 @@ public struct RunSettings: Sendable {
   /// `checkAgents`'s to say, before anything is created.
   private static func command(for value: String) -> String? {
     value == AgentPreset.script.rawValue ? nil : AgentPreset.resolve(value)
+  }
+
+  private static func configJobs(_ repository: Repository) throws -> Int? {
+    do {
+      return try repository.configInt("orchestrate.jobs")
+    } catch {
+      let text = (try? repository.configString("orchestrate.jobs")) ?? nil
+      throw OrchestrateError.invalidArgument(
+        "git config orchestrate.jobs '\(text ?? "")' is not a whole number; set it to one, e.g. 'git config orchestrate.jobs 4'")
+    }
   }
 
   private static func configMaxAttempts(_ repository: Repository) throws -> Int? {

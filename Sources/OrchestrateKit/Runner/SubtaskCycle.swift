@@ -8,6 +8,8 @@ public struct SubtaskCycle: Sendable {
   public let branch: String
   public let branchRef: String
   public let workdir: String
+  /// The job slot whose work folder holds it (0 but in a parallel run).
+  public let slot: Int
   /// The main commit the sub-task builds on.
   public internal(set) var base: OID
   /// Failed attempts recorded on the branch so far.

@@ -106,6 +106,13 @@ public struct Layout: Sendable {
   /// `pyproject.toml` from a parent folder.
   public func workdir(plan: String) -> String { workRoot + "/" + plan }
 
+  /// The work folder of job slot `slot` of a parallel run (`run --jobs`): slot 0 is the plan's own
+  /// work folder, slot k is `<plan>~<k+1>` beside it (`~` cannot be part of a plan id, so no plan's
+  /// folder can be another's slot).
+  public func workdir(plan: String, slot: Int) -> String {
+    slot == 0 ? workdir(plan: plan) : workdir(plan: plan) + "~\(slot + 1)"
+  }
+
   /// Where work folders were kept before they left the git directory; a plan found registered
   /// there (or anywhere else) is moved by `Workspace.open`.
   public func legacyWorkdir(plan: String) -> String { stateDirectory + "/work/" + plan }
@@ -118,6 +125,11 @@ public struct Layout: Sendable {
 
   /// The name under which the plan's worktree is registered (`.git/worktrees/<name>`).
   public static func worktreeName(plan: String) -> String { "orchestrate-" + plan }
+
+  /// The worktree name of job slot `slot` (see `workdir(plan:slot:)`).
+  public static func worktreeName(plan: String, slot: Int) -> String {
+    slot == 0 ? worktreeName(plan: plan) : worktreeName(plan: plan) + "~\(slot + 1)"
+  }
 
   /// Logs of agent and checkpoint output, per plan.
   public func logDirectory(plan: String) -> String { stateDirectory + "/logs/" + plan }

@@ -58,6 +58,8 @@ extension Orchestrator {
     for worktree in try repository.worktrees()
     where worktree.name == Layout.worktreeName(plan: plan.id) || worktree.path == workdir
       || worktree.path.hasPrefix(workdir + "/")
+      // The work folders of a parallel run's other job slots.
+      || worktree.name.hasPrefix(Layout.worktreeName(plan: plan.id) + "~") || worktree.path.hasPrefix(workdir + "~")
     {
       try repository.pruneWorktree(name: worktree.name)
       if FileManager.default.fileExists(atPath: worktree.path) {

@@ -18,6 +18,9 @@ public final class RepositoryLock {
     public var plan: String
     public var command: String
     public var started: Date
+    /// The sub-tasks a parallel run works on now (nil: a sequential run, whose sub-task under way
+    /// is the first unfinished one).
+    public var running: [String]?
   }
 
   public let path: String
@@ -28,6 +31,8 @@ public final class RepositoryLock {
   public private(set) var staleHolderStarted: Date?
   /// The open lock file while the lock is held; closing it releases the lock.
   private var descriptor: Int32 = -1
+  /// The record written while the lock is held.
+  private var record: Holder?
 
   public init(path: String) {
     self.path = path
@@ -91,8 +96,22 @@ public final class RepositoryLock {
         throw OrchestrateError.io("cannot write the lock file \(path): \(message)")
       }
       descriptor = fd
+      record = me
       return
     }
+  }
+
+  /// Rewrites the record with the sub-tasks a parallel run works on now, for `status`. The new
+  /// record is written over the old one before the file is cut to its length, so a reader never
+  /// finds it empty.
+  public func record(running: [String]) {
+    guard isHeld, var updated = record else { return }
+    updated.running = running
+    let encoder = JSONEncoder()
+    encoder.dateEncodingStrategy = .iso8601
+    guard let data = try? encoder.encode(updated) else { return }
+    if pwrite(descriptor, [UInt8](data), data.count, 0) == data.count { _ = ftruncate(descriptor, off_t(data.count)) }
+    record = updated
   }
 
   /// Releases the lock: the file is removed while still locked, then closed.

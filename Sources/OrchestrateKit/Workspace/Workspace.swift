@@ -76,10 +76,10 @@ final class Workspace {
   /// - Parameter agentFiles: gitignore patterns of files agents write for themselves, never snapshotted.
   static func open(
     main: Repository, layout: Layout, planID: String, branchRef: String, useWatcher: Bool = true,
-    agentFiles: [String] = []
+    agentFiles: [String] = [], slot: Int = 0
   ) throws -> Workspace {
-    let path = layout.workdir(plan: planID)
-    let name = Layout.worktreeName(plan: planID)
+    let path = layout.workdir(plan: planID, slot: slot)
+    let name = Layout.worktreeName(plan: planID, slot: slot)
     try checkLocation(path, main: main)
     guard let registered = try main.worktrees().first(where: { $0.name == name }),
       !samePlace(registered.path, path)

@@ -40,6 +40,12 @@ extension GitOrchestrate {
     @Option(help: ArgumentHelp("Stop before an agent starts once the plan's agents reported this much, in US dollars (overrides max_cost and orchestrate.maxCost).", valueName: "usd"))
     var budget: String?
 
+    @Option(
+      help: ArgumentHelp(
+        "Sub-tasks worked on at once, each in its own work folder; a sub-task starts when every sub-task it depends on is on main, and results land one at a time, validated again on main's tip (default: git config orchestrate.jobs, else the plan's execution_strategy, else 1).",
+        valueName: "n"))
+    var jobs: Int?
+
     @Flag(help: "Write JSON-lines events on standard output instead of the terminal view.")
     var json = false
 
@@ -49,6 +55,9 @@ extension GitOrchestrate {
     func validate() throws {
       if let maxAttempts, maxAttempts < 1 || maxAttempts > 100 {
         throw ValidationError("--max-attempts must be between 1 and 100 (got \(maxAttempts))")
+      }
+      if let jobs, jobs < 1 || jobs > 64 {
+        throw ValidationError("--jobs must be between 1 and 64 (got \(jobs))")
       }
       if let budget, Budget.parse(budget) == nil {
         throw ValidationError("--budget '\(budget)' is not an amount of US dollars such as 5.00")
@@ -76,6 +85,7 @@ extension GitOrchestrate {
       options.useWatcher = !noWatch
       options.sandbox = sandbox.flatMap(Confinement.Setting.init(rawValue:))
       options.budget = budget.flatMap(Budget.parse)
+      options.jobs = jobs
       let renderer = RunRenderer(
         json: json,
         progress: { [path = repository.path] in
@@ -118,9 +128,8 @@ final class RunRenderer: Sendable {
   private let state = LockedBox(State())
   private let ticker = LockedBox<DispatchSourceTimer?>(nil)
 
-  struct State {
-    var total = 0
-    var plan: String?
+  /// What the events of one sub-task share: of the run's, or of each job of a parallel run.
+  struct Context {
     var subtask: String?
     var attempt: Int?
     /// `agent`, `fix`, `steps` or `checkpoint`: what the output under way comes from.
@@ -128,8 +137,28 @@ final class RunRenderer: Sendable {
     /// Output not yet ended by a newline (JSON lines only), and since when it waits.
     var partial = Data()
     var partialSince: Date?
+  }
+
+  @dynamicMemberLookup
+  struct State {
+    var total = 0
+    var plan: String?
+    var context = Context()
+    /// The contexts of the jobs of a parallel run, by sub-task.
+    var jobs: [String: Context] = [:]
+    /// Prefixed to terminal lines: the sub-task of a parallel run's job.
+    var prefix = ""
     /// What runs now and since when, for the elapsed counter.
     var running: (what: String, since: Date)?
+    /// What each job of a parallel run runs now, for the counter's lines.
+    var runningJobs: [String: (what: String, since: Date)] = [:]
+    /// The lines the counter takes on screen.
+    var counterLines = 1
+
+    subscript<T>(dynamicMember path: WritableKeyPath<Context, T>) -> T {
+      get { context[keyPath: path] }
+      set { context[keyPath: path] = newValue }
+    }
     /// Whether the counter is on screen, and whether the terminal's last output ended its line.
     var counterShown = false
     var atLineStart = true
@@ -206,6 +235,14 @@ final class RunRenderer: Sendable {
       return
     case .agentFinished, .checkpointCommandFinished, .checkpointPassed, .checkpointFailed, .runFinished:
       flushPartial(&state)
+    case .job(let id, let inner):
+      // A parallel run: each job's context (sub-task, attempt, output under way) is its own.
+      let outer = state.context
+      state.context = state.jobs[id] ?? Context(subtask: id)
+      renderJSON(inner, &state)
+      state.jobs[id] = state.context.subtask == nil ? nil : state.context
+      state.context = outer
+      return
     default:
       break
     }
@@ -250,21 +287,24 @@ final class RunRenderer: Sendable {
 
   private func render(_ event: RunEvent, _ state: inout State) {
     switch event {
+    case .job(let id, let inner):
+      renderJob(id, inner, &state)
+      return
     case .runStarted(let plan, let total, let completed, let main):
       state.total = total
       state.plan = plan
-      emit(Style.bold("Plan \(plan): \(Plural.count(total, "sub-task")), \(completed) completed, landing on \(main)"))
+      say(state, Style.bold("Plan \(plan): \(Plural.count(total, "sub-task")), \(completed) completed, landing on \(main)"))
     case .notice(let text):
-      emit(Style.yellow("note: ") + text)
+      say(state, Style.yellow("note: ") + text)
     case .subtaskStarted(let order, let total, let id, let description, let branch, let workdir, let resumed, _):
       state.subtask = id
-      emit("")
+      say(state, "")
       let line = progress().map { " " + Style.dim($0.compact) } ?? ""
-      emit(
+      say(state, 
         Style.bold(
           "\(resumed ? "Resuming" : "Starting") sub-task \(order)/\(total): \(description.isEmpty ? id : description)")
           + line)
-      emit(Style.dim("  branch \(branch)\n  working directory \(workdir)"))
+      say(state, Style.dim("  branch \(branch)\n  working directory \(workdir)"))
     case .agentStarted(let kind, let attempt, let command):
       let what =
         switch kind {
@@ -274,7 +314,7 @@ final class RunRenderer: Sendable {
         }
       let lines = command.split(separator: "\n", omittingEmptySubsequences: true)
       let shown = (lines.first.map(String.init) ?? command) + (lines.count > 1 ? " …" : "")
-      emit("→ Running \(what) (attempt \(attempt)): \(shown)")
+      say(state, "→ Running \(what) (attempt \(attempt)): \(shown)")
       startCounter(what, &state)
     case .output(let data):
       FileHandle.standardOutput.write(data)
@@ -284,67 +324,94 @@ final class RunRenderer: Sendable {
       state.running = nil
       return
     case .agentUsage(_, _, let usage):
-      emit(Style.dim("  agent usage: " + usage.summary))
+      say(state, Style.dim("  agent usage: " + usage.summary))
       return
     case .checkpointCommandStarted(let command):
       let lines = command.split(separator: "\n", omittingEmptySubsequences: true)
-      emit("→ Checkpoint: " + (lines.first.map(String.init) ?? command) + (lines.count > 1 ? " …" : ""))
+      say(state, "→ Checkpoint: " + (lines.first.map(String.init) ?? command) + (lines.count > 1 ? " …" : ""))
       startCounter("checkpoint", &state)
     case .checkpointPassed(let commands, let seconds, let cached):
       if cached {
-        emit(Style.green("Checkpoint: ✅ passed (recorded for this exact tree; no command run)"))
+        say(state, Style.green("Checkpoint: ✅ passed (recorded for this exact tree; no command run)"))
       } else {
-        emit(Style.green("Checkpoint: ✅ passed (\(Plural.count(commands, "command")), \(Durations.format(seconds)))"))
+        say(state, Style.green("Checkpoint: ✅ passed (\(Plural.count(commands, "command")), \(Durations.format(seconds)))"))
       }
     case .checkpointFailed(let failure):
-      emit(
+      say(state, 
         Style.red(
           failure.kind == .checkpoint
             ? "❌ Checkpoint failed: \(failure.command) \(failure.summary)" : "❌ \(failure.reason)"))
       let tail = failure.outputTail.split(separator: "\n").suffix(10)
-      for line in tail { emit(Style.dim("   │ " + line)) }
+      for line in tail { say(state, Style.dim("   │ " + line)) }
     case .attemptRecorded(let attempt, let commit, let branch):
-      emit(Style.dim("  attempt \(attempt) kept on \(branch) (\(commit.prefix(10)))"))
+      say(state, Style.dim("  attempt \(attempt) kept on \(branch) (\(commit.prefix(10)))"))
     case .mainMoved(let from, let to):
-      emit(
+      say(state, 
         Style.yellow(
           "main moved from \(from.prefix(10)) to \(to.prefix(10)); replaying the sub-task onto it and validating again")
       )
     case .subtaskCompleted(let id, let commit, let attempts, let seconds):
       let line = progress().map { " " + Style.dim($0.compact) } ?? ""
-      emit(
+      say(state, 
         Style.green(
           "✅ Sub-task \(id) complete (\(Plural.count(attempts, "attempt")), \(Durations.format(seconds))) → \(commit.prefix(10))"
         )
           + line)
     case .subtaskStuck(let id, let branch, let workdir, let attempts, let resume):
-      emit("")
-      emit(Style.red("⚠️ CHECKPOINT STILL FAILING - manual intervention needed"))
-      emit("  Sub-task: \(id) (\(Plural.count(attempts, "failed attempt")), each kept on the branch)")
-      emit("  Branch: \(branch)")
-      emit("  Working directory: \(workdir)")
-      emit("  Review it with: git orchestrate show \(id) --patch")
-      emit("  Fix it there (or on the branch), then resume with: \(resume)")
+      say(state, "")
+      say(state, Style.red("⚠️ CHECKPOINT STILL FAILING - manual intervention needed"))
+      say(state, "  Sub-task: \(id) (\(Plural.count(attempts, "failed attempt")), each kept on the branch)")
+      say(state, "  Branch: \(branch)")
+      say(state, "  Working directory: \(workdir)")
+      say(state, "  Review it with: git orchestrate show \(id) --patch")
+      say(state, "  Fix it there (or on the branch), then resume with: \(resume)")
     case .finalCheckpointStarted:
-      emit("")
-      emit(Style.bold("Final validation on main's last tree"))
+      say(state, "")
+      say(state, Style.bold("Final validation on main's last tree"))
     case .finalCheckpoint(let passed):
-      emit(passed ? Style.green("Final validation: ✅ passed") : Style.red("Final validation: ❌ failed"))
+      say(state, passed ? Style.green("Final validation: ✅ passed") : Style.red("Final validation: ❌ failed"))
     case .checkoutUpdated(let files):
-      emit(Style.dim("your checkout was brought up to date (\(Plural.count(files, "file")))"))
+      say(state, Style.dim("your checkout was brought up to date (\(Plural.count(files, "file")))"))
     case .runFinished(let status):
       stopTicker()
-      emit("")
-      emit(ProgressBox(status).rendered)
+      say(state, "")
+      say(state, ProgressBox(status).rendered)
     }
     state.atLineStart = true
   }
 
+  /// Writes `text`'s lines, each prefixed with the sub-task of the job it comes from.
+  private func say(_ state: State, _ text: String) {
+    guard !state.prefix.isEmpty, !text.isEmpty else { return emit(text) }
+    emit(text.split(separator: "\n", omittingEmptySubsequences: false).map { state.prefix + $0 }.joined(separator: "\n"))
+  }
+
+  /// An event of one job of a parallel run: its lines prefixed with `[sub-task]`. Commands' output
+  /// is not shown (several jobs' output would interleave); it is in each attempt's log file.
+  private func renderJob(_ id: String, _ inner: RunEvent, _ state: inout State) {
+    switch inner {
+    case .output:
+      return
+    case .agentStarted(let kind, _, _):
+      state.runningJobs[id] = (kind == .steps ? "step" : kind == .fix ? "fix agent" : "agent", Date())
+    case .checkpointCommandStarted:
+      state.runningJobs[id] = ("checkpoint", Date())
+    case .agentFinished, .checkpointCommandFinished, .subtaskCompleted, .subtaskStuck:
+      state.runningJobs[id] = nil
+    default:
+      break
+    }
+    state.prefix = Style.dim("[\(id)] ")
+    defer { state.prefix = "" }
+    render(inner, &state)
+    if !state.runningJobs.isEmpty { startCounter(nil, &state) }
+  }
+
   // MARK: - The elapsed counter (terminal only)
 
-  private func startCounter(_ what: String, _ state: inout State) {
+  private func startCounter(_ what: String?, _ state: inout State) {
     guard live else { return }
-    state.running = (what, Date())
+    if let what { state.running = (what, Date()) }
     ticker.withLock { timer in
       guard timer == nil else { return }
       let source = DispatchSource.makeTimerSource(queue: .global())
@@ -365,9 +432,22 @@ final class RunRenderer: Sendable {
   /// Redraws `⏱ agent 12 s` in place, on its own line after complete output only.
   private func tick() {
     state.withLock { state in
-      guard let running = state.running, state.atLineStart || state.counterShown else { return }
-      let text = "  ⏱ \(running.what) \(Durations.format(Date().timeIntervalSince(running.since)))"
-      FileHandle.standardOutput.write(Data((Self.clearLine + text).utf8))
+      guard state.atLineStart || state.counterShown else { return }
+      let now = Date()
+      var lines: [String]
+      if !state.runningJobs.isEmpty {
+        // A parallel run: one line per running sub-task.
+        lines = state.runningJobs.sorted { $0.key < $1.key }.map {
+          "  ⏱ [\($0.key)] \($0.value.what) \(Durations.format(now.timeIntervalSince($0.value.since)))"
+        }
+      } else if let running = state.running {
+        lines = ["  ⏱ \(running.what) \(Durations.format(now.timeIntervalSince(running.since)))"]
+      } else {
+        return
+      }
+      clearCounter(&state)
+      FileHandle.standardOutput.write(Data((Self.clearLine + lines.joined(separator: "\n")).utf8))
+      state.counterLines = lines.count
       state.counterShown = true
     }
   }
@@ -375,8 +455,12 @@ final class RunRenderer: Sendable {
   /// Erases the counter line before anything else is written, so it never mixes with output.
   private func clearCounter(_ state: inout State) {
     guard state.counterShown else { return }
-    FileHandle.standardOutput.write(Data(Self.clearLine.utf8))
+    // The cursor is on the counter's last line: erase it and each line above it.
+    let up = Style.enabled ? "\u{1B}[1A" : ""
+    FileHandle.standardOutput.write(
+      Data((String(repeating: Self.clearLine + up, count: max(0, state.counterLines - 1)) + Self.clearLine).utf8))
     state.counterShown = false
+    state.counterLines = 1
   }
 
   /// Back to the line's start and erase it: an escape sequence on a colour terminal, spaces when
