@@ -48,7 +48,8 @@ public enum Prompts {
 
   /// The prompt the fix agent gets after a failed checkpoint.
   public static func fix(plan: Plan, subtask: Subtask, failure: CheckpointFailure, workdir: String) -> String {
-    """
+    if failure.kind == .replay { return redo(plan: plan, subtask: subtask, failure: failure, workdir: workdir) }
+    return """
     The subtask failed checkpoint validation:
 
     Subtask: \(subtask.description)
@@ -58,6 +59,28 @@ public enum Prompts {
 
     Fix the issues and ensure the checkpoint passes.
     Do NOT proceed to next subtask until this is fixed.
+
+    Work in this directory: \(workdir)
+    Do not commit, switch branches or change git configuration or hooks: git orchestrate runs the
+    checkpoint again itself and commits your work when it passes.
+    \(protectedText(plan, subtask))
+    """
+  }
+
+  /// A parallel run: another sub-task landed first and this one's work conflicts with it. The
+  /// work folder now holds the new main; the earlier work is kept on the branch, to redo on top.
+  static func redo(plan: Plan, subtask: Subtask, failure: CheckpointFailure, workdir: String) -> String {
+    """
+    Another subtask landed first, and your earlier work on this subtask conflicts with it in:
+    \(failure.outputTail)
+
+    The working directory now holds the new main, with the other subtask's changes. Redo this
+    subtask on top of it (your earlier attempt is kept on the branch; `git log -p -1 HEAD` shows it),
+    keeping what the other subtask did.
+
+    Subtask: \(subtask.description)
+    \(subtask.prompt)
+    Checkpoint: \(checkpointText(subtask.checkpoint))
 
     Work in this directory: \(workdir)
     Do not commit, switch branches or change git configuration or hooks: git orchestrate runs the

@@ -92,12 +92,17 @@ public struct Subtask: Codable, Sendable, Equatable {
   public var protect: [String]?
   /// Overrides the plan's `red_first`: the checkpoint must fail on the base before any work.
   public var redFirst: Bool?
+  /// Agents that work on the sub-task at once, each in its own work folder (`best_of`); the first
+  /// whose checkpoint passes lands, the others are stopped and their work kept.
+  public var bestOf: Int?
 
   public init(
     id: String, order: Int, description: String, prompt: String, complexity: Complexity = .medium,
     run: [String] = [], dependencies: [String] = [], successCriteria: [String] = [],
-    checkpoint: Checkpoint, agent: String? = nil, protect: [String]? = nil, redFirst: Bool? = nil
+    checkpoint: Checkpoint, agent: String? = nil, protect: [String]? = nil, redFirst: Bool? = nil,
+    bestOf: Int? = nil
   ) {
+    self.bestOf = bestOf
     self.id = id
     self.order = order
     self.description = description
@@ -117,6 +122,7 @@ public struct Subtask: Codable, Sendable, Equatable {
     case successCriteria = "success_criteria"
     case checkpoint, agent, protect
     case redFirst = "red_first"
+    case bestOf = "best_of"
   }
 }
 
@@ -190,6 +196,20 @@ public struct Plan: Codable, Sendable, Equatable {
     case keep
     case executionStrategy = "execution_strategy"
     case jobs
+  }
+
+  /// The sub-tasks in the waves a parallel run can work on them: wave 1 depends on nothing, each
+  /// later one on sub-tasks of the waves before it (dependencies are always earlier in the plan).
+  public var waves: [[Subtask]] {
+    var wave: [String: Int] = [:]
+    var waves: [[Subtask]] = []
+    for subtask in subtasks {
+      let number = (subtask.dependencies.compactMap { wave[$0] }.max() ?? -1) + 1
+      wave[subtask.id] = number
+      if number == waves.count { waves.append([]) }
+      waves[number].append(subtask)
+    }
+    return waves
   }
 
   /// The jobs the plan asks for: `jobs` (default 4) with `execution_strategy: parallel`, else 1.

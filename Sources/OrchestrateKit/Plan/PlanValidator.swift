@@ -21,7 +21,7 @@ struct PlanValidator {
   static let subtaskKeys: Set = [
     "id", "task_id", "order", "description", "prompt", "orchestration_prompt", "complexity",
     "estimated_complexity", "run", "dependencies", "success_criteria", "checkpoint", "agent", "protect",
-    "red_first",
+    "red_first", "best_of",
   ]
   static let checkpointKeys: Set = ["description", "validation", "commands", "timeout"]
   static let checkpointIgnoredKeys: Set = ["type"]
@@ -55,6 +55,7 @@ struct PlanValidator {
     var agent: String?
     var protect: [String]?
     var redFirst: Bool?
+    var bestOf: Int?
   }
 
   // MARK: Plan
@@ -229,7 +230,7 @@ struct PlanValidator {
           ? draft.dependencies.map(\.id) : [ordered[index - 1].id ?? ""],
         successCriteria: draft.successCriteria,
         checkpoint: draft.checkpoint ?? Checkpoint(commands: []), agent: draft.agent, protect: draft.protect,
-        redFirst: draft.redFirst)
+        redFirst: draft.redFirst, bestOf: draft.bestOf)
     }
     return Plan(
       id: planID, description: description, agent: planAgent, fixAgent: fixAgent,
@@ -306,6 +307,13 @@ struct PlanValidator {
     }
     if let runValue = find(entries, "run"), !isNull(runValue) {
       draft.run = commandList(runValue, subtask: label, field: "run", what: "step") ?? []
+    }
+    if let value = find(entries, "best_of"), !isNull(value) {
+      if case .int(let count) = value.kind, (1...8).contains(count) {
+        draft.bestOf = count
+      } else {
+        error(value.line, label, "best_of", "expected a whole number of agents between 1 and 8, got \(value.kindName)")
+      }
     }
     if let dependencyValue = find(entries, "dependencies"), !isNull(dependencyValue) {
       draft.dependenciesGiven = true

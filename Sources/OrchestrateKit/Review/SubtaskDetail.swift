@@ -53,6 +53,17 @@ public struct SubtaskDetail: Codable, Sendable {
   public var attemptsRef: String?
   /// The agents' sessions, oldest attempt first, with the command that reopens each.
   public var agentSessions: [AgentSession] = []
+  /// The other agents of a `best_of` sub-task (contender 1 is the sub-task's branch): each one's
+  /// branch, tip and failed attempts, to compare with `git diff`.
+  public var contenders: [Contender] = []
+
+  public struct Contender: Codable, Sendable, Equatable {
+    public var number: Int
+    public var branch: String
+    public var tip: String
+    public var attempts: Int
+    public var landed: Bool
+  }
 
   enum CodingKeys: String, CodingKey {
     case attemptsRef = "attempts_ref"
@@ -60,6 +71,7 @@ public struct SubtaskDetail: Codable, Sendable {
     case diffBase = "diff_base"
     case attemptsNote = "attempts_note"
     case agentSessions = "agent_sessions"
+    case contenders
     case entry = "subtask"
     case checkpointCommands = "checkpoint_commands"
     case diffStat = "diff_stat"
@@ -111,6 +123,15 @@ public struct SubtaskDetail: Codable, Sendable {
       }
     }
     lines += sessionLines
+    if !contenders.isEmpty {
+      lines.append("")
+      lines.append("Other agents of best_of (contender 1 is the branch above; compare with git diff):")
+      for contender in contenders {
+        lines.append(
+          "  \(contender.number). \(contender.branch) \(contender.tip.prefix(12))"
+            + (contender.landed ? " (landed)" : ", \(Plural.count(contender.attempts, "attempt")) kept"))
+      }
+    }
     if let diffStat, !diffStat.isEmpty {
       lines.append("")
       if let diffBase { lines.append("Changes against \(diffBase):") }
@@ -193,6 +214,18 @@ extension Orchestrator {
         "\(Plural.count(entry.attempts - 1, "failed attempt")) before this commit (Orchestrate-Attempts: \(entry.attempts)), not in this clone; 'git orchestrate fetch' brings them from a clone that pushed them"
     }
     detail.agentSessions = try agentSessions(stored, subtask, mainTip: mainTip, commit: detail.commit)
+    let contenderPrefix = Layout.branchRef(plan: stored.plan.id, subtask: subtask) + Layout.contenderSuffix(0).dropLast()
+    for ref in try repository.references(withPrefix: String(contenderPrefix)) {
+      guard let tip = ref.target, let number = Int(ref.name.dropFirst(contenderPrefix.count)) else { continue }
+      detail.contenders.append(
+        .init(
+          number: number, branch: String(ref.name.dropFirst("refs/heads/".count)), tip: tip.hex,
+          attempts: try AttemptLog.read(
+            repository: repository, from: tip, plan: stored.plan.id, subtask: subtask.id, mainTip: mainTip
+          ).count,
+          landed: tip.hex == detail.commit))
+    }
+    detail.contenders.sort { $0.number < $1.number }
     return detail
   }
 

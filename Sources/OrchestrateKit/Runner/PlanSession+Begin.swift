@@ -12,7 +12,11 @@ extension PlanSession {
   /// - Throws: `OrchestrateError.outOfOrder` or `.alreadyCompleted` for any sub-task but the next.
   /// - Parameter slot: the job slot whose work folder it works in (0 but in a parallel run, where
   ///   any ready sub-task may begin: every sub-task it depends on is on main).
-  public func begin(_ subtask: Subtask, keepingWork: Bool = true, slot: Int = 0) throws -> SubtaskCycle {
+  /// - Parameter contender: with `best_of`, which of the sub-task's agents this is: contender k > 1
+  ///   works on its own branch, `<branch>-contender-<k>`.
+  public func begin(_ subtask: Subtask, keepingWork: Bool = true, slot: Int = 0, contender: Int = 1) throws
+    -> SubtaskCycle
+  {
     // Whatever happened since the tool's last step (the caller's agent worked, over MCP) is judged first.
     try checkGuard(subtask: subtask.id)
     if slot > 0 || parallel != nil {
@@ -30,8 +34,9 @@ extension PlanSession {
     }
     let tip = try mainTip()
     try catchUpUserCheckout(tip: tip)
-    let branchRef = Layout.branchRef(plan: plan.id, subtask: subtask)
-    let branch = Layout.branchName(plan: plan.id, subtask: subtask)
+    let suffix = contender > 1 ? Layout.contenderSuffix(contender) : ""
+    let branchRef = Layout.branchRef(plan: plan.id, subtask: subtask) + suffix
+    let branch = Layout.branchName(plan: plan.id, subtask: subtask) + suffix
     var branchTip = try repository.resolve(branchRef)
     if branchTip == nil {
       try repository.updateReference(branchRef, to: tip, expected: nil, message: "orchestrate: start \(subtask.id)")
@@ -59,13 +64,15 @@ extension PlanSession {
       landing = branchTip
       attempts = max(0, (CommitRole(tipCommit).completion(of: plan.id)?.attempts ?? 1) - 1)
     }
-    let started = attemptStarts[subtask.id] ?? Date()
-    attemptStarts[subtask.id] = started
+    let started = attemptStarts[branchRef] ?? Date()
+    attemptStarts[branchRef] = started
     try refreshGuard()
-    return SubtaskCycle(
+    var cycle = SubtaskCycle(
       subtask: subtask, branch: branch, branchRef: branchRef, workdir: workspace.path, slot: slot,
       base: landing == nil ? base : tip, attempts: attempts, fresh: fresh, spent: log.seconds, landing: landing,
       attemptStarted: started)
+    cycle.contender = contender
+    return cycle
   }
 
   /// In a parallel run any sub-task may begin whose dependencies are all on main.

@@ -18,7 +18,7 @@ extension PlanSession {
       atPath: orchestrator.layout.logDirectory(plan: plan.id), withIntermediateDirectories: true)
     return try check(
       cycle.subtask.checkpoint, subtaskID: cycle.subtask.id, in: workspace,
-      log: logStem(cycle.subtask, attempt: cycle.attempts + 1) + ".checkpoint.log")
+      log: logStem(cycle.subtask, attempt: cycle.attempts + 1, contender: cycle.contender) + ".checkpoint.log")
   }
 
   /// A failed verdict when the work changed a protected path (added, modified, deleted, its mode,
@@ -65,10 +65,11 @@ extension PlanSession {
     ).entries.first?.commit.tree
   }
 
-  /// `<logs>/<NN>-<id>.attempt-<N>`: the stem of an attempt's prompt, agent log and checkpoint log.
-  func logStem(_ subtask: Subtask, attempt: Int) -> String {
+  /// `<logs>/<NN>-<id>.attempt-<N>`: the stem of an attempt's prompt, agent log and checkpoint log
+  /// (`<NN>-<id>-contender-<k>.attempt-<N>` for a `best_of` sub-task's other agents).
+  func logStem(_ subtask: Subtask, attempt: Int, contender: Int = 1) -> String {
     orchestrator.layout.logDirectory(plan: plan.id) + "/" + String(format: "%02d", subtask.order) + "-" + subtask.id
-      + ".attempt-\(attempt)"
+      + (contender > 1 ? Layout.contenderSuffix(contender) : "") + ".attempt-\(attempt)"
   }
 
   /// A failed verdict when the work folder holds a path git refuses (`.git` or one of its HFS+/NTFS

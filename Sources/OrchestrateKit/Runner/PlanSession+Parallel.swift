@@ -16,25 +16,34 @@ import GitKit
 final class ParallelState: @unchecked Sendable {
   let gate = NSCondition()
   let jobs: Int
-  /// The sub-tasks under way, by id, with their job slot.
-  var running: [String: Int] = [:]
+  /// The sub-tasks under way, by id, with the job slots their work folders use (one, or one per
+  /// contender of a `best_of` sub-task).
+  var running: [String: [Int]] = [:]
+  /// Job slots: `jobs`, and as many more as the largest `best_of` needs beside them.
+  var slots: Int
   /// The sub-tasks whose checkpoint still fails after the attempt budget, in the order they stopped.
   var stuck: [RunOutcome.Stuck] = []
   /// The first error that stopped a job (tampering, an interrupt, an agent that cannot start):
   /// no new job starts, running ones are ended, and the run rethrows it.
   var error: Error?
 
-  init(jobs: Int) { self.jobs = jobs }
+  init(jobs: Int, slots: Int) {
+    self.jobs = jobs
+    self.slots = slots
+  }
 }
 
 extension PlanSession {
   /// The sub-task a job's events belong to (bound on the job's thread).
   @TaskLocal static var currentJob: String?
+  /// The runner of a `best_of` contender's commands, so that the winner can end the others' alone.
+  @TaskLocal static var currentRunner: ProcessRunner?
 
   /// Runs the remaining sub-tasks with up to `jobs` at once. Returns when every sub-task is on main,
   /// or when nothing more can start: the stuck ones and every sub-task that depends on them wait.
   func runParallel(jobs: Int) throws -> RunOutcome {
-    let state = ParallelState(jobs: jobs)
+    let contenders = plan.subtasks.map(settings.contenders(for:)).max() ?? 1
+    let state = ParallelState(jobs: jobs, slots: jobs + contenders - 1)
     parallel = state
     state.gate.lock()
     defer {
@@ -42,11 +51,20 @@ extension PlanSession {
       state.gate.unlock()
     }
     while true {
-      if state.error == nil, InterruptMonitor.shared.received == nil {
+      // One job at a time (best_of alone asked for the scheduler) keeps the seed's rule: never past a failure.
+      if state.error == nil, InterruptMonitor.shared.received == nil, state.jobs > 1 || state.stuck.isEmpty {
         for subtask in try readySubtasks(state) {
-          let slot = freeSlot(for: subtask, state)
-          state.running[subtask.id] = slot
-          startJob(subtask, slot: slot, state)
+          let count = settings.contenders(for: subtask)
+          guard let slots = freeSlots(count, for: subtask, state) else { break }
+          state.running[subtask.id] = slots
+          if count == 1 {
+            startJob(subtask, slot: slots[0], state)
+          } else {
+            let group = ContenderGroup(count: count)
+            for (index, slot) in slots.enumerated() {
+              startJob(subtask, slot: slot, state, group: group, contender: index + 1)
+            }
+          }
         }
         lock.record(running: plan.subtasks.map(\.id).filter { state.running[$0] != nil })
       }
@@ -70,18 +88,32 @@ extension PlanSession {
     let stuck = Set(state.stuck.map(\.subtask))
     var ready: [Subtask] = []
     for subtask in plan.subtasks where state.running.count + ready.count < state.jobs {
+      // (A `best_of` sub-task counts as one job; its contenders take extra slots, see `slots`.)
       guard done[subtask.id] == nil, state.running[subtask.id] == nil, !stuck.contains(subtask.id) else { continue }
       if subtask.dependencies.allSatisfy({ done[$0] != nil }) { ready.append(subtask) }
     }
     return ready
   }
 
-  /// A free job slot, preferring the one whose work folder is already on the sub-task's branch (a
-  /// resumed run finds its uncommitted work where it was left).
-  private func freeSlot(for subtask: Subtask, _ state: ParallelState) -> Int {
-    let taken = Set(state.running.values)
-    let free = (0..<state.jobs).filter { !taken.contains($0) }
-    let branchRef = Layout.branchRef(plan: plan.id, subtask: subtask)
+  /// `count` free job slots (nil when there are not enough now), preferring the ones whose work
+  /// folders are already on the sub-task's branches (a resumed run finds its uncommitted work
+  /// where it was left).
+  private func freeSlots(_ count: Int, for subtask: Subtask, _ state: ParallelState) -> [Int]? {
+    let taken = Set(state.running.values.joined())
+    var free = (0..<state.slots).filter { !taken.contains($0) }
+    guard free.count >= count else { return nil }
+    var chosen: [Int] = []
+    for contender in 1...count {
+      let slot = freeSlot(for: subtask, contender: contender, among: free)
+      chosen.append(slot)
+      free.removeAll { $0 == slot }
+    }
+    return chosen
+  }
+
+  private func freeSlot(for subtask: Subtask, contender: Int, among free: [Int]) -> Int {
+    let branchRef =
+      Layout.branchRef(plan: plan.id, subtask: subtask) + (contender > 1 ? Layout.contenderSuffix(contender) : "")
     let headOf = { (slot: Int) -> String? in
       let name = Layout.worktreeName(plan: self.plan.id, slot: slot)
       let head = (try? String(contentsOfFile: self.repository.commonDirectory + "/worktrees/" + name + "/HEAD", encoding: .utf8)) ?? ""
@@ -90,18 +122,33 @@ extension PlanSession {
     return free.first { headOf($0) == branchRef } ?? free[0]
   }
 
-  private func startJob(_ subtask: Subtask, slot: Int, _ state: ParallelState) {
+  private func startJob(
+    _ subtask: Subtask, slot: Int, _ state: ParallelState, group: ContenderGroup? = nil, contender: Int = 1
+  ) {
     // The job's thread uses the session only with the gate held (see `ParallelState`).
     nonisolated(unsafe) let session = self
     let thread = Thread {
       state.gate.lock()
       defer {
-        state.running[subtask.id] = nil
+        if let group {
+          group.remaining -= 1
+          if group.remaining == 0 { state.running[subtask.id] = nil }
+        } else {
+          state.running[subtask.id] = nil
+        }
         state.gate.broadcast()
         state.gate.unlock()
       }
       do {
-        try PlanSession.$currentJob.withValue(subtask.id) { try session.job(subtask, slot: slot, state) }
+        try PlanSession.$currentJob.withValue(subtask.id) {
+          if let group {
+            try PlanSession.$currentRunner.withValue(group.runners[contender - 1]) {
+              try session.contend(subtask, contender: contender, slot: slot, state, group)
+            }
+          } else {
+            try session.job(subtask, slot: slot, state)
+          }
+        }
       } catch {
         if state.error == nil {
           state.error = error
@@ -137,14 +184,66 @@ extension PlanSession {
     }
   }
 
+  /// One contender of a `best_of` sub-task: works like a job, on its own branch and in its own work
+  /// folder. The first to pass lands (landing is serial, so there is a first); it then stops the
+  /// others, whose work so far is recorded as an attempt on their branches: nothing is lost, and
+  /// `git log` of each branch shows what each agent did.
+  private func contend(
+    _ subtask: Subtask, contender: Int, slot: Int, _ state: ParallelState, _ group: ContenderGroup
+  ) throws {
+    var cycle = try begin(subtask, slot: slot, contender: contender)
+    events(
+      .subtaskStarted(
+        order: subtask.order, total: plan.subtasks.count, id: subtask.id,
+        description: subtask.description + " (contender \(contender) of \(group.count))",
+        branch: cycle.branch, workdir: cycle.workdir, resumed: !cycle.fresh, attempt: cycle.attempts + 1))
+    let settlement: Settlement
+    do {
+      settlement = try complete(&cycle)
+    } catch let error where group.winner != nil && (error is Interrupted || error.isAlreadyCompleted) {
+      // Another contender landed first: keep what this one did, then stop.
+      if let workspace = workspaces[cycle.slot], let tree = try? workspace.snapshot(),
+        tree != (try repository.commit(cycle.base).tree)
+      {
+        try recordAttempt(
+          &cycle, tree: tree,
+          failure: CheckpointFailure(
+            kind: .agent, command: "best_of", summary: "stopped: contender \(group.winner ?? 0) landed first",
+            outputTail: ""))
+      }
+      return
+    }
+    switch settlement {
+    case .landed(let landing):
+      group.winner = contender
+      for (index, runner) in group.runners.enumerated() where index != contender - 1 {
+        runner.cancelAll(signal: SIGTERM)
+      }
+      try updateUserCheckout()
+      events(
+        .subtaskCompleted(id: subtask.id, commit: landing.commit.hex, attempts: landing.attempts, seconds: landing.seconds))
+    case .retry, .conflict:
+      events(
+        .subtaskStuck(
+          id: subtask.id, branch: cycle.branch, workdir: cycle.workdir, attempts: cycle.attempts,
+          resume: "git orchestrate run \(plan.id)"))
+      group.failed += 1
+      // Stuck only when every contender is.
+      if group.failed == group.count {
+        state.stuck.append(.init(subtask: subtask.id, branch: cycle.branch, workdir: cycle.workdir))
+      }
+    }
+  }
+
   /// Runs an agent's or a checkpoint's command. In a parallel run the gate is open meanwhile, so
   /// other jobs go on; the guard's baseline is taken before it opens and compared when it closes
   /// again (every job compares at each of its returns, so a change is caught by the first job back).
   func runCommand(_ spec: CommandSpec, output: @escaping @Sendable (Data) -> Void) throws -> CommandResult {
-    guard let state = parallel else { return try processRunner.run(spec, output: output) }
+    let runner = Self.currentRunner ?? processRunner
+    guard let state = parallel else { return try runner.run(spec, output: output) }
     try refreshGuard()
     state.gate.unlock()
-    let result = Result { try processRunner.run(spec, output: output) }
+    let result = Result { try runner.run(spec, output: output) }
     state.gate.lock()
     let suspects = plan.subtasks.map(\.id).filter { state.running[$0] != nil }
     try checkGuard(
@@ -168,5 +267,30 @@ extension RunOutcome {
     public var subtask: String
     public var branch: String
     public var workdir: String
+  }
+}
+
+/// The contenders of one `best_of` sub-task; used with the gate held.
+// @unchecked: like `ParallelState`, read and written only with its gate held.
+final class ContenderGroup: @unchecked Sendable {
+  let count: Int
+  /// One runner per contender, so the winner ends the others' commands and nobody else's.
+  let runners: [ProcessRunner]
+  var winner: Int?
+  var failed = 0
+  /// Contenders whose thread has not ended yet.
+  var remaining: Int
+
+  init(count: Int) {
+    self.count = count
+    runners = (0..<count).map { _ in ProcessRunner() }
+    remaining = count
+  }
+}
+
+extension Error {
+  var isAlreadyCompleted: Bool {
+    guard let error = self as? OrchestrateError, case .alreadyCompleted = error else { return false }
+    return true
   }
 }

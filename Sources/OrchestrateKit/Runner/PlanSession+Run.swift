@@ -41,7 +41,10 @@ extension PlanSession {
         try? updateUserCheckout()
       }
     }
-    if settings.jobs > 1 { return try runParallel(jobs: settings.jobs) }
+    // Sub-tasks at once, or agents at once on one sub-task (`best_of`): the parallel scheduler.
+    if settings.jobs > 1 || plan.subtasks.contains(where: { settings.contenders(for: $0) > 1 }) {
+      return try runParallel(jobs: settings.jobs)
+    }
     while let subtask = try nextSubtask() {
       try checkRedFirst(subtask)
       var cycle = try begin(subtask)

@@ -151,7 +151,7 @@ extension PlanSession {
   }
 
   private func landed(_ cycle: inout SubtaskCycle, commit: OID, seconds: Double, artifacts: [String]) -> Settlement {
-    attemptStarts[cycle.subtask.id] = nil
+    attemptStarts[cycle.branchRef] = nil
     return .landed(Landing(commit: commit, attempts: cycle.attempts + 1, seconds: seconds, artifacts: artifacts))
   }
 
@@ -182,7 +182,7 @@ extension PlanSession {
     cycle.unrecordedWork = false
     cycle.spent += duration
     cycle.attemptStarted = now
-    attemptStarts[cycle.subtask.id] = now
+    attemptStarts[cycle.branchRef] = now
     events(.attemptRecorded(attempt: number, commit: commit.hex, branch: cycle.branch))
     return commit
   }

@@ -22,7 +22,7 @@ extension PlanSession {
     if kind != .steps { try checkBudget() }
     try FileManager.default.createDirectory(
       atPath: orchestrator.layout.logDirectory(plan: plan.id), withIntermediateDirectories: true)
-    let stem = logStem(subtask, attempt: attempt)
+    let stem = logStem(subtask, attempt: attempt, contender: cycle.contender)
     let promptFile = stem + ".prompt.md"
     let usageFiles = AttemptUsageFiles(stem: stem)
     if cycle.fresh, cycle.attempts == 0, !cycle.unrecordedWork { usageFiles.setAsideEarlierRuns() }

@@ -49,7 +49,7 @@ public final class PlanSession {
   var ranHere: [RanKey: Verdict] = [:]
   /// The red results of this session's `red_first` sub-tasks, for their landing commits.
   var redResults: [String: String] = [:]
-  /// When the attempt under way of each sub-task began, so that a cycle begun again (the MCP server
+  /// When the attempt under way of each sub-task (by branch: best-of contenders have their own) began, so that a cycle begun again (the MCP server
   /// begins one per call) counts its time once.
   var attemptStarts: [String: Date] = [:]
   /// What the guard watches, as the tool's own last step left it (nil until the first step).

@@ -17,6 +17,8 @@ public struct RunOptions: Sendable {
   public var budget: Decimal?
   /// `--jobs`: sub-tasks worked on at once; nil means `git config orchestrate.jobs`, else the plan's.
   public var jobs: Int?
+  /// `--best-of`: contenders for every agent sub-task, overriding the plan's `best_of`.
+  public var bestOf: Int?
 
   public init(agent: String? = nil, fixAgent: String? = nil, maxAttempts: Int? = nil, timeout: TimeInterval? = nil) {
     self.agent = agent
@@ -42,6 +44,8 @@ public struct RunSettings: Sendable {
   /// Sub-tasks worked on at once (1: the seed's sequential run): `--jobs`, else
   /// `orchestrate.jobs`, else the plan's `execution_strategy: parallel` (`jobs`, default 4).
   public internal(set) var jobs = 1
+  /// `--best-of`, when given.
+  public internal(set) var bestOfFlag: Int?
   /// The spend at which no further agent starts (`Budget.resolve`).
   public internal(set) var budget: Budget?
   /// Flag, then plan, then `orchestrate.agent`: the agents in the order they win. A sub-task's own
@@ -84,6 +88,7 @@ public struct RunSettings: Sendable {
       configFixAgent: configFixAgent, fixAgentCommand: fixValue.flatMap(command(for:)),
       timeoutFlag: options.timeout, planTimeout: plan.timeout, configTimeout: configTimeout)
     settings.budget = try Budget.resolve(flag: options.budget, plan: plan, repository: repository)
+    settings.bestOfFlag = options.bestOf
     settings.jobs = try options.jobs ?? configJobs(repository) ?? plan.parallelJobs
     guard (1...64).contains(settings.jobs) else {
       throw OrchestrateError.invalidArgument("--jobs must be between 1 and 64 (got \(settings.jobs))")
@@ -95,6 +100,13 @@ public struct RunSettings: Sendable {
   /// checkpoint's own, then the plan's, then config, then 1 h for agents and 10 min for checkpoints.
   public func timeout(for checkpoint: Checkpoint?) -> TimeInterval {
     timeoutFlag ?? checkpoint?.timeout ?? planTimeout ?? configTimeout ?? (checkpoint == nil ? 3600 : 600)
+  }
+
+  /// How many agents work on `subtask` at once: `--best-of`, else its `best_of`, else 1. Script
+  /// steps are one: running the same steps N times would give N equal trees.
+  public func contenders(for subtask: Subtask) -> Int {
+    guard subtask.run.isEmpty else { return 1 }
+    return bestOfFlag ?? subtask.bestOf ?? 1
   }
 
   /// What does the first attempt of `subtask`'s work.

@@ -10,6 +10,8 @@ public struct SubtaskCycle: Sendable {
   public let workdir: String
   /// The job slot whose work folder holds it (0 but in a parallel run).
   public let slot: Int
+  /// Which of a `best_of` sub-task's agents this is (1 otherwise).
+  public var contender = 1
   /// The main commit the sub-task builds on.
   public internal(set) var base: OID
   /// Failed attempts recorded on the branch so far.

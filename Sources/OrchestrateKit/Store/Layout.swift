@@ -106,6 +106,10 @@ public struct Layout: Sendable {
   /// `pyproject.toml` from a parent folder.
   public func workdir(plan: String) -> String { workRoot + "/" + plan }
 
+  /// What contender `k` > 1 of a `best_of` sub-task adds to its branch name. No other sub-task's
+  /// branch can be named so: the `<NN>` of a branch is its sub-task's order, which no two share.
+  public static func contenderSuffix(_ k: Int) -> String { "-contender-\(k)" }
+
   /// The work folder of job slot `slot` of a parallel run (`run --jobs`): slot 0 is the plan's own
   /// work folder, slot k is `<plan>~<k+1>` beside it (`~` cannot be part of a plan id, so no plan's
   /// folder can be another's slot).

@@ -131,10 +131,22 @@ extension GitOrchestrate.PlanCommand {
       emit("stored at \(Layout.planRef(plan.id)) (\(stored.commit.hex.prefix(10)))" + (stored.base.map { ", based on \($0.hex.prefix(10))" } ?? ""))
       for subtask in plan.subtasks {
         emit("\(subtask.order). \(subtask.id) [\(subtask.complexity.rawValue)]: \(subtask.description)")
+        if !subtask.dependencies.isEmpty { emit("     after: \(subtask.dependencies.joined(separator: ", "))") }
+        if let bestOf = subtask.bestOf, bestOf > 1 { emit("     best of \(bestOf) agents") }
         if !subtask.run.isEmpty { emit("     run: \(subtask.run.joined(separator: " ; "))") }
         emit("     checkpoint: \(subtask.checkpoint.commands.joined(separator: " ; "))")
       }
       if let final = plan.finalCheckpoint { emit("final checkpoint: \(final.commands.joined(separator: " ; "))") }
+      // What `run --jobs N` can do at once; a sequential run takes them in plan order.
+      let waves = plan.waves
+      emit(
+        "waves with run --jobs (\(plan.executionStrategy ?? "sequential")\(plan.parallelJobs > 1 ? ", jobs \(plan.parallelJobs)" : "")): "
+          + (waves.count == plan.subtasks.count ? "none in parallel, every sub-task depends on the one before" : ""))
+      if waves.count < plan.subtasks.count {
+        for (index, wave) in waves.enumerated() {
+          emit("  \(index + 1). " + wave.map(\.id).joined(separator: ", "))
+        }
+      }
     }
   }
 

@@ -46,6 +46,12 @@ extension GitOrchestrate {
         valueName: "n"))
     var jobs: Int?
 
+    @Option(
+      help: ArgumentHelp(
+        "Agents working on each agent sub-task at once, each in its own work folder: the first whose checkpoint passes lands, the others are stopped, their work kept on their branches (overrides best_of).",
+        valueName: "n"))
+    var bestOf: Int?
+
     @Flag(help: "Write JSON-lines events on standard output instead of the terminal view.")
     var json = false
 
@@ -58,6 +64,9 @@ extension GitOrchestrate {
       }
       if let jobs, jobs < 1 || jobs > 64 {
         throw ValidationError("--jobs must be between 1 and 64 (got \(jobs))")
+      }
+      if let bestOf, bestOf < 1 || bestOf > 8 {
+        throw ValidationError("--best-of must be between 1 and 8 (got \(bestOf))")
       }
       if let budget, Budget.parse(budget) == nil {
         throw ValidationError("--budget '\(budget)' is not an amount of US dollars such as 5.00")
@@ -86,6 +95,7 @@ extension GitOrchestrate {
       options.sandbox = sandbox.flatMap(Confinement.Setting.init(rawValue:))
       options.budget = budget.flatMap(Budget.parse)
       options.jobs = jobs
+      options.bestOf = bestOf
       let renderer = RunRenderer(
         json: json,
         progress: { [path = repository.path] in
@@ -106,6 +116,9 @@ extension GitOrchestrate {
       }
       if case .finalCheckpointFailed(let failure, _) = outcome {
         renderer.finalFailed(failure)
+      }
+      if case .blocked(let stuck, let waiting, _) = outcome {
+        renderer.blocked(stuck, waiting: waiting)
       }
       if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
     }
@@ -483,6 +496,22 @@ final class RunRenderer: Sendable {
     } else {
       emit(Style.yellow("\nInterrupted: \(interruption.whereTheWorkIs); resume with: git orchestrate run \(plan)"))
     }
+  }
+
+  /// A parallel run that could not finish: each stuck sub-task with its branch and work folder, and
+  /// the sub-tasks that wait on them.
+  func blocked(_ stuck: [RunOutcome.Stuck], waiting: [String]) {
+    if json {
+      emit(
+        jsonLine([
+          "event": "run_blocked", "stuck": stuck.map { ["subtask": $0.subtask, "branch": $0.branch, "workdir": $0.workdir] },
+          "waiting": waiting,
+        ] as [String: Any]))
+      return
+    }
+    emit(Style.red("⚠️ \(Plural.count(stuck.count, "sub-task")) still failing; every sub-task that does not depend on them finished:"))
+    for item in stuck { emit("  \(item.subtask): branch \(item.branch), working directory \(item.workdir)") }
+    if !waiting.isEmpty { emit("  waiting on them, not started: \(waiting.joined(separator: ", "))") }
   }
 
   func finalFailed(_ failure: CheckpointFailure) {
