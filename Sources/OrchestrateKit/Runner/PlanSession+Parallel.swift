@@ -150,6 +150,10 @@ extension PlanSession {
           }
         }
       } catch {
+        if var first = state.error as? Interrupted, let other = (error as? Interrupted)?.workdir {
+          first.otherWorkdirs.append(other)
+          state.error = first
+        }
         if state.error == nil {
           state.error = error
           // The others end now: their work so far stays in their work folders, where a resumed run continues.

@@ -51,7 +51,11 @@ extension PlanSession {
       Trace.mark(" land: main tip")
       let seconds = cycle.spent + Date().timeIntervalSince(cycle.attemptStarted)
       let (commit, changes) = try makeCompletion(cycle, tree: tree, checkpointSeconds: checkpointSeconds, seconds: seconds)
-      if let oldTip = try repository.resolve(cycle.branchRef), oldTip != cycle.base {
+      // The branch's attempts, kept once the branch moves to the landing commit (a branch that only
+      // followed main, replayed onto it, holds none).
+      if let oldTip = try repository.resolve(cycle.branchRef), oldTip != cycle.base,
+        try !repository.isAncestor(oldTip, of: cycle.base)
+      {
         try repository.setReference(
           Layout.attemptsRef(plan: plan.id, subtask: cycle.subtask), to: oldTip, message: "orchestrate: attempts")
       }

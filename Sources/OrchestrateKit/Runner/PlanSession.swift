@@ -186,6 +186,8 @@ public struct Interrupted: Error, LocalizedError {
   /// The work folder whose uncommitted files hold the sub-task's work so far; nil when nothing was
   /// under way (the work is then on the branch).
   public var workdir: String?
+  /// The work folders of the other sub-tasks a parallel run was working on.
+  public var otherWorkdirs: [String] = []
 
   public init(signal: Int32, workdir: String? = nil) {
     self.signal = signal
@@ -194,8 +196,11 @@ public struct Interrupted: Error, LocalizedError {
 
   /// Where the work is, in a sentence.
   public var whereTheWorkIs: String {
-    workdir.map { "the sub-task's work so far is uncommitted in \($0), where a resumed run continues from it" }
-      ?? "the work so far is kept on the sub-task's branch"
+    guard let workdir else { return "the work so far is kept on the sub-task's branch" }
+    if !otherWorkdirs.isEmpty {
+      return "the sub-tasks' work so far is uncommitted in \(([workdir] + otherWorkdirs).joined(separator: ", ")), where a resumed run continues from it"
+    }
+    return "the sub-task's work so far is uncommitted in \(workdir), where a resumed run continues from it"
   }
 
   public var errorDescription: String? {
