@@ -170,7 +170,12 @@ class Bench:
     # MARK: - tools
 
     def hyperfine(self, name, commands, runs, prepare=None, warmup=0, env=None):
-        """Times commands with hyperfine; returns {command name: [seconds per run]}."""
+        """Times commands with hyperfine; returns {command name: [seconds per run]}.
+
+        A command that fails stops the benchmark, naming it, its exit codes and what it printed
+        (`hyperfine_failed`): hyperfine runs with --ignore-failure so that its JSON says which command
+        failed and how, and the check is made here.
+        """
         export = os.path.join(self.work, f"hyperfine-{name}.json")
         args = ["hyperfine", "-N", "--style", "none", "--runs", str(runs), "--export-json", export]
         if warmup:
@@ -179,11 +184,42 @@ class Bench:
             args += ["--prepare", prepare]
         for label, command in commands:
             args += ["-n", label, command]
-        run(args, env=env or self.env)
+        env = env or self.env
+        process = subprocess.run(["hyperfine", "--ignore-failure", *args[1:]], env=env, capture_output=True, text=True)
+        if process.returncode != 0 or not os.path.exists(export):
+            sys.exit(f"bench: hyperfine failed ({process.returncode}): {' '.join(args)[:400]}\n{process.stdout}\n{process.stderr}")
         with open(export) as handle:
             data = json.load(handle)
+        failed = [(result["command"], result.get("exit_codes") or []) for result in data["results"]
+                  if any(code != 0 for code in result.get("exit_codes") or [])]
+        if failed:
+            self.hyperfine_failed(args, dict(commands), failed, env)
         self.last_cpu = {result["command"]: result["user"] + result["system"] for result in data["results"]}
         return {result["command"]: result["times"] for result in data["results"]}
+
+    def hyperfine_failed(self, args, commands, failed, env):
+        """Exits naming each failed command with its exit codes, and its standard error.
+
+        hyperfine discards what the commands it times print. So the same invocation runs again (the
+        prepare command included, the commands in the same order, stopping at the first failure) with
+        --show-output, which hyperfine accepts only without --style: its "Benchmark N: label" lines
+        say which command printed what.
+        """
+        report = ["bench: a command timed by hyperfine failed:"]
+        for label, codes in failed:
+            report.append(f"  '{label}' exited {', '.join(map(str, codes))} ({len(codes)} runs): {commands.get(label, '?')}")
+        again_args = [arg for arg in args if arg not in ("--style", "none")] + ["--show-output"]
+        again = subprocess.run(again_args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        parts = re.split(r"^Benchmark \d+: (.*)$", again.stdout, flags=re.M)
+        if again.returncode == 0:
+            report.append("Run again with --show-output, every command passed: the failure did not repeat.")
+        elif len(parts) >= 3:
+            # The failing command is the last to start: what follows its "Benchmark N:" line is its output.
+            report.append(f"Run again with --show-output, '{parts[-2].strip()}' failed again; the end of its output:\n"
+                          + parts[-1].strip()[-3000:])
+        else:
+            report.append(f"Run again with --show-output, hyperfine exited {again.returncode}:\n" + again.stdout.strip()[-3000:])
+        sys.exit("\n".join(report))
 
     def fixture(self, n):
         """A make-fixture.sh repository of n files, packed (so git's background gc cannot race a copy)."""
