@@ -268,8 +268,10 @@ class Bench:
             self.subtask_plans[s] = write_plan(
                 os.path.join(self.plans, f"run-{s}.yml"), "bench",
                 [(f"s{t:03d}", edit_command("sub-task", t), "true") for t in range(1, s + 1)])
+        self.sandbox = self.probe_sandbox()
+        self.results["sandbox"] = self.sandbox
         rows = {n: self.measure_subtask(n, self.work, self.env) for n in self.sizes}
-        self.results["figures"]["subtask"] = {str(n): row for n, row in rows.items()}
+        self.results["figures"]["subtask"] = {str(n): dict(row, sandbox=self.sandbox) for n, row in rows.items()}
         if self.disk_sizes and not self.work.startswith(self.out):
             # The same on the disk, where creating a file costs far more than on tmpfs: how much of
             # each side's cost is file-system work.
@@ -280,6 +282,26 @@ class Bench:
             rows = {n: self.measure_subtask(n, disk, env, "on disk ") for n in self.disk_sizes}
             self.results["figures"]["subtask_disk"] = {str(n): row for n, row in rows.items()}
             shutil.rmtree(disk, ignore_errors=True)
+
+    def probe_sandbox(self):
+        """Whether `run --sandbox on` works here: bubblewrap installed and able to make its namespaces.
+
+        Checkpoint commands run inside bubblewrap when it does (script `run:` steps are trusted and run
+        outside it), so figure 1 is then the sandbox's figure and 1s the same run with `--sandbox off`.
+        When it does not, `auto` (the default) quietly runs without, and figure 1 is no sandbox figure.
+        """
+        copy = self.fresh_copy(self.fixture(self.sizes[0]), os.path.join(self.work, "sandbox-probe"))
+        plan = write_plan(os.path.join(self.plans, "sandbox-probe.yml"), "probe", [("p1", edit_command("probe", 1), "true")])
+        process = subprocess.run([self.binary, "run", "--sandbox", "on", "-C", copy, plan], env=self.env,
+                                 capture_output=True, text=True)
+        shutil.rmtree(copy, ignore_errors=True)
+        tool = shutil.which("bwrap", path=self.env.get("PATH"))
+        version = run([tool, "--version"]).strip() if tool else None
+        available = process.returncode == 0
+        reason = None if available else (process.stderr.strip().splitlines() or [f"exit {process.returncode}"])[-1]
+        log(f"sandbox: {'bubblewrap works here' if available else 'not usable'} ({tool or 'no bwrap on PATH'}"
+            f"{', ' + version if version else ''}){': ' + reason if reason else ''}")
+        return {"available": available, "tool": tool, "version": version, "reason": reason}
 
     def measure_subtask(self, n, work, env, where=""):
         plans = self.subtask_plans
@@ -293,14 +315,19 @@ class Bench:
         times, cpu = {}, {}
         log(f"per-sub-task overhead {where}at {n} files: {self.reps} rounds of yardstick S={S_SMALL},{S_LARGE} and ours")
         for round_ in range(self.reps):
-            # One round runs the four commands one after the other, each on a fresh copy, so load
+            # One round runs the six commands one after the other, each on a fresh copy, so load
             # from other work on the machine hits both sides alike.
-            commands = [
-                (f"git-cli S={S_SMALL}", f"bash {self.baseline} {copy} {S_SMALL} {K}"),
-                (f"ours S={S_SMALL}", f"/usr/bin/time -v -a -o {rss_files[S_SMALL]} {self.binary} run -C {copy} {plans[S_SMALL]}"),
-                (f"git-cli S={S_LARGE}", f"bash {self.baseline} {copy} {S_LARGE} {K}"),
-                (f"ours S={S_LARGE}", f"/usr/bin/time -v -a -o {rss_files[S_LARGE]} {self.binary} run -C {copy} {plans[S_LARGE]}"),
-            ]
+            # "ours" runs its checkpoints in the sandbox (`--sandbox on`) when bubblewrap works here, else
+            # as `auto` does without it; "ours-nosandbox" is the same run with `--sandbox off`.
+            # (`--sandbox` is an option of `run`: before it, `git-orchestrate --sandbox off run` exits 2.)
+            setting = "on" if self.sandbox["available"] else "auto"
+            commands = []
+            for s in (S_SMALL, S_LARGE):
+                commands += [
+                    (f"git-cli S={s}", f"bash {self.baseline} {copy} {s} {K}"),
+                    (f"ours S={s}", f"/usr/bin/time -v -a -o {rss_files[s]} {self.binary} run --sandbox {setting} -C {copy} {plans[s]}"),
+                    (f"ours-nosandbox S={s}", f"{self.binary} run --sandbox off -C {copy} {plans[s]}"),
+                ]
             result = self.hyperfine(
                 f"subtask-{n}-{round_}", commands, runs=1, prepare=self.copy_command(fixture, copy), env=env)
             for label, values in result.items():
@@ -308,7 +335,7 @@ class Bench:
                 # CPU time (user + system of the process and the children it waited for): less
                 # sensitive than wall time to other work on a shared machine.
                 cpu.setdefault(label, []).append(self.last_cpu[label])
-            # The last command was ours with S=55: main must hold exactly 55 new sub-task commits.
+            # The last command was ours (sandbox off) with S=55: main must hold exactly 55 new sub-task commits.
             count = int(git(copy, "rev-list", "--count", "--first-parent", f"{base}..main").strip())
             subjects = git(copy, "log", "--format=%(trailers:key=Orchestrate-Subtask,valueonly)", f"{base}..main")
             if count != S_LARGE or len([s for s in subjects.split("\n") if s.strip()]) != S_LARGE:
@@ -320,12 +347,17 @@ class Bench:
         cpu_med = {label: median(values) for label, values in cpu.items()}
         ours_cpu = (cpu_med[f"ours S={S_LARGE}"] - cpu_med[f"ours S={S_SMALL}"]) / (S_LARGE - S_SMALL) * 1000
         theirs_cpu = (cpu_med[f"git-cli S={S_LARGE}"] - cpu_med[f"git-cli S={S_SMALL}"]) / (S_LARGE - S_SMALL) * 1000
+        off = (med[f"ours-nosandbox S={S_LARGE}"] - med[f"ours-nosandbox S={S_SMALL}"]) / (S_LARGE - S_SMALL) * 1000
+        off_cpu = (cpu_med[f"ours-nosandbox S={S_LARGE}"] - cpu_med[f"ours-nosandbox S={S_SMALL}"]) / (S_LARGE - S_SMALL) * 1000
         rss = {s: self.max_rss(path) for s, path in rss_files.items()}
         shutil.rmtree(copy, ignore_errors=True)
-        log(f"  {n} files {where}: ours {ours:.1f} ms/sub-task, git-cli {theirs:.1f} ms/sub-task (CPU time: ours "
-            f"{ours_cpu:.1f}, git-cli {theirs_cpu:.1f}), max RSS {rss}")
+        log(f"  {n} files {where}: ours {ours:.1f} ms/sub-task (sandbox {'on' if self.sandbox['available'] else 'unavailable'}), "
+            f"{off:.1f} with --sandbox off, git-cli {theirs:.1f} ms/sub-task (CPU time: ours {ours_cpu:.1f}, "
+            f"{off_cpu:.1f} off, git-cli {theirs_cpu:.1f}), max RSS {rss}")
         return {
             "ours_ms_per_subtask": ours,
+            "ours_nosandbox_ms_per_subtask": off,
+            "ours_nosandbox_cpu_ms_per_subtask": off_cpu,
             "git_cli_ms_per_subtask": theirs,
             "speedup": theirs / ours if ours > 0 else None,
             "ours_cpu_ms_per_subtask": ours_cpu,

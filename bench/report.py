@@ -54,6 +54,8 @@ def rows(results):
                 f"1c. the same in CPU time (user + system, children included), {size_label(n)} files",
                 ms(row["ours_cpu_ms_per_subtask"]), ms(row["git_cli_cpu_ms_per_subtask"]),
                 ratio(row["git_cli_cpu_ms_per_subtask"], row["ours_cpu_ms_per_subtask"]), "(context)", "—"])
+        if row.get("ours_nosandbox_ms_per_subtask") is not None:
+            out.append(sandbox_row(n, row))
     disk = figures.get("subtask_disk", {})
     for n in sorted(int(k) for k in disk):
         row = disk[str(n)]
@@ -102,6 +104,27 @@ def rows(results):
             f"6. peak memory (max RSS, /usr/bin/time -v) of `run` S=55 on {size_label(largest)} files",
             f"{rss:.0f} MB" if rss else "—", "—", "—", "≤ 100 MB", verdict(rss, 100.0, "MB")])
     return out
+
+
+def signed(value):
+    return "—" if value is None else f"{value:+.1f} ms"
+
+
+def sandbox_row(n, row):
+    """1s: figure 1 with `run --sandbox off`, and what the sandbox costs per sub-task (row 1 − row 1s)."""
+    on, off = row["ours_ms_per_subtask"], row["ours_nosandbox_ms_per_subtask"]
+    on_cpu, off_cpu = row.get("ours_cpu_ms_per_subtask"), row.get("ours_nosandbox_cpu_ms_per_subtask")
+    sandbox = row.get("sandbox") or {}
+    if sandbox.get("available"):
+        tool = f"{sandbox.get('version') or 'bubblewrap'}, {sandbox.get('tool')}"
+        label = (f"1s. the same with `run --sandbox off`, {size_label(n)} files; row 1 ran `--sandbox on`, each "
+                 f"checkpoint in bubblewrap ({tool}; script `run:` steps are never sandboxed)")
+        verdict = f"sandbox on − off: **{signed(on - off)}** per sub-task (CPU time {signed(on_cpu - off_cpu if on_cpu is not None and off_cpu is not None else None)})"
+    else:
+        label = (f"1s. the same with `run --sandbox off`, {size_label(n)} files; **row 1 is no sandbox figure**: "
+                 f"bubblewrap is not usable here ({sandbox.get('reason') or 'not probed'}), so `auto` ran without it")
+        verdict = f"row 1 − row 1s: {signed(on - off)} (both without a sandbox: noise)"
+    return [label, ms(off), ms(row["git_cli_ms_per_subtask"]), ratio(row["git_cli_ms_per_subtask"], off), "(context)", verdict]
 
 
 def within(ours, theirs, factor):
@@ -279,9 +302,12 @@ def render(results, docs):
         "1. **Per-sub-task overhead.** A plan of S script sub-tasks (S = 5 and S = 55), each one `run` step that appends a line to the",
         "   same 5 files the yardstick's sub-task edits, with checkpoint `true`; `git-orchestrate run -C COPY PLAN` timed by hyperfine",
         "   (no shell), each run on a fresh `cp -a` copy of the packed fixture (make-fixture.sh, then `git gc`). The yardstick is",
-        "   git-cli-baseline.sh with the same S on the same kind of copy. Each round runs the four commands one after the other",
+        "   git-cli-baseline.sh with the same S on the same kind of copy. Each round runs the six commands one after the other",
         "   (so load from other work hits both sides alike); figure = (median(S=55) − median(S=5)) / 50. The creation of the",
         "   workspace in the first sub-task is in both S=5 and S=55 and cancels out, as the yardstick's `git worktree add` does.",
+        "   Row 1 runs `run --sandbox on` when a probe run finds bubblewrap usable (each checkpoint command then starts inside",
+        "   `bwrap`; the script `run:` steps are trusted and never sandboxed), else the default `auto`, which runs without it and",
+        "   the row says so; row 1s is the same plan, in the same rounds, with `run --sandbox off`, and gives on − off.",
         "2. **Second run's set-up.** On a copy of the largest fixture, a plan whose sub-task k edits one file and then needs a gate",
         "   file outside the repository (`max_attempts: 1`). A first run creates the workspace, lands sub-task 1 and stops at 2; each",
         "   measured run opens the gate of the stopped sub-task, so it resumes that one sub-task in the reused working directory,",
