@@ -921,21 +921,41 @@ class Bench:
         self.results["reps"] = self.reps
         if self.work.startswith("/dev/shm/"):
             shutil.rmtree(self.work, ignore_errors=True)  # memory, not disk: give it back
-        # Figures not measured this time (BENCH_ONLY) are kept from the last results, and said to be.
+        # Figures not measured this time (BENCH_ONLY, fewer BENCH_SIZES) are kept from the last results,
+        # each with the date it was measured, and said to be.
+        today = self.results["machine"]["date"]
+        dates = {key: today for key in self.results["figures"]}
         previous_path = os.path.join(self.out, "results.json")
         if os.path.exists(previous_path) and set(self.only) != set(ALL_FIGURES):
             previous = json.load(open(previous_path))
+            before = previous.get("machine", {}).get("date", "?")
+
+            def measured_on(key):
+                if key in previous.get("figure_dates", {}):
+                    return previous["figure_dates"][key]
+                # results.json written before figure_dates: one date for everything it carried.
+                return previous.get("carried_date", before) if key in previous.get("carried", []) else before
+
             carried = {key: value for key, value in previous.get("figures", {}).items() if key not in self.results["figures"]}
-            # A shape measured on one file system only (BENCH_FS) keeps the other's last figures.
             for key, value in previous.get("figures", {}).items():
                 new = self.results["figures"].get(key)
-                if isinstance(new, dict) and "systems" in new and isinstance(value, dict) and "systems" in value:
+                if not isinstance(new, dict) or not isinstance(value, dict):
+                    continue
+                # A shape measured on one file system only (BENCH_FS) keeps the other's last figures.
+                if "systems" in new and "systems" in value:
                     for fs, row in value["systems"].items():
-                        new["systems"].setdefault(fs, dict(row, carried=True))
+                        new["systems"].setdefault(fs, dict(row, carried=True, date=row.get("date") or measured_on(key)))
+                # Figure 1 measured at fewer sizes (quick mode) keeps the other sizes' last rows.
+                if key in ("subtask", "subtask_disk"):
+                    for size, row in value.items():
+                        if size not in new:
+                            new[size] = dict(row, carried=True, date=row.get("date") or measured_on(key))
             if carried:
                 self.results["figures"].update(carried)
                 self.results["carried"] = sorted(carried)
-                self.results["carried_date"] = previous.get("carried_date") or previous.get("machine", {}).get("date", "?")
+                dates.update({key: measured_on(key) for key in carried})
+                self.results["carried_date"] = min(dates[key] for key in carried)
+        self.results["figure_dates"] = dates
         with open(os.path.join(self.out, "results.json"), "w") as handle:
             json.dump(self.results, handle, indent=2, sort_keys=True)
         from report import render

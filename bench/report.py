@@ -45,13 +45,13 @@ def rows(results):
         row = subtask[str(n)]
         limit = {20000: 10.0, 100000: 20.0}.get(n)
         out.append([
-            f"1. per-sub-task overhead of `run`, {size_label(n)} files (S=55 − S=5, ÷ 50)",
+            f"1. per-sub-task overhead of `run`, {size_label(n)} files (S=55 − S=5, ÷ 50){kept(row)}",
             ms(row["ours_ms_per_subtask"]), ms(row["git_cli_ms_per_subtask"]),
             ratio(row["git_cli_ms_per_subtask"], row["ours_ms_per_subtask"]),
             f"≤ {limit:.0f} ms" if limit else "flat", verdict(row["ours_ms_per_subtask"], limit) if limit else "—"])
         if row.get("ours_cpu_ms_per_subtask") is not None:
             out.append([
-                f"1c. the same in CPU time (user + system, children included), {size_label(n)} files",
+                f"1c. the same in CPU time (user + system, children included), {size_label(n)} files{kept(row)}",
                 ms(row["ours_cpu_ms_per_subtask"]), ms(row["git_cli_cpu_ms_per_subtask"]),
                 ratio(row["git_cli_cpu_ms_per_subtask"], row["ours_cpu_ms_per_subtask"]), "(context)", "—"])
         if row.get("ours_nosandbox_ms_per_subtask") is not None:
@@ -60,7 +60,7 @@ def rows(results):
     for n in sorted(int(k) for k in disk):
         row = disk[str(n)]
         out.append([
-            f"1d. per-sub-task overhead with the copies on the ext4 disk instead of tmpfs, {size_label(n)} files",
+            f"1d. per-sub-task overhead with the copies on the ext4 disk instead of tmpfs, {size_label(n)} files{kept(row)}",
             ms(row["ours_ms_per_subtask"]), ms(row["git_cli_ms_per_subtask"]),
             ratio(row["git_cli_ms_per_subtask"], row["ours_ms_per_subtask"]), "(context)", "—"])
     second = figures.get("second")
@@ -101,7 +101,7 @@ def rows(results):
         largest = max(int(k) for k in subtask)
         rss = subtask[str(largest)]["max_rss_mb"].get("55")
         out.append([
-            f"6. peak memory (max RSS, /usr/bin/time -v) of `run` S=55 on {size_label(largest)} files",
+            f"6. peak memory (max RSS, /usr/bin/time -v) of `run` S=55 on {size_label(largest)} files{kept(subtask[str(largest)])}",
             f"{rss:.0f} MB" if rss else "—", "—", "—", "≤ 100 MB", verdict(rss, 100.0, "MB")])
     return out
 
@@ -124,7 +124,7 @@ def sandbox_row(n, row):
         label = (f"1s. the same with `run --sandbox off`, {size_label(n)} files; **row 1 is no sandbox figure**: "
                  f"bubblewrap is not usable here ({sandbox.get('reason') or 'not probed'}), so `auto` ran without it")
         verdict = f"row 1 − row 1s: {signed(on - off)} (both without a sandbox: noise)"
-    return [label, ms(off), ms(row["git_cli_ms_per_subtask"]), ratio(row["git_cli_ms_per_subtask"], off), "(context)", verdict]
+    return [label + kept(row), ms(off), ms(row["git_cli_ms_per_subtask"]), ratio(row["git_cli_ms_per_subtask"], off), "(context)", verdict]
 
 
 def within(ours, theirs, factor):
@@ -143,7 +143,7 @@ def shape_rows(figures):
         for fs, row in large["systems"].items():
             out.append([
                 f"7. large changes: {large['k']:,} of {size_label(large['files'])} files changed per sub-task, "
-                f"{large['s']} sub-tasks, whole run, the user's checkout following main ({fs})",
+                f"{large['s']} sub-tasks, whole run, the user's checkout following main ({fs}){kept(row)}",
                 ms(row["ours_ms"]), ms(row["git_cli_ms"]) + " ³", ratio(row["git_cli_ms"], row["ours_ms"]),
                 "faster than the yardstick", within(row["ours_ms"], row["git_cli_ms"], 1.0)])
             out.append([
@@ -157,7 +157,7 @@ def shape_rows(figures):
         for fs, row in inrun["systems"].items():
             out.append([
                 f"8. per sub-task, in-run method (end of sub-task 1 → end of sub-task {inrun['s']}), "
-                f"{size_label(inrun['files'])} files, K=5 ({fs}; fastest sub-task {ms(row['ours_min_ms'])})",
+                f"{size_label(inrun['files'])} files, K=5 ({fs}; fastest sub-task {ms(row['ours_min_ms'])}){kept(row)}",
                 ms(row["ours_ms"]), ms(row["git_cli_ms"]) + " ³", ratio(row["git_cli_ms"], row["ours_ms"]), "≤ 10 ms",
                 verdict(row["ours_ms"], 10.0)])
     long_ = figures.get("long")
@@ -175,7 +175,7 @@ def shape_rows(figures):
     if cold:
         for fs, row in cold["systems"].items():
             out.append([
-                f"10. `verify` with nothing recorded: {cold['commits']} sub-task commits at {size_label(cold['files'])} files ({fs})",
+                f"10. `verify` with nothing recorded: {cold['commits']} sub-task commits at {size_label(cold['files'])} files ({fs}){kept(row)}",
                 ms(row["ours_ms"]), ms(row["git_cli_ms"]) + " ⁴", ratio(row["git_cli_ms"], row["ours_ms"]),
                 "≤ 1.2× the reused-worktree loop", within(row["ours_ms"], row["git_cli_ms"], 1.2)])
     big = figures.get("bigfile")
@@ -251,6 +251,26 @@ def svg(results):
     return "\n".join(parts) + "\n"
 
 
+def carried_text(results):
+    """Which figures this run did not measure, and when each was measured."""
+    carried = results.get("carried")
+    if not carried:
+        return ""
+    dates = results.get("figure_dates", {})
+    by_date = {}
+    for key in sorted(carried):
+        by_date.setdefault(dates.get(key) or results.get("carried_date", "?"), []).append(key)
+    if len(by_date) == 1:
+        return f" Figures not measured in this run ({', '.join(carried)}) are kept from the run of {next(iter(by_date))}."
+    parts = "; ".join(f"{', '.join(keys)} from {date}" for date, keys in sorted(by_date.items()))
+    return f" Figures not measured in this run are kept from earlier runs: {parts}."
+
+
+def kept(row):
+    """The mark of a row kept from an earlier run."""
+    return f" — *kept from {row.get('date', 'an earlier run')}*" if row.get("carried") else ""
+
+
 def render(results, docs):
     os.makedirs(docs, exist_ok=True)
     path = os.path.join(docs, "performance.md")
@@ -275,7 +295,7 @@ def render(results, docs):
         "The targets and the yardstick are described in bench/README.md.",
         "",
         f"Measured on **{machine['commit']}**, {machine['date']}" + (" — **quick mode**, not the full run" if quick else "") + "."
-        + (f" Figures not measured in this run ({', '.join(sorted(results['carried']))}) are kept from the run of {results['carried_date']}." if results.get("carried") else ""),
+        + carried_text(results),
         "",
         "## Latest results",
         "",
