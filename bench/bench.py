@@ -150,6 +150,10 @@ class Bench:
         file on the ext4 disk costs ~0.4 ms of kernel time, so one copy of the 100k-file fixture takes
         about a minute there against 4 s on tmpfs, and the 12 copies of the 100k round alone would blow
         the 15-minute budget. Both sides run on the same file system, whichever it is.
+
+        The tmpfs folder is named after the output folder: it is removed at the start and at the end of
+        a run, and two checkouts benchmarked at once on one machine (several engineers share these VMs)
+        would otherwise remove each other's copies and work folders mid-run.
         """
         if requested:
             work = os.path.abspath(requested)
@@ -158,7 +162,7 @@ class Bench:
             try:
                 stats = os.statvfs("/dev/shm")
                 if stats.f_bavail * stats.f_frsize > 8 * 1024**3:
-                    work = "/dev/shm/git-orchestrate-bench"
+                    work = "/dev/shm/git-orchestrate-bench-" + hashlib.sha256(self.out.encode()).hexdigest()[:8]
             except OSError:
                 pass
         shutil.rmtree(work, ignore_errors=True)
