@@ -150,6 +150,10 @@ class Bench:
         file on the ext4 disk costs ~0.4 ms of kernel time, so one copy of the 100k-file fixture takes
         about a minute there against 4 s on tmpfs, and the 12 copies of the 100k round alone would blow
         the 15-minute budget. Both sides run on the same file system, whichever it is.
+
+        The tmpfs folder is named after the output folder: it is removed at the start and at the end of
+        a run, and two checkouts benchmarked at once on one machine (several engineers share these VMs)
+        would otherwise remove each other's copies and work folders mid-run.
         """
         if requested:
             work = os.path.abspath(requested)
@@ -158,7 +162,7 @@ class Bench:
             try:
                 stats = os.statvfs("/dev/shm")
                 if stats.f_bavail * stats.f_frsize > 8 * 1024**3:
-                    work = "/dev/shm/git-orchestrate-bench"
+                    work = "/dev/shm/git-orchestrate-bench-" + hashlib.sha256(self.out.encode()).hexdigest()[:8]
             except OSError:
                 pass
         shutil.rmtree(work, ignore_errors=True)
@@ -170,7 +174,12 @@ class Bench:
     # MARK: - tools
 
     def hyperfine(self, name, commands, runs, prepare=None, warmup=0, env=None):
-        """Times commands with hyperfine; returns {command name: [seconds per run]}."""
+        """Times commands with hyperfine; returns {command name: [seconds per run]}.
+
+        A command that fails stops the benchmark, naming it, its exit codes and what it printed
+        (`hyperfine_failed`): hyperfine runs with --ignore-failure so that its JSON says which command
+        failed and how, and the check is made here.
+        """
         export = os.path.join(self.work, f"hyperfine-{name}.json")
         args = ["hyperfine", "-N", "--style", "none", "--runs", str(runs), "--export-json", export]
         if warmup:
@@ -179,11 +188,42 @@ class Bench:
             args += ["--prepare", prepare]
         for label, command in commands:
             args += ["-n", label, command]
-        run(args, env=env or self.env)
+        env = env or self.env
+        process = subprocess.run(["hyperfine", "--ignore-failure", *args[1:]], env=env, capture_output=True, text=True)
+        if process.returncode != 0 or not os.path.exists(export):
+            sys.exit(f"bench: hyperfine failed ({process.returncode}): {' '.join(args)[:400]}\n{process.stdout}\n{process.stderr}")
         with open(export) as handle:
             data = json.load(handle)
+        failed = [(result["command"], result.get("exit_codes") or []) for result in data["results"]
+                  if any(code != 0 for code in result.get("exit_codes") or [])]
+        if failed:
+            self.hyperfine_failed(args, dict(commands), failed, env)
         self.last_cpu = {result["command"]: result["user"] + result["system"] for result in data["results"]}
         return {result["command"]: result["times"] for result in data["results"]}
+
+    def hyperfine_failed(self, args, commands, failed, env):
+        """Exits naming each failed command with its exit codes, and its standard error.
+
+        hyperfine discards what the commands it times print. So the same invocation runs again (the
+        prepare command included, the commands in the same order, stopping at the first failure) with
+        --show-output, which hyperfine accepts only without --style: its "Benchmark N: label" lines
+        say which command printed what.
+        """
+        report = ["bench: a command timed by hyperfine failed:"]
+        for label, codes in failed:
+            report.append(f"  '{label}' exited {', '.join(map(str, codes))} ({len(codes)} runs): {commands.get(label, '?')}")
+        again_args = [arg for arg in args if arg not in ("--style", "none")] + ["--show-output"]
+        again = subprocess.run(again_args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        parts = re.split(r"^Benchmark \d+: (.*)$", again.stdout, flags=re.M)
+        if again.returncode == 0:
+            report.append("Run again with --show-output, every command passed: the failure did not repeat.")
+        elif len(parts) >= 3:
+            # The failing command is the last to start: what follows its "Benchmark N:" line is its output.
+            report.append(f"Run again with --show-output, '{parts[-2].strip()}' failed again; the end of its output:\n"
+                          + parts[-1].strip()[-3000:])
+        else:
+            report.append(f"Run again with --show-output, hyperfine exited {again.returncode}:\n" + again.stdout.strip()[-3000:])
+        sys.exit("\n".join(report))
 
     def fixture(self, n):
         """A make-fixture.sh repository of n files, packed (so git's background gc cannot race a copy)."""
@@ -232,8 +272,10 @@ class Bench:
             self.subtask_plans[s] = write_plan(
                 os.path.join(self.plans, f"run-{s}.yml"), "bench",
                 [(f"s{t:03d}", edit_command("sub-task", t), "true") for t in range(1, s + 1)])
+        self.sandbox = self.probe_sandbox()
+        self.results["sandbox"] = self.sandbox
         rows = {n: self.measure_subtask(n, self.work, self.env) for n in self.sizes}
-        self.results["figures"]["subtask"] = {str(n): row for n, row in rows.items()}
+        self.results["figures"]["subtask"] = {str(n): dict(row, sandbox=self.sandbox) for n, row in rows.items()}
         if self.disk_sizes and not self.work.startswith(self.out):
             # The same on the disk, where creating a file costs far more than on tmpfs: how much of
             # each side's cost is file-system work.
@@ -244,6 +286,26 @@ class Bench:
             rows = {n: self.measure_subtask(n, disk, env, "on disk ") for n in self.disk_sizes}
             self.results["figures"]["subtask_disk"] = {str(n): row for n, row in rows.items()}
             shutil.rmtree(disk, ignore_errors=True)
+
+    def probe_sandbox(self):
+        """Whether `run --sandbox on` works here: bubblewrap installed and able to make its namespaces.
+
+        Checkpoint commands run inside bubblewrap when it does (script `run:` steps are trusted and run
+        outside it), so figure 1 is then the sandbox's figure and 1s the same run with `--sandbox off`.
+        When it does not, `auto` (the default) quietly runs without, and figure 1 is no sandbox figure.
+        """
+        copy = self.fresh_copy(self.fixture(self.sizes[0]), os.path.join(self.work, "sandbox-probe"))
+        plan = write_plan(os.path.join(self.plans, "sandbox-probe.yml"), "probe", [("p1", edit_command("probe", 1), "true")])
+        process = subprocess.run([self.binary, "run", "--sandbox", "on", "-C", copy, plan], env=self.env,
+                                 capture_output=True, text=True)
+        shutil.rmtree(copy, ignore_errors=True)
+        tool = shutil.which("bwrap", path=self.env.get("PATH"))
+        version = run([tool, "--version"]).strip() if tool else None
+        available = process.returncode == 0
+        reason = None if available else (process.stderr.strip().splitlines() or [f"exit {process.returncode}"])[-1]
+        log(f"sandbox: {'bubblewrap works here' if available else 'not usable'} ({tool or 'no bwrap on PATH'}"
+            f"{', ' + version if version else ''}){': ' + reason if reason else ''}")
+        return {"available": available, "tool": tool, "version": version, "reason": reason}
 
     def measure_subtask(self, n, work, env, where=""):
         plans = self.subtask_plans
@@ -257,14 +319,19 @@ class Bench:
         times, cpu = {}, {}
         log(f"per-sub-task overhead {where}at {n} files: {self.reps} rounds of yardstick S={S_SMALL},{S_LARGE} and ours")
         for round_ in range(self.reps):
-            # One round runs the four commands one after the other, each on a fresh copy, so load
+            # One round runs the six commands one after the other, each on a fresh copy, so load
             # from other work on the machine hits both sides alike.
-            commands = [
-                (f"git-cli S={S_SMALL}", f"bash {self.baseline} {copy} {S_SMALL} {K}"),
-                (f"ours S={S_SMALL}", f"/usr/bin/time -v -a -o {rss_files[S_SMALL]} {self.binary} run -C {copy} {plans[S_SMALL]}"),
-                (f"git-cli S={S_LARGE}", f"bash {self.baseline} {copy} {S_LARGE} {K}"),
-                (f"ours S={S_LARGE}", f"/usr/bin/time -v -a -o {rss_files[S_LARGE]} {self.binary} run -C {copy} {plans[S_LARGE]}"),
-            ]
+            # "ours" runs its checkpoints in the sandbox (`--sandbox on`) when bubblewrap works here, else
+            # as `auto` does without it; "ours-nosandbox" is the same run with `--sandbox off`.
+            # (`--sandbox` is an option of `run`: before it, `git-orchestrate --sandbox off run` exits 2.)
+            setting = "on" if self.sandbox["available"] else "auto"
+            commands = []
+            for s in (S_SMALL, S_LARGE):
+                commands += [
+                    (f"git-cli S={s}", f"bash {self.baseline} {copy} {s} {K}"),
+                    (f"ours S={s}", f"/usr/bin/time -v -a -o {rss_files[s]} {self.binary} run --sandbox {setting} -C {copy} {plans[s]}"),
+                    (f"ours-nosandbox S={s}", f"{self.binary} run --sandbox off -C {copy} {plans[s]}"),
+                ]
             result = self.hyperfine(
                 f"subtask-{n}-{round_}", commands, runs=1, prepare=self.copy_command(fixture, copy), env=env)
             for label, values in result.items():
@@ -272,7 +339,7 @@ class Bench:
                 # CPU time (user + system of the process and the children it waited for): less
                 # sensitive than wall time to other work on a shared machine.
                 cpu.setdefault(label, []).append(self.last_cpu[label])
-            # The last command was ours with S=55: main must hold exactly 55 new sub-task commits.
+            # The last command was ours (sandbox off) with S=55: main must hold exactly 55 new sub-task commits.
             count = int(git(copy, "rev-list", "--count", "--first-parent", f"{base}..main").strip())
             subjects = git(copy, "log", "--format=%(trailers:key=Orchestrate-Subtask,valueonly)", f"{base}..main")
             if count != S_LARGE or len([s for s in subjects.split("\n") if s.strip()]) != S_LARGE:
@@ -284,12 +351,17 @@ class Bench:
         cpu_med = {label: median(values) for label, values in cpu.items()}
         ours_cpu = (cpu_med[f"ours S={S_LARGE}"] - cpu_med[f"ours S={S_SMALL}"]) / (S_LARGE - S_SMALL) * 1000
         theirs_cpu = (cpu_med[f"git-cli S={S_LARGE}"] - cpu_med[f"git-cli S={S_SMALL}"]) / (S_LARGE - S_SMALL) * 1000
+        off = (med[f"ours-nosandbox S={S_LARGE}"] - med[f"ours-nosandbox S={S_SMALL}"]) / (S_LARGE - S_SMALL) * 1000
+        off_cpu = (cpu_med[f"ours-nosandbox S={S_LARGE}"] - cpu_med[f"ours-nosandbox S={S_SMALL}"]) / (S_LARGE - S_SMALL) * 1000
         rss = {s: self.max_rss(path) for s, path in rss_files.items()}
         shutil.rmtree(copy, ignore_errors=True)
-        log(f"  {n} files {where}: ours {ours:.1f} ms/sub-task, git-cli {theirs:.1f} ms/sub-task (CPU time: ours "
-            f"{ours_cpu:.1f}, git-cli {theirs_cpu:.1f}), max RSS {rss}")
+        log(f"  {n} files {where}: ours {ours:.1f} ms/sub-task (sandbox {'on' if self.sandbox['available'] else 'unavailable'}), "
+            f"{off:.1f} with --sandbox off, git-cli {theirs:.1f} ms/sub-task (CPU time: ours {ours_cpu:.1f}, "
+            f"{off_cpu:.1f} off, git-cli {theirs_cpu:.1f}), max RSS {rss}")
         return {
             "ours_ms_per_subtask": ours,
+            "ours_nosandbox_ms_per_subtask": off,
+            "ours_nosandbox_cpu_ms_per_subtask": off_cpu,
             "git_cli_ms_per_subtask": theirs,
             "speedup": theirs / ours if ours > 0 else None,
             "ours_cpu_ms_per_subtask": ours_cpu,
@@ -853,21 +925,41 @@ class Bench:
         self.results["reps"] = self.reps
         if self.work.startswith("/dev/shm/"):
             shutil.rmtree(self.work, ignore_errors=True)  # memory, not disk: give it back
-        # Figures not measured this time (BENCH_ONLY) are kept from the last results, and said to be.
+        # Figures not measured this time (BENCH_ONLY, fewer BENCH_SIZES) are kept from the last results,
+        # each with the date it was measured, and said to be.
+        today = self.results["machine"]["date"]
+        dates = {key: today for key in self.results["figures"]}
         previous_path = os.path.join(self.out, "results.json")
         if os.path.exists(previous_path) and set(self.only) != set(ALL_FIGURES):
             previous = json.load(open(previous_path))
+            before = previous.get("machine", {}).get("date", "?")
+
+            def measured_on(key):
+                if key in previous.get("figure_dates", {}):
+                    return previous["figure_dates"][key]
+                # results.json written before figure_dates: one date for everything it carried.
+                return previous.get("carried_date", before) if key in previous.get("carried", []) else before
+
             carried = {key: value for key, value in previous.get("figures", {}).items() if key not in self.results["figures"]}
-            # A shape measured on one file system only (BENCH_FS) keeps the other's last figures.
             for key, value in previous.get("figures", {}).items():
                 new = self.results["figures"].get(key)
-                if isinstance(new, dict) and "systems" in new and isinstance(value, dict) and "systems" in value:
+                if not isinstance(new, dict) or not isinstance(value, dict):
+                    continue
+                # A shape measured on one file system only (BENCH_FS) keeps the other's last figures.
+                if "systems" in new and "systems" in value:
                     for fs, row in value["systems"].items():
-                        new["systems"].setdefault(fs, dict(row, carried=True))
+                        new["systems"].setdefault(fs, dict(row, carried=True, date=row.get("date") or measured_on(key)))
+                # Figure 1 measured at fewer sizes (quick mode) keeps the other sizes' last rows.
+                if key in ("subtask", "subtask_disk"):
+                    for size, row in value.items():
+                        if size not in new:
+                            new[size] = dict(row, carried=True, date=row.get("date") or measured_on(key))
             if carried:
                 self.results["figures"].update(carried)
                 self.results["carried"] = sorted(carried)
-                self.results["carried_date"] = previous.get("carried_date") or previous.get("machine", {}).get("date", "?")
+                dates.update({key: measured_on(key) for key in carried})
+                self.results["carried_date"] = min(dates[key] for key in carried)
+        self.results["figure_dates"] = dates
         with open(os.path.join(self.out, "results.json"), "w") as handle:
             json.dump(self.results, handle, indent=2, sort_keys=True)
         from report import render

@@ -45,20 +45,22 @@ def rows(results):
         row = subtask[str(n)]
         limit = {20000: 10.0, 100000: 20.0}.get(n)
         out.append([
-            f"1. per-sub-task overhead of `run`, {size_label(n)} files (S=55 − S=5, ÷ 50)",
+            f"1. per-sub-task overhead of `run`, {size_label(n)} files (S=55 − S=5, ÷ 50){kept(row)}",
             ms(row["ours_ms_per_subtask"]), ms(row["git_cli_ms_per_subtask"]),
             ratio(row["git_cli_ms_per_subtask"], row["ours_ms_per_subtask"]),
             f"≤ {limit:.0f} ms" if limit else "flat", verdict(row["ours_ms_per_subtask"], limit) if limit else "—"])
         if row.get("ours_cpu_ms_per_subtask") is not None:
             out.append([
-                f"1c. the same in CPU time (user + system, children included), {size_label(n)} files",
+                f"1c. the same in CPU time (user + system, children included), {size_label(n)} files{kept(row)}",
                 ms(row["ours_cpu_ms_per_subtask"]), ms(row["git_cli_cpu_ms_per_subtask"]),
                 ratio(row["git_cli_cpu_ms_per_subtask"], row["ours_cpu_ms_per_subtask"]), "(context)", "—"])
+        if row.get("ours_nosandbox_ms_per_subtask") is not None:
+            out.append(sandbox_row(n, row))
     disk = figures.get("subtask_disk", {})
     for n in sorted(int(k) for k in disk):
         row = disk[str(n)]
         out.append([
-            f"1d. per-sub-task overhead with the copies on the ext4 disk instead of tmpfs, {size_label(n)} files",
+            f"1d. per-sub-task overhead with the copies on the ext4 disk instead of tmpfs, {size_label(n)} files{kept(row)}",
             ms(row["ours_ms_per_subtask"]), ms(row["git_cli_ms_per_subtask"]),
             ratio(row["git_cli_ms_per_subtask"], row["ours_ms_per_subtask"]), "(context)", "—"])
     second = figures.get("second")
@@ -99,9 +101,30 @@ def rows(results):
         largest = max(int(k) for k in subtask)
         rss = subtask[str(largest)]["max_rss_mb"].get("55")
         out.append([
-            f"6. peak memory (max RSS, /usr/bin/time -v) of `run` S=55 on {size_label(largest)} files",
+            f"6. peak memory (max RSS, /usr/bin/time -v) of `run` S=55 on {size_label(largest)} files{kept(subtask[str(largest)])}",
             f"{rss:.0f} MB" if rss else "—", "—", "—", "≤ 100 MB", verdict(rss, 100.0, "MB")])
     return out
+
+
+def signed(value):
+    return "—" if value is None else f"{value:+.1f} ms"
+
+
+def sandbox_row(n, row):
+    """1s: figure 1 with `run --sandbox off`, and what the sandbox costs per sub-task (row 1 − row 1s)."""
+    on, off = row["ours_ms_per_subtask"], row["ours_nosandbox_ms_per_subtask"]
+    on_cpu, off_cpu = row.get("ours_cpu_ms_per_subtask"), row.get("ours_nosandbox_cpu_ms_per_subtask")
+    sandbox = row.get("sandbox") or {}
+    if sandbox.get("available"):
+        tool = f"{sandbox.get('version') or 'bubblewrap'}, {sandbox.get('tool')}"
+        label = (f"1s. the same with `run --sandbox off`, {size_label(n)} files; row 1 ran `--sandbox on`, each "
+                 f"checkpoint in bubblewrap ({tool}; script `run:` steps are never sandboxed)")
+        verdict = f"sandbox on − off: **{signed(on - off)}** per sub-task (CPU time {signed(on_cpu - off_cpu if on_cpu is not None and off_cpu is not None else None)})"
+    else:
+        label = (f"1s. the same with `run --sandbox off`, {size_label(n)} files; **row 1 is no sandbox figure**: "
+                 f"bubblewrap is not usable here ({sandbox.get('reason') or 'not probed'}), so `auto` ran without it")
+        verdict = f"row 1 − row 1s: {signed(on - off)} (both without a sandbox: noise)"
+    return [label + kept(row), ms(off), ms(row["git_cli_ms_per_subtask"]), ratio(row["git_cli_ms_per_subtask"], off), "(context)", verdict]
 
 
 def within(ours, theirs, factor):
@@ -120,7 +143,7 @@ def shape_rows(figures):
         for fs, row in large["systems"].items():
             out.append([
                 f"7. large changes: {large['k']:,} of {size_label(large['files'])} files changed per sub-task, "
-                f"{large['s']} sub-tasks, whole run, the user's checkout following main ({fs})",
+                f"{large['s']} sub-tasks, whole run, the user's checkout following main ({fs}){kept(row)}",
                 ms(row["ours_ms"]), ms(row["git_cli_ms"]) + " ³", ratio(row["git_cli_ms"], row["ours_ms"]),
                 "faster than the yardstick", within(row["ours_ms"], row["git_cli_ms"], 1.0)])
             out.append([
@@ -134,7 +157,7 @@ def shape_rows(figures):
         for fs, row in inrun["systems"].items():
             out.append([
                 f"8. per sub-task, in-run method (end of sub-task 1 → end of sub-task {inrun['s']}), "
-                f"{size_label(inrun['files'])} files, K=5 ({fs}; fastest sub-task {ms(row['ours_min_ms'])})",
+                f"{size_label(inrun['files'])} files, K=5 ({fs}; fastest sub-task {ms(row['ours_min_ms'])}){kept(row)}",
                 ms(row["ours_ms"]), ms(row["git_cli_ms"]) + " ³", ratio(row["git_cli_ms"], row["ours_ms"]), "≤ 10 ms",
                 verdict(row["ours_ms"], 10.0)])
     long_ = figures.get("long")
@@ -152,7 +175,7 @@ def shape_rows(figures):
     if cold:
         for fs, row in cold["systems"].items():
             out.append([
-                f"10. `verify` with nothing recorded: {cold['commits']} sub-task commits at {size_label(cold['files'])} files ({fs})",
+                f"10. `verify` with nothing recorded: {cold['commits']} sub-task commits at {size_label(cold['files'])} files ({fs}){kept(row)}",
                 ms(row["ours_ms"]), ms(row["git_cli_ms"]) + " ⁴", ratio(row["git_cli_ms"], row["ours_ms"]),
                 "≤ 1.2× the reused-worktree loop", within(row["ours_ms"], row["git_cli_ms"], 1.2)])
     big = figures.get("bigfile")
@@ -228,6 +251,26 @@ def svg(results):
     return "\n".join(parts) + "\n"
 
 
+def carried_text(results):
+    """Which figures this run did not measure, and when each was measured."""
+    carried = results.get("carried")
+    if not carried:
+        return ""
+    dates = results.get("figure_dates", {})
+    by_date = {}
+    for key in sorted(carried):
+        by_date.setdefault(dates.get(key) or results.get("carried_date", "?"), []).append(key)
+    if len(by_date) == 1:
+        return f" Figures not measured in this run ({', '.join(carried)}) are kept from the run of {next(iter(by_date))}."
+    parts = "; ".join(f"{', '.join(keys)} from {date}" for date, keys in sorted(by_date.items()))
+    return f" Figures not measured in this run are kept from earlier runs: {parts}."
+
+
+def kept(row):
+    """The mark of a row kept from an earlier run."""
+    return f" — *kept from {row.get('date', 'an earlier run')}*" if row.get("carried") else ""
+
+
 def render(results, docs):
     os.makedirs(docs, exist_ok=True)
     path = os.path.join(docs, "performance.md")
@@ -252,7 +295,7 @@ def render(results, docs):
         "The targets and the yardstick are described in bench/README.md.",
         "",
         f"Measured on **{machine['commit']}**, {machine['date']}" + (" — **quick mode**, not the full run" if quick else "") + "."
-        + (f" Figures not measured in this run ({', '.join(sorted(results['carried']))}) are kept from the run of {results['carried_date']}." if results.get("carried") else ""),
+        + carried_text(results),
         "",
         "## Latest results",
         "",
@@ -279,9 +322,12 @@ def render(results, docs):
         "1. **Per-sub-task overhead.** A plan of S script sub-tasks (S = 5 and S = 55), each one `run` step that appends a line to the",
         "   same 5 files the yardstick's sub-task edits, with checkpoint `true`; `git-orchestrate run -C COPY PLAN` timed by hyperfine",
         "   (no shell), each run on a fresh `cp -a` copy of the packed fixture (make-fixture.sh, then `git gc`). The yardstick is",
-        "   git-cli-baseline.sh with the same S on the same kind of copy. Each round runs the four commands one after the other",
+        "   git-cli-baseline.sh with the same S on the same kind of copy. Each round runs the six commands one after the other",
         "   (so load from other work hits both sides alike); figure = (median(S=55) − median(S=5)) / 50. The creation of the",
         "   workspace in the first sub-task is in both S=5 and S=55 and cancels out, as the yardstick's `git worktree add` does.",
+        "   Row 1 runs `run --sandbox on` when a probe run finds bubblewrap usable (each checkpoint command then starts inside",
+        "   `bwrap`; the script `run:` steps are trusted and never sandboxed), else the default `auto`, which runs without it and",
+        "   the row says so; row 1s is the same plan, in the same rounds, with `run --sandbox off`, and gives on − off.",
         "2. **Second run's set-up.** On a copy of the largest fixture, a plan whose sub-task k edits one file and then needs a gate",
         "   file outside the repository (`max_attempts: 1`). A first run creates the workspace, lands sub-task 1 and stops at 2; each",
         "   measured run opens the gate of the stopped sub-task, so it resumes that one sub-task in the reused working directory,",
