@@ -14,12 +14,14 @@ extension PlanSession {
   ///   any ready sub-task may begin: every sub-task it depends on is on main).
   /// - Parameter contender: with `best_of`, which of the sub-task's agents this is: contender k > 1
   ///   works on its own branch, `<branch>-contender-<k>`.
-  public func begin(_ subtask: Subtask, keepingWork: Bool = true, slot: Int = 0, contender: Int = 1) throws
-    -> SubtaskCycle
-  {
+  /// - Parameter anyReady: any ready sub-task may begin, in slot 0 too: the MCP server hands out
+  ///   several at once, each in whichever slot is free.
+  public func begin(
+    _ subtask: Subtask, keepingWork: Bool = true, slot: Int = 0, contender: Int = 1, anyReady: Bool = false
+  ) throws -> SubtaskCycle {
     // Whatever happened since the tool's last step (the caller's agent worked, over MCP) is judged first.
     try checkGuard(subtask: subtask.id)
-    if slot > 0 || parallel != nil {
+    if slot > 0 || parallel != nil || anyReady {
       try checkReady(subtask)
     } else {
       guard let next = try nextSubtask() else {
