@@ -77,6 +77,10 @@ public actor OrchestrationHost {
   private(set) var createdPlans: [String: String] = [:]
   /// `--sandbox` for the checkpoints this server runs; nil means `git config orchestrate.sandbox`.
   let sandbox: Confinement.Setting?
+  /// The sub-tasks of plan `slotsPlan` handed out and not finished, by id, with the job slot whose
+  /// work folder holds each (see Slots.swift); read back from the slots' worktrees when first needed.
+  var slots: [String: Int] = [:]
+  var slotsPlan: String?
 
   public init(
     path: String, allowsPlanCreation: Bool = true, logger: Logger = Logger(label: "git-orchestrate.mcp"),
@@ -140,6 +144,7 @@ public actor OrchestrationHost {
       session.close()
       self.session = nil
     }
+    forgetSlots()
     planLock?.release()
     planLock = nil
     var options = RunOptions()
@@ -167,19 +172,9 @@ public actor OrchestrationHost {
     guard let session, session.plan.id == planID else { return }
     session.close()
     self.session = nil
+    forgetSlots()
     // Keep the repository: re-take the lock at once, as the session held it.
     try? holdLock(planID: planID)
-  }
-
-  // MARK: - Sub-tasks
-
-  /// Begins sub-task `id` of the session's plan, keeping the work in its directory; refuses a
-  /// sub-task that is not the next one.
-  func begin(_ session: PlanSession, subtaskID: String) throws -> SubtaskCycle {
-    guard let subtask = session.plan.subtask(id: subtaskID) else {
-      throw OrchestrateError.subtaskNotFound(plan: session.plan.id, subtask: subtaskID)
-    }
-    return try session.begin(subtask, keepingWork: true)
   }
 
   // MARK: - Progress

@@ -21,7 +21,9 @@ public enum OrchestrationServer {
     git orchestrate runs a decomposed task one validated sub-task at a time, with git as the record. \
     Loop: get_next_subtask → do the work in the returned workdir → validate_checkpoint (fix and \
     validate again until it passes) → complete_subtask → get_decomposition_status; stop when \
-    has_next is false. The server runs the checkpoints itself; main only moves to validated work.
+    has_next is false. The server runs the checkpoints itself; main only moves to validated work. \
+    To run independent sub-tasks in parallel, call get_next_subtask with count: N and give each \
+    returned sub-task its own conductor in its own workdir; complete_subtask each when done.
     """
 
   /// A server with every tool registered, not yet started.
@@ -93,6 +95,12 @@ public enum OrchestrationServer {
 
   /// The error's own message, with the MCP way to act on it where the CLI's wording points elsewhere.
   static func message(for error: Error) -> String {
+    if let error = error as? InSubtask {
+      let base = message(for: error.underlying)
+      return base.contains("sub-task '\(error.subtask)'")
+        ? base + " (sub-task '\(error.subtask)' works in \(error.workdir))"
+        : "sub-task '\(error.subtask)' (workdir \(error.workdir)): " + base
+    }
     let base = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
     switch error {
     case OrchestrateError.outOfOrder(_, _, let next?):

@@ -84,6 +84,16 @@ struct Arguments {
     }
   }
 
+  /// A whole number when present (a JSON number without a fraction).
+  func optionalInt(_ name: String) throws -> Int? {
+    switch values[name] {
+    case nil, .null?: return nil
+    case .int(let number)?: return number
+    case .double(let number)? where number.rounded() == number && abs(number) < 1e9: return Int(number)
+    default: throw ToolError.wrongType(tool: tool, name: name, expected: "a whole number")
+    }
+  }
+
   func optionalBool(_ name: String) throws -> Bool? {
     switch values[name] {
     case nil, .null?: return nil

@@ -14,8 +14,13 @@ enum CompleteSubtask: OrchestrationTool {
       one commit on the sub-task's branch and main fast-forwards to it, exactly as \
       `git orchestrate run` does; your checkout is brought up to date. On a failure nothing reaches \
       main: it returns `completed: false` with the reason and output, and the attempt is kept on the \
-      branch; fix it and call again. Call it after validate_checkpoint passed, then get_next_subtask. \
-      Returns {completed, commit, reason, progress}.
+      branch; fix it and call again. If main moved since the sub-task began (another sub-task landed), \
+      the work is replayed onto main's tip and validated again there before it lands; if it conflicts \
+      with main instead, `conflict_paths` lists the files, the work is kept as an attempt commit and \
+      `workdir` is reset to main's tip: redo the sub-task there. Works for every sub-task \
+      get_next_subtask handed out (with count, several at once: complete each when its conductor is \
+      done; they land one at a time). Call it after validate_checkpoint passed, then get_next_subtask. \
+      Returns {completed, commit, reason, progress, workdir, conflict_paths}.
       """,
     inputSchema: Schema.object(
       [
@@ -39,6 +44,9 @@ enum CompleteSubtask: OrchestrationTool {
         "master_task_id": CommonSchema.masterTaskID,
         "subtask_id": CommonSchema.subtaskID,
         "branch": Schema.string("The sub-task's branch."),
+        "workdir": Schema.string("The sub-task's work folder (on a conflict, now reset to main's tip)."),
+        "conflict_paths": Schema.strings(
+          "The files where the work conflicts with a main that moved; empty unless it did. The work must be redone."),
         "main_branch": Schema.string("The branch that receives sub-task commits."),
         "attempts": Schema.integer("Attempts it took, this one included when completed; else failed attempts so far."),
         "artifacts": Schema.strings("The files the sub-task's commit changed (empty when not completed)."),
@@ -51,7 +59,7 @@ enum CompleteSubtask: OrchestrationTool {
       ],
       required: [
         "completed", "commit", "reason", "error", "results", "progress", "master_task_id", "subtask_id", "branch",
-        "main_branch", "attempts", "artifacts", "caller_checkpoint_result", "has_next", "fix_prompt", "notices",
+        "workdir", "conflict_paths", "main_branch", "attempts", "artifacts", "caller_checkpoint_result", "has_next", "fix_prompt", "notices",
       ]))
 
   static func call(_ arguments: Arguments, on host: isolated OrchestrationHost) throws -> Value {
@@ -61,18 +69,32 @@ enum CompleteSubtask: OrchestrationTool {
     let claimed = arguments.values["checkpoint_result"] ?? .null
     let claimedArtifacts = arguments.values["artifacts"] ?? .null
     let session = try host.session(for: stored)
+    do {
+      return try complete(
+        subtaskID, stored: stored, session: session, claimed: claimed, claimedArtifacts: claimedArtifacts, host: host)
+    } catch {
+      throw host.naming(error, subtask: subtaskID)
+    }
+  }
+
+  private static func complete(
+    _ subtaskID: String, stored: StoredPlan, session: PlanSession, claimed: Value, claimedArtifacts: Value,
+    host: isolated OrchestrationHost
+  ) throws -> Value {
     var cycle = try host.begin(session, subtaskID: subtaskID)
     host.logger.info(
-      "complete_subtask \(stored.plan.id)/\(subtaskID): caller says checkpoint_result=\(claimed.jsonText) artifacts=\(claimedArtifacts.jsonText); validating itself"
+      "complete_subtask \(stored.plan.id)/\(subtaskID) in \(cycle.workdir): caller says checkpoint_result=\(claimed.jsonText) artifacts=\(claimedArtifacts.jsonText); validating itself"
     )
     let verdict = try session.check(cycle)
     let settlement = try session.settle(&cycle, verdict)
     var result: [String: Value] = [
       "master_task_id": .string(stored.plan.id), "subtask_id": .string(subtaskID), "branch": .string(cycle.branch),
-      "main_branch": .string(session.mainName), "caller_checkpoint_result": claimed, "results": ValidateCheckpoint.results(verdict),
+      "workdir": .string(cycle.workdir), "main_branch": .string(session.mainName), "caller_checkpoint_result": claimed,
+      "results": ValidateCheckpoint.results(verdict), "conflict_paths": [],
     ]
     switch settlement {
     case .landed(let landing):
+      host.release(subtaskID)
       do {
         try session.updateUserCheckout()
       } catch {
@@ -97,14 +119,31 @@ enum CompleteSubtask: OrchestrationTool {
       result.merge([
         "completed": false, "commit": .null,
         "reason": .string(
-          "not completed: \(failed["reason"]?.stringValue ?? "the checkpoint failed"); nothing was put on \(session.mainName). Fix the work in \(cycle.workdir) and call again"
+          "sub-task '\(subtaskID)' not completed: \(failed["reason"]?.stringValue ?? "the checkpoint failed"); nothing was put on \(session.mainName). Fix the work in \(cycle.workdir) and call again"
         ),
         "error": failed["error"] ?? .null, "progress": OrchestrationHost.progress(status),
         "attempts": .int(cycle.attempts), "artifacts": [], "has_next": true,
         "fix_prompt": failed["fix_prompt"] ?? .null, "notices": failed["notices"] ?? [],
       ]) { _, new in new }
-    case .conflict(let paths, _):
-      throw OrchestrateError.replayConflict(subtask: subtaskID, paths: paths, branch: cycle.branch)
+    case .conflict(let paths, let attemptCommit):
+      // Main moved (another sub-task landed, or the user committed) and the work does not apply to
+      // it. It is kept, and the sub-task starts again on main's tip, in the same folder.
+      let attempts = cycle.attempts
+      let tip = try session.restartOnMain(&cycle, conflicts: paths)
+      let failure = CheckpointFailure(
+        kind: .replay, command: "replay onto \(session.mainName)", summary: "conflicts with the new \(session.mainName)",
+        outputTail: paths.joined(separator: "\n"))
+      let status = try host.status(stored)
+      result.merge([
+        "completed": false, "commit": .null,
+        "reason": .string(
+          "sub-task '\(subtaskID)' not completed: its work conflicts with \(session.mainName), which moved to \(tip.hex.prefix(10)) while it was done, in \(paths.joined(separator: ", ")); nothing was put on \(session.mainName). The work is kept as attempt commit \(attemptCommit.hex.prefix(10)) (git show \(attemptCommit.hex.prefix(10))), and \(cycle.workdir) now holds \(session.mainName)'s tip: redo the sub-task there (fix_prompt says what conflicted), then call validate_checkpoint and complete_subtask again"
+        ),
+        "error": .string("conflicting paths:\n" + paths.joined(separator: "\n")), "conflict_paths": .array(paths.map { .string($0) }),
+        "progress": OrchestrationHost.progress(status), "attempts": .int(attempts), "artifacts": [], "has_next": true,
+        "fix_prompt": .string(Prompts.fix(plan: session.plan, subtask: cycle.subtask, failure: failure, workdir: cycle.workdir)),
+        "notices": .array(host.events.take().map { .string($0) }),
+      ]) { _, new in new }
     }
     return .object(result)
   }

@@ -45,7 +45,6 @@ enum GetSubtaskFailure: OrchestrationTool {
     let stored = try host.storedPlan(try arguments.optionalString("master_task_id"))
     let plan = stored.plan
     let orchestrator = try host.orchestrator()
-    let workdir = orchestrator.layout.workdir(plan: plan.id)
     let subtask: Subtask?
     if let id = try arguments.optionalString("subtask_id") {
       guard let found = plan.subtask(id: id) else { throw OrchestrateError.subtaskNotFound(plan: plan.id, subtask: id) }
@@ -54,6 +53,8 @@ enum GetSubtaskFailure: OrchestrationTool {
       let status = try host.status(stored)
       subtask = status.subtaskDetails.first { $0.state != .completed }.flatMap { plan.subtask(id: $0.id) }
     }
+    // The sub-task's own work folder: its job slot's when it was handed out beside others.
+    let workdir = try subtask.map { try host.workdir(plan: plan, subtask: $0) } ?? orchestrator.layout.workdir(plan: plan.id)
     var result: [String: Value] = [
       "has_failure": false, "master_task_id": .string(plan.id), "subtask_id": .nullable(subtask?.id),
       "branch": .nullable(subtask.map { Layout.branchName(plan: plan.id, subtask: $0) }), "workdir": .string(workdir),

@@ -13,8 +13,8 @@ enum ValidateCheckpoint: OrchestrationTool {
       and output. Call it after the work for the sub-task is done, and again after each fix. A failure \
       is kept as an attempt on the sub-task's branch; fix what `reason` and `error` say (the returned \
       `fix_prompt` is ready for a fix agent) and validate again. A pass is remembered for this exact \
-      tree, so complete_subtask right after does not run the commands again. Only the next sub-task \
-      can be validated. `test_commands` (the seed's form) is accepted only when equal to the plan's \
+      tree, so complete_subtask right after does not run the commands again. Only a sub-task \
+      get_next_subtask handed out (or the next one) can be validated, each in its own `workdir`. `test_commands` (the seed's form) is accepted only when equal to the plan's \
       commands: the server never runs commands sent by the caller. Returns {passed, reason, error, \
       results: [{command, exit_code, duration_seconds, output_tail}]}.
       """,
@@ -58,12 +58,16 @@ enum ValidateCheckpoint: OrchestrationTool {
       throw ToolError.commandsNotThePlans(subtask: subtaskID, commands: subtask.checkpoint.commands)
     }
     let session = try host.session(for: stored)
-    var cycle = try host.begin(session, subtaskID: subtaskID)
-    let verdict = try session.check(cycle)
-    var attemptCommit: String?
-    if !verdict.passed, case .retry(_, let commit) = try session.settle(&cycle, verdict) { attemptCommit = commit.hex }
-    return .object(
-      fields(verdict, plan: session.plan, cycle: cycle, attemptCommit: attemptCommit, notices: host.events.take()))
+    do {
+      var cycle = try host.begin(session, subtaskID: subtaskID)
+      let verdict = try session.check(cycle)
+      var attemptCommit: String?
+      if !verdict.passed, case .retry(_, let commit) = try session.settle(&cycle, verdict) { attemptCommit = commit.hex }
+      return .object(
+        fields(verdict, plan: session.plan, cycle: cycle, attemptCommit: attemptCommit, notices: host.events.take()))
+    } catch {
+      throw host.naming(error, subtask: subtaskID)
+    }
   }
 
   /// The fields of a checkpoint's verdict, shared with complete_subtask.
