@@ -38,4 +38,31 @@ struct MCPInteropTests {
     // The server let go of the lock when standard input closed.
     #expect(!box.isLocked)
   }
+
+  @Test(
+    "the Python SDK dispatches sub-tasks in parallel with get_next_subtask(count): separate workdirs, one commit each, dependencies respected, a same-line edit reported as a conflict; every check of drive_parallel.py passes"
+  )
+  func pythonClientDispatchesInParallel() throws {
+    let box = try TemporaryRepository()
+    let (python, tried) = Self.python(in: box)
+    guard let python else {
+      Issue.record(
+        "no Python with the MCP SDK (tried \(tried.joined(separator: ", "))): run 'make venv' (or 'make test'), or set ORCHESTRATE_PYTHON"
+      )
+      return
+    }
+    let script = packageRoot.appendingPathComponent("Tests/MCPInterop/drive_parallel.py").path
+    let before = try box.git("rev-parse", "main")
+    let result = box.run(python, [script, orchestrateBinary.path, box.url.path], in: box.root)
+    #expect(result.status == 0, "drive_parallel.py failed:\n\(result.stdout)\n\(result.stderr)")
+    #expect(result.stdout.contains("all MCP parallel checks passed"))
+    // One commit per sub-task on main (and the test's own commit of the shared file), nothing else.
+    let subjects = try box.git("log", "--first-parent", "--format=%s", "\(before)..main").split(separator: "\n")
+    #expect(
+      subjects == [
+        "Put beta on the first line", "Put omega on the last line", "Put alpha on the first line", "shared file",
+        "Join the halves", "Write the left half", "Write the right half",
+      ])
+    #expect(!box.isLocked)
+  }
 }
