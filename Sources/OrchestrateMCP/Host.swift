@@ -81,6 +81,9 @@ public actor OrchestrationHost {
   /// work folder holds each (see Slots.swift); read back from the slots' worktrees when first needed.
   var slots: [String: Int] = [:]
   var slotsPlan: String?
+  /// Whether sub-tasks of that plan were handed out several at once (count > 1, or found in slots
+  /// beside the plan's own folder): a sub-task not handed out is then refused as such, not as out of order.
+  var parallelDispatch = false
 
   public init(
     path: String, allowsPlanCreation: Bool = true, logger: Logger = Logger(label: "git-orchestrate.mcp"),

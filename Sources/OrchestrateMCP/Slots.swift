@@ -23,6 +23,7 @@ extension OrchestrationHost {
         slots[subtask.id] = slot
       }
       slotsPlan = session.plan.id
+      parallelDispatch = slots.values.contains { $0 > 0 }
       if !slots.isEmpty { logger.info("sub-tasks under way in their work folders: \(slots.sorted { $0.value < $1.value })") }
     }
     return slots
@@ -32,6 +33,7 @@ extension OrchestrationHost {
   func forgetSlots() {
     slots = [:]
     slotsPlan = nil
+    parallelDispatch = false
   }
 
   /// Forgets the slots of sub-tasks that are on main now, or whose dependencies are no longer all on
@@ -129,12 +131,18 @@ extension OrchestrationHost {
     if try session.status().completedSubtasks.contains(subtaskID) {
       throw OrchestrateError.alreadyCompleted(plan: plan.id, subtask: subtaskID)
     }
-    let others = handed.filter { $0.key != next.id }
-    guard !others.isEmpty else { throw OrchestrateError.outOfOrder(plan: plan.id, subtask: subtaskID, next: next.id) }
+    // One sub-task at a time so far: the sequential rule and its message.
+    guard parallelDispatch || handed.keys.contains(where: { $0 != next.id }) else {
+      throw OrchestrateError.outOfOrder(plan: plan.id, subtask: subtaskID, next: next.id)
+    }
     let layout = try orchestrator().layout
     let list = handed.sorted { $0.value < $1.value }.map { "'\($0.key)' (\(layout.workdir(plan: plan.id, slot: $0.value)))" }
+    let completed = Set(try session.status().completedSubtasks)
+    let missing = subtask.dependencies.filter { !completed.contains($0) }
     throw ToolError.invalid(
-      "sub-task '\(subtaskID)' of plan '\(plan.id)' was not handed out: get_next_subtask hands out the next one ('\(next.id)'), and with count up to that many ready ones at once. Handed out now: \(list.joined(separator: ", "))"
+      "sub-task '\(subtaskID)' of plan '\(plan.id)' was not handed out"
+        + (missing.isEmpty ? "" : " (it waits for \(missing.map { "'\($0)'" }.joined(separator: ", ")) to land)")
+        + ": get_next_subtask hands out the next one ('\(next.id)'), and with count up to that many ready ones at once. Handed out now: \(list.isEmpty ? "none" : list.joined(separator: ", "))"
     )
   }
 

@@ -235,6 +235,9 @@ async def clash():
         check(second.get("workdir") == beta and "shared.txt" in (second.get("fix_prompt") or ""),
               f"conflict result: workdir {second.get('workdir')}, fix_prompt {second.get('fix_prompt')!r}")
         check(git("rev-parse", "main") == tip, "main moved on a conflict")
+        kept = git("rev-parse", "orchestrate/clash/02-beta^2")
+        check(f"git show {kept}" in (second.get("fix_prompt") or ""), "the fix prompt does not show the earlier work")
+        check("beta" in git("show", f"{kept}:shared.txt"), "the conflicting work is not kept")
         with open(os.path.join(beta, "shared.txt")) as handle:
             check(handle.read() == SHARED.replace("first", "alpha"), "beta's folder was not reset to main's tip")
         failure = await call(session, "get_subtask_failure", {"master_task_id": "clash", "subtask_id": "beta"})

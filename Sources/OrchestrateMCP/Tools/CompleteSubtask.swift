@@ -141,10 +141,20 @@ enum CompleteSubtask: OrchestrationTool {
         ),
         "error": .string("conflicting paths:\n" + paths.joined(separator: "\n")), "conflict_paths": .array(paths.map { .string($0) }),
         "progress": OrchestrationHost.progress(status), "attempts": .int(attempts), "artifacts": [], "has_next": true,
-        "fix_prompt": .string(Prompts.fix(plan: session.plan, subtask: cycle.subtask, failure: failure, workdir: cycle.workdir)),
+        "fix_prompt": .string(redoPrompt(session.plan, cycle, failure: failure, attempt: attemptCommit.hex)),
         "notices": .array(host.events.take().map { .string($0) }),
       ]) { _, new in new }
     }
     return .object(result)
+  }
+
+  /// The fix prompt after a conflict: redo the sub-task on main's tip. The earlier work is the
+  /// attempt commit (the second parent of the branch's new tip, not its tip, once restarted).
+  static func redoPrompt(_ plan: Plan, _ cycle: SubtaskCycle, failure: CheckpointFailure, attempt: String) -> String {
+    let prompt = Prompts.fix(plan: plan, subtask: cycle.subtask, failure: failure, workdir: cycle.workdir)
+    let shown = "`git log -p -1 HEAD` shows it"
+    return prompt.contains(shown)
+      ? prompt.replacingOccurrences(of: shown, with: "`git show \(attempt)` shows it")
+      : prompt + "\nYour earlier work on it: `git show \(attempt)`.\n"
   }
 }

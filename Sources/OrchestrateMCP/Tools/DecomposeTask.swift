@@ -24,7 +24,8 @@ enum DecomposeTask: OrchestrationTool {
       [
         "task_id": Schema.string("The plan's id: letters, digits, '-', '_' or '.'; it becomes part of branch names."),
         "description": Schema.string("The whole task, in a sentence."),
-        "strategy": Schema.string("Optional; sub-tasks always run one at a time, in order (\"sequential\")."),
+        "strategy": Schema.string(
+          "Optional and ignored but for a warning: the sub-tasks' dependencies say which may run at once (get_next_subtask with count)."),
         "master_task": Schema.object(
           ["id": Schema.string("The plan's id."), "description": Schema.string("The whole task.")], required: ["id"],
           additional: true),
@@ -74,7 +75,9 @@ enum DecomposeTask: OrchestrationTool {
     let plan = try PlanReader.parse(object: Value.object(document).foundationObject as Any, fileName: "decompose_task")
     var warnings = plan.warnings
     if let strategy, strategy.lowercased() != "sequential" {
-      warnings.append("strategy '\(strategy)' was ignored: sub-tasks always run one at a time, in order")
+      warnings.append(
+        "strategy '\(strategy)' was ignored: the sub-tasks' dependencies say which may run at once; get_next_subtask with count hands out several ready ones"
+      )
     }
     let orchestrator = try host.orchestrator()
     let existing = try orchestrator.store.find(plan.id)

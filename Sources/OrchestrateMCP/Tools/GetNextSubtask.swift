@@ -163,6 +163,7 @@ enum GetNextSubtask: OrchestrationTool {
     _ count: Int, stored: StoredPlan, session: PlanSession, host: isolated OrchestrationHost
   ) throws -> Value {
     let plan = session.plan
+    host.parallelDispatch = true
     let completed = Set(try host.status(stored).completedSubtasks)
     try host.pruneSlots(session, completed: completed)
     let handed = try host.handedOut(session)
