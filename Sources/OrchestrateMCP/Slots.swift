@@ -16,15 +16,22 @@ extension OrchestrationHost {
     if slotsPlan != session.plan.id {
       let completed = Set(try session.status().completedSubtasks)
       slots = [:]
-      for (slot, ref) in try Self.slotHeads(try orchestrator().repository, plan: session.plan.id).sorted(by: { $0.key < $1.key }) {
-        guard let subtask = session.plan.subtasks.first(where: { Layout.branchRef(plan: session.plan.id, subtask: $0) == ref }),
+      for (slot, ref) in try Self.slotHeads(try orchestrator().repository, plan: session.plan.id).sorted(by: {
+        $0.key < $1.key
+      }) {
+        guard
+          let subtask = session.plan.subtasks.first(where: {
+            Layout.branchRef(plan: session.plan.id, subtask: $0) == ref
+          }),
           !completed.contains(subtask.id), slots[subtask.id] == nil
         else { continue }
         slots[subtask.id] = slot
       }
       slotsPlan = session.plan.id
       parallelDispatch = slots.values.contains { $0 > 0 }
-      if !slots.isEmpty { logger.info("sub-tasks under way in their work folders: \(slots.sorted { $0.value < $1.value })") }
+      if !slots.isEmpty {
+        logger.info("sub-tasks under way in their work folders: \(slots.sorted { $0.value < $1.value })")
+      }
     }
     return slots
   }
@@ -136,7 +143,9 @@ extension OrchestrationHost {
       throw OrchestrateError.outOfOrder(plan: plan.id, subtask: subtaskID, next: next.id)
     }
     let layout = try orchestrator().layout
-    let list = handed.sorted { $0.value < $1.value }.map { "'\($0.key)' (\(layout.workdir(plan: plan.id, slot: $0.value)))" }
+    let list = handed.sorted { $0.value < $1.value }.map {
+      "'\($0.key)' (\(layout.workdir(plan: plan.id, slot: $0.value)))"
+    }
     let completed = Set(try session.status().completedSubtasks)
     let missing = subtask.dependencies.filter { !completed.contains($0) }
     throw ToolError.invalid(

@@ -32,7 +32,10 @@ struct ParallelToolTests {
     _ = await call(host, "decompose_task", Self.fan)
     let single = await call(host, "get_next_subtask", ["master_task_id": "fan", "count": 1])
     #expect(!single.isError, "\(single.text)")
-    #expect(Set(single.result.keys) == ["has_next", "master_task_id", "subtask", "progress", "branch", "workdir", "attempts", "message", "notices"])
+    #expect(
+      Set(single.result.keys) == [
+        "has_next", "master_task_id", "subtask", "progress", "branch", "workdir", "attempts", "message", "notices",
+      ])
     let workdirA = try #require(single["workdir"] as? String)
 
     let both = await call(host, "get_next_subtask", ["master_task_id": "fan", "count": 2])
@@ -50,7 +53,8 @@ struct ParallelToolTests {
     // An error about b, with a beside it, names b's folder.
     _ = try repo.git("config", "orchestrate.test", "changed")
     let tampered = await call(host, "validate_checkpoint", ["master_task_id": "fan", "subtask_id": "b"])
-    #expect(tampered.isError && tampered.error.contains("'b'") && tampered.error.contains(workdirB), "\(tampered.error)")
+    #expect(
+      tampered.isError && tampered.error.contains("'b'") && tampered.error.contains(workdirB), "\(tampered.error)")
     _ = try repo.git("config", "--unset", "orchestrate.test")
     try repo.write("b.txt", "b\n", in: URL(fileURLWithPath: workdirB))
     let landed = await call(host, "complete_subtask", ["master_task_id": "fan", "subtask_id": "b"])
@@ -71,7 +75,9 @@ struct ParallelToolTests {
     let next = await call(host, "get_next_subtask", ["master_task_id": "demo"])
     let workdir = try #require(next["workdir"] as? String)
     try repo.write("one.txt", "1\n", in: URL(fileURLWithPath: workdir))
-    #expect(await call(host, "validate_checkpoint", ["master_task_id": "demo", "subtask_id": "one"])["passed"] as? Bool == true)
+    #expect(
+      await call(host, "validate_checkpoint", ["master_task_id": "demo", "subtask_id": "one"])["passed"] as? Bool
+        == true)
     // Main gets the same file with other content meanwhile (committed elsewhere: the user's
     // checkout is on another branch).
     _ = try repo.git("checkout", "-q", "-b", "side")
@@ -91,7 +97,8 @@ struct ParallelToolTests {
     #expect(try repo.git("rev-parse", "orchestrate/demo/01-one^1") == users)
     #expect(try repo.git("show", "orchestrate/demo/01-one^2:one.txt") == "1")
     let failure = await call(host, "get_subtask_failure", ["master_task_id": "demo", "subtask_id": "one"])
-    #expect(failure["has_failure"] as? Bool == true && failure["command"] as? String == "replay onto main", "\(failure.text)")
+    #expect(
+      failure["has_failure"] as? Bool == true && failure["command"] as? String == "replay onto main", "\(failure.text)")
 
     // Asked again, the same folder; redone there, it lands on the user's commit.
     let again = await call(host, "get_next_subtask", ["master_task_id": "demo"])

@@ -32,7 +32,8 @@ extension PlanSession {
     let restart = try repository.createCommit(
       tree: tipTree, parents: [tip, kept], message: message, author: signature, committer: signature)
     try repository.setReference(
-      Layout.attemptsRef(plan: plan.id, subtask: cycle.subtask), to: kept, message: "orchestrate: attempts before a restart")
+      Layout.attemptsRef(plan: plan.id, subtask: cycle.subtask), to: kept,
+      message: "orchestrate: attempts before a restart")
     try repository.setReference(cycle.branchRef, to: restart, message: "orchestrate: restart on \(mainName)")
     let workspace = try openedWorkspace(cycle)
     try workspace.checkout(tree: tipTree)

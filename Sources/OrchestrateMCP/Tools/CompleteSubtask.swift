@@ -59,7 +59,8 @@ enum CompleteSubtask: OrchestrationTool {
       ],
       required: [
         "completed", "commit", "reason", "error", "results", "progress", "master_task_id", "subtask_id", "branch",
-        "workdir", "conflict_paths", "main_branch", "attempts", "artifacts", "caller_checkpoint_result", "has_next", "fix_prompt", "notices",
+        "workdir", "conflict_paths", "main_branch", "attempts", "artifacts", "caller_checkpoint_result", "has_next",
+        "fix_prompt", "notices",
       ]))
 
   static func call(_ arguments: Arguments, on host: isolated OrchestrationHost) throws -> Value {
@@ -131,7 +132,8 @@ enum CompleteSubtask: OrchestrationTool {
       let attempts = cycle.attempts
       let tip = try session.restartOnMain(&cycle, conflicts: paths)
       let failure = CheckpointFailure(
-        kind: .replay, command: "replay onto \(session.mainName)", summary: "conflicts with the new \(session.mainName)",
+        kind: .replay, command: "replay onto \(session.mainName)",
+        summary: "conflicts with the new \(session.mainName)",
         outputTail: paths.joined(separator: "\n"))
       let status = try host.status(stored)
       result.merge([
@@ -139,7 +141,8 @@ enum CompleteSubtask: OrchestrationTool {
         "reason": .string(
           "sub-task '\(subtaskID)' not completed: its work conflicts with \(session.mainName), which moved to \(tip.hex.prefix(10)) while it was done, in \(paths.joined(separator: ", ")); nothing was put on \(session.mainName). The work is kept as attempt commit \(attemptCommit.hex.prefix(10)) (git show \(attemptCommit.hex.prefix(10))), and \(cycle.workdir) now holds \(session.mainName)'s tip: redo the sub-task there (fix_prompt says what conflicted), then call validate_checkpoint and complete_subtask again"
         ),
-        "error": .string("conflicting paths:\n" + paths.joined(separator: "\n")), "conflict_paths": .array(paths.map { .string($0) }),
+        "error": .string("conflicting paths:\n" + paths.joined(separator: "\n")),
+        "conflict_paths": .array(paths.map { .string($0) }),
         "progress": OrchestrationHost.progress(status), "attempts": .int(attempts), "artifacts": [], "has_next": true,
         "fix_prompt": .string(redoPrompt(session.plan, cycle, failure: failure, attempt: attemptCommit.hex)),
         "notices": .array(host.events.take().map { .string($0) }),

@@ -25,7 +25,8 @@ enum DecomposeTask: OrchestrationTool {
         "task_id": Schema.string("The plan's id: letters, digits, '-', '_' or '.'; it becomes part of branch names."),
         "description": Schema.string("The whole task, in a sentence."),
         "strategy": Schema.string(
-          "Optional and ignored but for a warning: the sub-tasks' dependencies say which may run at once (get_next_subtask with count)."),
+          "Optional and ignored but for a warning: the sub-tasks' dependencies say which may run at once (get_next_subtask with count)."
+        ),
         "master_task": Schema.object(
           ["id": Schema.string("The plan's id."), "description": Schema.string("The whole task.")], required: ["id"],
           additional: true),

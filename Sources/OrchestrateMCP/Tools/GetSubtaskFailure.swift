@@ -54,7 +54,8 @@ enum GetSubtaskFailure: OrchestrationTool {
       subtask = status.subtaskDetails.first { $0.state != .completed }.flatMap { plan.subtask(id: $0.id) }
     }
     // The sub-task's own work folder: its job slot's when it was handed out beside others.
-    let workdir = try subtask.map { try host.workdir(plan: plan, subtask: $0) } ?? orchestrator.layout.workdir(plan: plan.id)
+    let workdir =
+      try subtask.map { try host.workdir(plan: plan, subtask: $0) } ?? orchestrator.layout.workdir(plan: plan.id)
     var result: [String: Value] = [
       "has_failure": false, "master_task_id": .string(plan.id), "subtask_id": .nullable(subtask?.id),
       "branch": .nullable(subtask.map { Layout.branchName(plan: plan.id, subtask: $0) }), "workdir": .string(workdir),

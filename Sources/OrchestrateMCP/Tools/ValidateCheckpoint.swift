@@ -62,7 +62,9 @@ enum ValidateCheckpoint: OrchestrationTool {
       var cycle = try host.begin(session, subtaskID: subtaskID)
       let verdict = try session.check(cycle)
       var attemptCommit: String?
-      if !verdict.passed, case .retry(_, let commit) = try session.settle(&cycle, verdict) { attemptCommit = commit.hex }
+      if !verdict.passed, case .retry(_, let commit) = try session.settle(&cycle, verdict) {
+        attemptCommit = commit.hex
+      }
       return .object(
         fields(verdict, plan: session.plan, cycle: cycle, attemptCommit: attemptCommit, notices: host.events.take()))
     } catch {
