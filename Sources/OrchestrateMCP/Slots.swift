@@ -14,18 +14,16 @@ extension OrchestrationHost {
   /// The handed-out sub-tasks of the session's plan, by id, with their slots.
   func handedOut(_ session: PlanSession) throws -> [String: Int] {
     if slotsPlan != session.plan.id {
+      let plan = session.plan
       let completed = Set(try session.status().completedSubtasks)
+      let heads = try Self.slotHeads(try orchestrator().repository, plan: plan.id)
+      let byRef = Dictionary(
+        plan.subtasks.map { (Layout.branchRef(plan: plan.id, subtask: $0), $0.id) },
+        uniquingKeysWith: { first, _ in first })
       slots = [:]
-      for (slot, ref) in try Self.slotHeads(try orchestrator().repository, plan: session.plan.id).sorted(by: {
-        $0.key < $1.key
-      }) {
-        guard
-          let subtask = session.plan.subtasks.first(where: {
-            Layout.branchRef(plan: session.plan.id, subtask: $0) == ref
-          }),
-          !completed.contains(subtask.id), slots[subtask.id] == nil
-        else { continue }
-        slots[subtask.id] = slot
+      for slot in heads.keys.sorted() {
+        guard let id = heads[slot].flatMap({ byRef[$0] }), !completed.contains(id), slots[id] == nil else { continue }
+        slots[id] = slot
       }
       slotsPlan = session.plan.id
       parallelDispatch = slots.values.contains { $0 > 0 }
@@ -95,6 +93,10 @@ extension OrchestrationHost {
   /// A free slot for `subtask`: one whose worktree is already on its branch (its work was left
   /// there), else the lowest free one.
   private func freeSlot(for subtask: Subtask, _ session: PlanSession) throws -> Int {
+    // A sub-task landed by another process (or found under way when main was reset) frees its slot.
+    if try !handedOut(session).isEmpty {
+      try pruneSlots(session, completed: Set(try session.status().completedSubtasks))
+    }
     let taken = Set(try handedOut(session).values)
     let ref = Layout.branchRef(plan: session.plan.id, subtask: subtask)
     let heads = try Self.slotHeads(try orchestrator().repository, plan: session.plan.id)
