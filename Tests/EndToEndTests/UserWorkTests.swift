@@ -99,6 +99,40 @@ struct UserWorkTests {
     #expect(try box.git("status", "--porcelain", "--untracked-files=no") == "")
   }
 
+  @Test("the user commits an edit of the file the sub-task changes (another line): the landing is replayed onto it, and the checkout gets both")
+  func userCommitsSameFile() throws {
+    let lines = (1...20).map(String.init).joined(separator: "\n") + "\n"
+    let box = try TemporaryRepository(files: ["f.txt": lines])
+    let marks = try Self.marks(in: box)
+    try box.write(
+      "plan.yml",
+      """
+      id: samefile
+      subtasks:
+        - id: edit
+          description: Edit
+          run: ["sed -i 's/^20$/twenty/' f.txt; touch \(marks.path)/edited; while [ ! -f \(marks.path)/go ]; do sleep 0.02; done"]
+          checkpoint: { commands: ["grep -qx twenty f.txt"] }
+      """)
+    try box.git("add", "plan.yml")
+    try box.git("commit", "-q", "-m", "plan")
+    let out = box.root.appendingPathComponent("run.out")
+    let run = try box.start(["run", "plan.yml"], log: out)
+    #expect(eventually("the step to edit") { FileManager.default.fileExists(atPath: marks.appendingPathComponent("edited").path) })
+    // The user commits line 1 of the same file in their checkout: main moves under the sub-task.
+    try box.write("f.txt", lines.replacingOccurrences(of: "1\n2\n", with: "one\n2\n"))
+    try box.git("commit", "-q", "-am", "my line 1")
+    FileManager.default.createFile(atPath: marks.appendingPathComponent("go").path, contents: nil)
+    run.waitUntilExit()
+    let log = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+    #expect(run.terminationStatus == 0, "\(log)")
+    #expect(!log.contains("uncommitted changes"), "\(log)")
+    #expect(try box.mainSubjects().prefix(2) == ["Edit", "my line 1"])
+    let merged = box.read("f.txt") ?? ""
+    #expect(merged.hasPrefix("one\n2\n") && merged.hasSuffix("19\ntwenty\n"), "\(merged)")
+    #expect(try box.git("status", "--porcelain", "--untracked-files=no") == "")
+  }
+
   @Test("the user switches to another branch during a run: that branch's files are left alone")
   func userSwitchesBranch() throws {
     let box = try TemporaryRepository()

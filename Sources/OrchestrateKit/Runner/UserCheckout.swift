@@ -96,7 +96,7 @@ final class UserCheckout {
     }
     let probe = try Probe(self)
     try repairInterruptedWrite(probe)
-    return try conflicts(entries, probe)
+    return try conflicts(entries, probe, committed: try committedVersions(to: target, paths: Set(entries.map(\.path))))
   }
 
   /// Paths among `changes` (relative to `syncedTo`) where the user's checkout holds something of
@@ -107,7 +107,11 @@ final class UserCheckout {
     return try conflicts(changes, probe)
   }
 
-  private func conflicts(_ changes: [DiffEntry], _ probe: Probe) throws -> [String] {
+  /// - Parameter committed: versions of paths the user committed on main since `syncedTo`: a
+  ///   checkout holding one of them, in its file and its index, holds nothing uncommitted there.
+  private func conflicts(_ changes: [DiffEntry], _ probe: Probe, committed: [String: [Version]] = [:]) throws
+    -> [String]
+  {
     guard !changes.isEmpty else { return [] }
     let index = probe.index
     var found: [String] = []
@@ -135,6 +139,14 @@ final class UserCheckout {
       // The index already holds what would be written (the user committed or staged the same):
       // nothing is written there, their working file is left as it is.
       if let new = change.newOID, staged == new, index.entryMode(path: change.path) == change.newMode { continue }
+      // The user committed this very content on main since the checkout was last brought up to
+      // date (the landing was replayed onto their commit): it is in history, nothing is lost.
+      if let current, staged == current,
+        committed[change.path]?.contains(Version(oid: current, mode: look.mode)) == true,
+        index.entryMode(path: change.path) == look.mode
+      {
+        continue
+      }
       if current != change.oldOID || (current != nil && look.mode != change.oldMode) {
         found.append(change.path)
         continue
@@ -172,7 +184,8 @@ final class UserCheckout {
     defer { lock.release() }
     let probe = try Probe(self)
     Trace.mark("  checkout: index read")
-    let conflicting = try conflicts(changes, probe)
+    let conflicting = try conflicts(
+      changes, probe, committed: try committedVersions(to: target, paths: Set(changes.map(\.path))))
     Trace.mark("  checkout: conflicts")
     guard conflicting.isEmpty else {
       throw OrchestrateError.dirtyCheckout(files: conflicting, branch: String(mainRef.dropFirst("refs/heads/".count)))
@@ -443,6 +456,31 @@ final class UserCheckout {
       return walked < 100_000
     }
     return { paths.contains($0.path) }
+  }
+
+  /// A path's content and mode in a commit.
+  struct Version: Equatable {
+    var oid: OID
+    var mode: FileMode?
+  }
+
+  /// The versions of `paths` that the user's own commits (those that complete no sub-task) put on
+  /// main between `syncedTo` and `target`: what the checkout may hold, committed, that the tool did
+  /// not write. Empty, and no tree read, when main got only sub-task commits.
+  private func committedVersions(to target: OID, paths: Set<String>) throws -> [String: [Version]] {
+    var versions: [String: [Version]] = [:]
+    guard !paths.isEmpty else { return versions }
+    var walked = 0
+    try repository.walkFirstParents(from: target, stop: syncedTo) { commit in
+      walked += 1
+      if case .completion = CommitRole(commit) { return walked < 100_000 }
+      let parentTree = try commit.parents.first.map { try repository.commit($0).tree }
+      for change in try repository.diffTrees(parentTree, commit.tree) where paths.contains(change.path) {
+        if let oid = change.newOID { versions[change.path, default: []].append(Version(oid: oid, mode: change.newMode)) }
+      }
+      return walked < 100_000
+    }
+    return versions
   }
 
   /// The mode git would record for the file at `path`: symlink, executable or plain; nil if none.
