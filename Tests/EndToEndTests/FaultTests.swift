@@ -88,6 +88,112 @@ struct FaultTests {
     #expect(try box.git("status", "--porcelain", "--untracked-files=no") == "", "\(note)")
   }
 
+  /// Six sub-tasks for `run --jobs 3`: s1, s2 and s4 independent, s3 after s1, s5 after s2 and s4,
+  /// s6 after s5 (no dependencies key). s2 and s4 both write shared.txt, so whichever lands second
+  /// conflicts and is redone on the new main. Each step sleeps a little, as `sleeps` says.
+  static func sixParallelSteps(id: String, sleeps: [Int]) -> TestPlan {
+    let dependencies: [[String]?] = [[], [], ["s1"], [], ["s2", "s4"], nil]
+    return TestPlan(
+      id: id, description: "six steps, some at once", maxAttempts: 3,
+      subtasks: (1...6).map { step in
+        let shared = step == 2 || step == 4 ? " && echo s\(step) > shared.txt" : ""
+        return .init(
+          id: "s\(step)", description: "Step \(step)",
+          run: [
+            "sleep 0.0\(sleeps[step - 1]); echo \(step) > step-\(step).txt\(shared)",
+            "sleep 0.0\(sleeps[(step + 2) % 6]); echo more >> step-\(step).txt",
+          ],
+          checkpoint: [
+            "sleep 0.03; grep -q more step-\(step).txt" + (shared.isEmpty ? "" : " && grep -qx s\(step) shared.txt")
+          ],
+          dependencies: dependencies[step - 1])
+      })
+  }
+
+  @Test(
+    "kill -9 of a parallel run (--jobs 3) and its agents at random instants, resuming each time: each sub-task on main once, dependencies first, fsck clean, no lock left"
+  )
+  func killNineParallelAndResume() throws {
+    let box = try TemporaryRepository()
+    let kills = Self.long ? 25 : 3
+    var seed =
+      UInt64(ProcessInfo.processInfo.environment["ORCHESTRATE_FAULT_SEED"] ?? "")
+      ?? UInt64(Date().timeIntervalSince1970 * 1000)
+    let note = "seed \(seed) (set ORCHESTRATE_FAULT_SEED to replay)"
+    let random = { (range: Int) -> Int in
+      seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return Int((seed >> 33) % UInt64(range))
+    }
+    var killed = 0
+    var runs = 0
+    var round = 0
+    while killed < kills, runs < kills * 4 {
+      round += 1
+      let id = "six-\(round)"
+      try box.write("plan-\(round).yml", Self.sixParallelSteps(id: id, sleeps: (0..<6).map { _ in 1 + random(9) }).yaml)
+      let base = try box.git("rev-parse", "main")
+      var finished = false
+      while !finished, runs < kills * 4 {
+        runs += 1
+        let log = box.root.appendingPathComponent("parallel-\(runs).log")
+        let process = try box.start(["run", "--jobs", "3", "plan-\(round).yml"], log: log)
+        // Until the run has reached a random point of its work (an agent, a checkpoint or a landing
+        // began), then a little more: the kill lands in the jobs, between them, or in a landing.
+        let steps = 1 + random(16)
+        let reached = { () -> Bool in
+          let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+          return text.components(separatedBy: "→ ").count - 1 + text.components(separatedBy: "complete (").count - 1
+            >= steps
+        }
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning, !reached(), Date() < deadline { usleep(5_000) }
+        usleep(UInt32(random(200_000)))
+        if process.isRunning, killed < kills {
+          let agents = killProcessTree(process.processIdentifier)
+          process.waitUntilExit()
+          killed += 1
+          // Nothing of the killed run writes any more when the next one starts.
+          eventually("the killed run's commands to end, \(note)", within: 10) { agents.allSatisfy(processIsGone) }
+          continue
+        }
+        process.waitUntilExit()
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        try #require(
+          process.terminationStatus == 0, "run \(runs) exited \(process.terminationStatus), \(note):\n\(text)")
+        finished = true
+      }
+      try #require(finished, "\(note)")
+      // Each sub-task once on main's first-parent history, nothing else, a dependency before its dependents.
+      let landed = try box.git(
+        "log", "--first-parent", "--reverse", "--format=%(trailers:key=Orchestrate-Subtask,valueonly)", "\(base)..main"
+      ).split(separator: "\n").map { String($0.split(separator: " ").last ?? "") }
+      #expect(landed.sorted() == (1...6).map { "s\($0)" }, "\(landed), \(note)")
+      #expect(try box.git("rev-list", "--count", "\(base)..main") == "6", "\(note)")
+      let position = { (id: String) in landed.firstIndex(of: id) ?? -1 }
+      for (before, after) in [("s1", "s3"), ("s2", "s5"), ("s4", "s5"), ("s5", "s6")] {
+        #expect(position(before) < position(after), "\(before) landed after \(after): \(landed), \(note)")
+      }
+      #expect(try box.git("log", "-1", "--format=%(trailers:key=Orchestrate-Plan,valueonly)", "main") == id)
+      for step in 1...6 {
+        #expect(try box.git("show", "main:step-\(step).txt") == "\(step)\nmore", "\(note)")
+      }
+      #expect(["s2", "s4"].contains(try box.git("show", "main:shared.txt")), "\(note)")
+      // Every landed tree passed its checkpoint.
+      let verify = box.orchestrate("verify", "\(base)..main")
+      #expect(verify.status == 0, "\(note)\n\(verify.stdout)\n\(verify.stderr)")
+    }
+    #expect(killed == kills, "\(note)")
+    let fsck = box.run("/usr/bin/env", ["git", "fsck", "--strict", "--no-dangling"], in: box.url)
+    #expect(fsck.status == 0, "\(note)\n\(fsck.stdout)\n\(fsck.stderr)")
+    #expect(!box.isLocked, "\(note)")
+    let locks = box.run("/usr/bin/find", [".git", "-name", "*.lock"], in: box.url)
+    #expect(locks.stdout.trimmed.isEmpty, "locks left: \(locks.stdout), \(note)")
+    #expect(try box.git("worktree", "prune", "-n", "-v") == "", "\(note)")
+    // The user's checkout follows main.
+    #expect(box.read("step-6.txt") == "6\nmore\n", "\(note)")
+    #expect(try box.git("status", "--porcelain", "--untracked-files=no") == "", "\(note)")
+  }
+
   // MARK: - SIGINT and SIGTERM
 
   enum Phase: String, CaseIterable, Sendable { case agent, checkpoint }

@@ -37,4 +37,23 @@ struct LayoutTests {
     #expect(layout.isWorkFolder("/nonexistent/a/shop/.git/orchestrate/work/p/sub"))
     #expect(!layout.isWorkFolder("/nonexistent/a/shop"))
   }
+
+  @Test("job slots' worktree names: valid ref components (git fsck reads worktrees/<name>/HEAD as a ref), one plan's never another's")
+  func slotWorktreeNames() throws {
+    let plans = ["x", "2-x", "x~2", "job2-x", "x-job2", "a.b+c"].filter { RefNameComponent.problem(with: $0) == nil }
+    var names: Set<String> = []
+    for plan in plans {
+      for slot in 0..<64 {
+        let name = Layout.worktreeName(plan: plan, slot: slot)
+        #expect(RefNameComponent.problem(with: name) == nil, "\(name)")
+        #expect(name.hasPrefix("orchestrate-"), "\(name): not one of the tool's own worktrees")
+        #expect(names.insert(name).inserted, "\(name) is the name of two slots")
+        for other in plans {
+          #expect(Layout.isSlotWorktree(name, plan: other) == (slot > 0 && other == plan), "\(name) for \(other)")
+        }
+      }
+    }
+    #expect(Layout.worktreeName(plan: "x", slot: 0) == "orchestrate-x")
+    #expect(Layout.worktreeName(plan: "x", slot: 1) == "orchestrate--job2-x")
+  }
 }

@@ -13,11 +13,15 @@ public struct TestPlan: Sendable {
   public var fixAgent: String?
   public var maxAttempts: Int?
   public var mainBranch: String?
+  /// `execution_strategy`: `sequential` or `parallel` (`run --jobs`).
+  public var executionStrategy: String?
+  /// `jobs`: sub-tasks at once with `execution_strategy: parallel`.
+  public var jobs: Int?
   public var subtasks: [Subtask]
 
   public init(
     id: String, description: String? = "d", agent: String? = nil, fixAgent: String? = nil, maxAttempts: Int? = nil,
-    mainBranch: String? = nil, subtasks: [Subtask]
+    mainBranch: String? = nil, executionStrategy: String? = nil, jobs: Int? = nil, subtasks: [Subtask]
   ) {
     self.id = id
     self.description = description
@@ -25,6 +29,8 @@ public struct TestPlan: Sendable {
     self.fixAgent = fixAgent
     self.maxAttempts = maxAttempts
     self.mainBranch = mainBranch
+    self.executionStrategy = executionStrategy
+    self.jobs = jobs
     self.subtasks = subtasks
   }
 
@@ -39,10 +45,13 @@ public struct TestPlan: Sendable {
     public var checkpointDescription: String?
     /// The checkpoint's timeout as the plan writes it, e.g. `1s`.
     public var timeout: String?
+    /// `dependencies`: nil writes no key (the sub-task then depends on the one before it); `[]`
+    /// writes `dependencies: []` (none).
+    public var dependencies: [String]?
 
     public init(
       id: String, description: String? = nil, prompt: String? = nil, complexity: String? = nil, run: [String]? = nil,
-      checkpoint: [String], checkpointDescription: String? = nil, timeout: String? = nil
+      checkpoint: [String], checkpointDescription: String? = nil, timeout: String? = nil, dependencies: [String]? = nil
     ) {
       self.id = id
       self.description = description
@@ -52,6 +61,7 @@ public struct TestPlan: Sendable {
       self.checkpoint = checkpoint
       self.checkpointDescription = checkpointDescription
       self.timeout = timeout
+      self.dependencies = dependencies
     }
 
     /// A sub-task whose one step writes `content` to `file`, and whose checkpoint tests that it exists.
@@ -70,6 +80,8 @@ public struct TestPlan: Sendable {
     if let fixAgent { lines.append("fix_agent: \(yamlQuoted(fixAgent))") }
     if let maxAttempts { lines.append("max_attempts: \(maxAttempts)") }
     if let mainBranch { lines.append("main_branch: \(yamlQuoted(mainBranch))") }
+    if let executionStrategy { lines.append("execution_strategy: \(yamlQuoted(executionStrategy))") }
+    if let jobs { lines.append("jobs: \(jobs)") }
     lines.append("subtasks:")
     for subtask in subtasks {
       lines.append("  - id: \(yamlQuoted(subtask.id))")
@@ -77,6 +89,7 @@ public struct TestPlan: Sendable {
       if let prompt = subtask.prompt { lines.append("    prompt: \(yamlQuoted(prompt))") }
       if let complexity = subtask.complexity { lines.append("    complexity: \(complexity)") }
       if let run = subtask.run { lines.append("    run: \(list(run))") }
+      if let dependencies = subtask.dependencies { lines.append("    dependencies: \(list(dependencies))") }
       var checkpoint = ["commands: \(list(subtask.checkpoint))"]
       if let description = subtask.checkpointDescription {
         checkpoint.insert("description: \(yamlQuoted(description))", at: 0)

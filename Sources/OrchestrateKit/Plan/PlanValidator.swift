@@ -149,8 +149,12 @@ struct PlanValidator {
     }
     var jobs: Int?
     if let value = find(entries, "jobs") {
-      if case .int(let count) = value.kind, (1...64).contains(count) {
-        jobs = count
+      if case .int(let count) = value.kind {
+        if (1...64).contains(count) {
+          jobs = count
+        } else {
+          error(value.line, nil, "jobs", "must be between 1 and 64, got \(count)")
+        }
       } else {
         error(value.line, nil, "jobs", "expected a whole number between 1 and 64, got \(value.kindName)")
       }

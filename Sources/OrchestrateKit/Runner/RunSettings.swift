@@ -144,13 +144,18 @@ public struct RunSettings: Sendable {
   }
 
   private static func configJobs(_ repository: Repository) throws -> Int? {
+    let configured: Int?
     do {
-      return try repository.configInt("orchestrate.jobs")
+      configured = try repository.configInt("orchestrate.jobs")
     } catch {
       let text = (try? repository.configString("orchestrate.jobs")) ?? nil
       throw OrchestrateError.invalidArgument(
         "git config orchestrate.jobs '\(text ?? "")' is not a whole number; set it to one, e.g. 'git config orchestrate.jobs 4'")
     }
+    if let value = configured, !(1...64).contains(value) {
+      throw OrchestrateError.invalidArgument("git config orchestrate.jobs must be between 1 and 64 (it is \(value))")
+    }
+    return configured
   }
 
   private static func configMaxAttempts(_ repository: Repository) throws -> Int? {

@@ -130,9 +130,23 @@ public struct Layout: Sendable {
   /// The name under which the plan's worktree is registered (`.git/worktrees/<name>`).
   public static func worktreeName(plan: String) -> String { "orchestrate-" + plan }
 
-  /// The worktree name of job slot `slot` (see `workdir(plan:slot:)`).
+  /// The worktree name of job slot `slot` (see `workdir(plan:slot:)`): `orchestrate--job<k+1>-<plan>`.
+  ///
+  /// Not `<plan>~<k+1>` like the folder: git reads a linked worktree's HEAD as the ref
+  /// `worktrees/<name>/HEAD`, so the name must be a valid ref component, and `git fsck` fails on
+  /// one with `~`. No suffix can tell a slot from a plan (a plan id may hold any character a ref
+  /// name can); a second `-` after the prefix can, because a plan id never starts with `-`. The
+  /// `orchestrate-` prefix keeps it among the tool's own worktrees (never a user's checkout).
   public static func worktreeName(plan: String, slot: Int) -> String {
-    slot == 0 ? worktreeName(plan: plan) : worktreeName(plan: plan) + "~\(slot + 1)"
+    slot == 0 ? worktreeName(plan: plan) : "orchestrate--job\(slot + 1)-" + plan
+  }
+
+  /// Whether `name` is the worktree of one of `plan`'s job slots other than 0.
+  public static func isSlotWorktree(_ name: String, plan: String) -> Bool {
+    let prefix = "orchestrate--job"
+    guard name.hasPrefix(prefix), name.hasSuffix("-" + plan) else { return false }
+    let number = name.dropFirst(prefix.count).dropLast(plan.count + 1)
+    return !number.isEmpty && number.allSatisfy(\.isASCII) && number.allSatisfy(\.isNumber)
   }
 
   /// Logs of agent and checkpoint output, per plan.

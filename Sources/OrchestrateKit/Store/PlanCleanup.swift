@@ -59,7 +59,7 @@ extension Orchestrator {
     where worktree.name == Layout.worktreeName(plan: plan.id) || worktree.path == workdir
       || worktree.path.hasPrefix(workdir + "/")
       // The work folders of a parallel run's other job slots.
-      || worktree.name.hasPrefix(Layout.worktreeName(plan: plan.id) + "~") || worktree.path.hasPrefix(workdir + "~")
+      || Layout.isSlotWorktree(worktree.name, plan: plan.id) || worktree.path.hasPrefix(workdir + "~")
     {
       try repository.pruneWorktree(name: worktree.name)
       if FileManager.default.fileExists(atPath: worktree.path) {
