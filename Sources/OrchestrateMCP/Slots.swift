@@ -59,18 +59,9 @@ extension OrchestrationHost {
   /// files, without opening them.
   static func slotHeads(_ repository: Repository, plan: String) throws -> [Int: String] {
     let folder = repository.commonDirectory + "/worktrees"
-    let stem = Layout.worktreeName(plan: plan)
     var heads: [Int: String] = [:]
     for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
-      let slot: Int
-      if name == stem {
-        slot = 0
-      } else if name.hasPrefix(stem + "~"), let number = Int(name.dropFirst(stem.count + 1)), number >= 2 {
-        slot = number - 1
-      } else {
-        continue
-      }
-      guard Layout.worktreeName(plan: plan, slot: slot) == name,
+      guard let slot = Layout.slot(ofWorktree: name, plan: plan),
         let head = try? String(contentsOfFile: folder + "/" + name + "/HEAD", encoding: .utf8), head.hasPrefix("ref: ")
       else { continue }
       heads[slot] = head.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -212,9 +212,14 @@ public struct Plan: Codable, Sendable, Equatable {
     return waves
   }
 
-  /// The jobs the plan asks for: `jobs` (default 4) with `execution_strategy: parallel`, else 1.
+  /// The jobs the plan asks for: `jobs`, else 4 with `execution_strategy: parallel`, else 1; always
+  /// 1 with `execution_strategy: sequential`.
   public var parallelJobs: Int {
-    executionStrategy == "parallel" ? (jobs ?? 4) : 1
+    switch executionStrategy {
+    case "sequential": 1
+    case "parallel": jobs ?? 4
+    default: jobs ?? 1
+    }
   }
 
   public static func == (lhs: Plan, rhs: Plan) -> Bool {

@@ -152,6 +152,9 @@ struct PlanValidator {
       if case .int(let count) = value.kind {
         if (1...64).contains(count) {
           jobs = count
+          if executionStrategy == "sequential", count > 1 {
+            warn(value.line, nil, "jobs", "ignored: execution_strategy is sequential (one sub-task at a time)")
+          }
         } else {
           error(value.line, nil, "jobs", "must be between 1 and 64, got \(count)")
         }

@@ -119,7 +119,14 @@ extension PlanSession {
       let head = (try? String(contentsOfFile: self.repository.commonDirectory + "/worktrees/" + name + "/HEAD", encoding: .utf8)) ?? ""
       return head.hasPrefix("ref: ") ? head.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines) : nil
     }
-    return free.first { headOf($0) == branchRef } ?? free[0]
+    // Else a slot that holds no other unfinished sub-task's work (it would be saved aside and that
+    // sub-task begun again from its branch): one on a landed sub-task's branch, or unused.
+    let done = (try? history().completions) ?? [:]
+    let unfinished = Set(
+      plan.subtasks.filter { done[$0.id] == nil && $0.id != subtask.id }.map { Layout.branchRef(plan: plan.id, subtask: $0) })
+    return free.first { headOf($0) == branchRef }
+      ?? free.first { slot in headOf(slot).map { head in !unfinished.contains(where: { head.hasPrefix($0) }) } ?? true }
+      ?? free[0]
   }
 
   private func startJob(

@@ -137,15 +137,26 @@ public struct AttemptLog: Sendable {
   static func read(
     repository: Repository, from tip: OID, plan: String, subtask: String, mainTip: OID?, limit: Int = 1000
   ) throws -> AttemptLog {
-    let stop = try mainTip.flatMap { try repository.mergeBase(tip, $0) }
-    // A tip on main has no commits of its own.
-    if stop == tip { return AttemptLog(entries: []) }
     var entries: [Entry] = []
-    try repository.walkFirstParents(from: tip, stop: stop) { commit in
-      if let attempt = CommitRole(commit).failedAttempt(of: plan), attempt.subtask == subtask {
-        entries.append(Entry(commit: commit, attempt: attempt))
+    var next: OID? = tip
+    var segments = 0
+    while let start = next, entries.count < limit, segments < limit {
+      next = nil
+      segments += 1
+      let stop = try mainTip.flatMap { try repository.mergeBase(start, $0) }
+      // A tip on main has no commits of its own.
+      if stop == start { break }
+      var oldest: Commit?
+      try repository.walkFirstParents(from: start, stop: stop) { commit in
+        oldest = commit
+        if let attempt = CommitRole(commit).failedAttempt(of: plan), attempt.subtask == subtask {
+          entries.append(Entry(commit: commit, attempt: attempt))
+        }
+        return entries.count < limit
       }
-      return entries.count < limit
+      // Work replayed (or restarted) onto a newer main keeps the attempts made before as the second
+      // parent of its first commit there: they are the sub-task's too, and numbered before it.
+      if let oldest, let stop, oldest.parents.count > 1, oldest.parents[0] == stop { next = oldest.parents[1] }
     }
     return AttemptLog(entries: entries)
   }

@@ -143,10 +143,19 @@ public struct Layout: Sendable {
 
   /// Whether `name` is the worktree of one of `plan`'s job slots other than 0.
   public static func isSlotWorktree(_ name: String, plan: String) -> Bool {
+    slot(ofWorktree: name, plan: plan).map { $0 > 0 } ?? false
+  }
+
+  /// The job slot whose worktree is named `name` (0 for the plan's own), nil for any other name.
+  public static func slot(ofWorktree name: String, plan: String) -> Int? {
+    if name == worktreeName(plan: plan) { return 0 }
     let prefix = "orchestrate--job"
-    guard name.hasPrefix(prefix), name.hasSuffix("-" + plan) else { return false }
+    guard name.hasPrefix(prefix), name.hasSuffix("-" + plan) else { return nil }
     let number = name.dropFirst(prefix.count).dropLast(plan.count + 1)
-    return !number.isEmpty && number.allSatisfy(\.isASCII) && number.allSatisfy(\.isNumber)
+    guard !number.isEmpty, number.allSatisfy({ $0.isASCII && $0.isNumber }), let k = Int(number), k >= 2 else {
+      return nil
+    }
+    return worktreeName(plan: plan, slot: k - 1) == name ? k - 1 : nil
   }
 
   /// Logs of agent and checkpoint output, per plan.

@@ -142,6 +142,10 @@ final class RunRenderer: Sendable {
       if let progress = progress() {
         object["progress"] = progress.jsonObject
       }
+    default:
+      break
+    }
+    switch event {
     case .subtaskStuck, .subtaskCompleted:
       state.subtask = nil
       state.attempt = nil
