@@ -256,6 +256,38 @@ struct UserWorkTests {
     #expect(tracked.contains("other.txt") && tracked.contains("one.txt"))
   }
 
+  @Test("attempts made before main moved are counted after each replay: numbers never repeat")
+  func attemptNumbersAcrossReplays() throws {
+    let box = try TemporaryRepository()
+    try box.write(
+      "plan.yml",
+      """
+      id: renumber
+      subtasks:
+        - id: one
+          run: ["echo wrong > one.txt"]
+          checkpoint: { commands: ["grep -q right one.txt"] }
+      """)
+    for round in 1...3 {
+      let result = box.orchestrate("run", round == 1 ? "plan.yml" : "renumber", "--max-attempts", "1")
+      #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+      // Main moves on between the runs: the next run replays the branch onto it first.
+      try box.write("main-\(round).txt", "\(round)\n")
+      try box.git("add", "main-\(round).txt")
+      try box.git("commit", "-q", "-m", "main moves \(round)")
+    }
+    let numbers = try box.git(
+      "log", "--format=%(trailers:key=Orchestrate-Attempt,valueonly)", "refs/heads/orchestrate/renumber/01-one"
+    ).split(separator: "\n").map(String.init)
+    // Each run records at least one attempt (a resumed run also records the replayed branch's check).
+    let sorted = numbers.compactMap { Int($0) }.sorted()
+    #expect(sorted.count >= 3 && sorted == Array(1...sorted.count), "\(numbers)")
+    let status = box.orchestrate("status", "renumber", "--json")
+    #expect(
+      status.stdout.contains("\"attempts\" : \(sorted.count)") || status.stdout.contains("\"attempts\":\(sorted.count)"),
+      "\(status.stdout)")
+  }
+
   @Test("Ctrl-C while the agent works: the message names the work folder, and status says interrupted")
   func interruptSaysWhere() throws {
     let box = try TemporaryRepository()
