@@ -951,6 +951,7 @@ class Bench:
                 "wall_s": wall, "critical_sleep_s": critical,
                 "overhead_ms_per_subtask": (wall - critical) * 1000 / s,
                 "setup_ms": median([r["setup_ms"] for r in runs]),
+                "all_busy_ms": median([r["all_busy_ms"] for r in runs]),
                 "max_rss_mb": max(r["max_rss_mb"] for r in runs),
                 "max_agents": min(r["max_agents"] for r in runs),
                 "all_wall_s": [r["wall_s"] for r in runs],
@@ -994,12 +995,14 @@ class Bench:
             sys.exit(f"bench: run --jobs {jobs} of {plan} in {repo} exited {process.returncode}: "
                      f"{b''.join(stderr_chunks).decode(errors='replace')[-800:]}\n{b''.join(tail).decode(errors='replace')[-1500:]}")
         at_once = peak = 0
-        for _, kind, _ in sorted(marks, key=lambda mark: (mark[0], mark[1] == "agent_started")):
+        busy = None  # when as many agents ran at once as ever: every job slot had its work folder and agent
+        for now, kind, _ in sorted(marks, key=lambda mark: (mark[0], mark[1] == "agent_started")):
             at_once += 1 if kind == "agent_started" else -1
-            peak = max(peak, at_once)
+            if at_once > peak:
+                peak, busy = at_once, now
         starts = [t for t, kind, _ in marks if kind == "agent_started"]
         return {"wall_s": wall, "max_rss_mb": self.max_rss(rss_file), "max_agents": peak, "agents": len(starts),
-                "setup_ms": min(starts) * 1000 if starts else None}
+                "setup_ms": min(starts) * 1000 if starts else None, "all_busy_ms": busy * 1000 if busy is not None else None}
 
     def check_parallel(self, repo, base, s, jobs, sample):
         """The run did what it says: S sub-task commits on main, each sub-task's 5 files, the agents at once."""
