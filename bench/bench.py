@@ -29,7 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.join(ROOT, "bench")
 K = 5  # files edited per sub-task, as in the yardstick
 S_SMALL, S_LARGE = 5, 55
-ALL_FIGURES = ["subtask", "second", "status", "verify", "mcp", "large", "inrun", "long", "coldverify", "bigfile"]
+ALL_FIGURES = ["subtask", "second", "status", "verify", "mcp", "large", "inrun", "long", "coldverify", "bigfile", "parallel"]
 
 TARGETS = {  # figure -> (limit in its unit, unit)
     ("subtask", 20000): 10.0,
@@ -890,6 +890,134 @@ class Bench:
             "ours_rss_mb": max(ours_rss), "git_cli_rss_mb": max(theirs_rss)}
         log(f"  ours {median(ours):.0f} ms, peak {max(ours_rss):.0f} MB; git-cli {median(theirs):.0f} ms, peak {max(theirs_rss):.0f} MB")
         shutil.rmtree(copy, ignore_errors=True)
+
+    # MARK: - 12: a parallel run (`run --jobs N`, issue 16)
+
+    def bench_parallel(self):
+        """Issue 16: 8 independent agent sub-tasks (sleep, then edit 5 files), `--jobs 1` against `--jobs 4`.
+
+        The agent is a shell script outside the repository, given with `--agent`: it reads its prompt,
+        sleeps BENCH_PAR_SLEEP seconds (5) and appends a line to the 5 files of its sub-task with
+        edit-files.sh, so no two sub-tasks touch the same file. Every sub-task has `dependencies: []` and
+        checkpoint `true`. Each round runs both, in alternating order, each on a fresh copy of the
+        fixture, under /usr/bin/time -v; the figures are the medians.
+        """
+        n, s, jobs = self.shape_size(), 8, 4
+        sleep = float(os.environ.get("BENCH_PAR_SLEEP", "5"))
+        fixture = self.fixture(n)
+        base = git(fixture, "rev-parse", "main").strip()
+        if not hasattr(self, "sandbox"):
+            self.sandbox = self.probe_sandbox()
+            self.results["sandbox"] = self.sandbox
+        # As row 1: the sandbox on where bubblewrap works (here it wraps the agent and the checkpoint).
+        setting = "on" if self.sandbox["available"] else "auto"
+        agent = os.path.join(self.plans, "parallel-agent.sh")
+        with open(agent, "w") as handle:
+            handle.write(
+                "#!/bin/sh\n# The benchmark's agent: reads its prompt, sleeps, edits the 5 files of its sub-task.\n"
+                f"cat > /dev/null\nsleep {sleep:g}\n"
+                f"exec bash {os.path.join(HERE, 'edit-files.sh')} . \"$ORCHESTRATE_SUBTASK_ORDER\" {K} {n} parallel\n")
+        plan = os.path.join(self.plans, "parallel.yml")
+        lines = ["id: par", "description: benchmark of a parallel run", "max_attempts: 1",
+                 "execution_strategy: parallel", f"jobs: {jobs}", "subtasks:"]
+        for t in range(1, s + 1):
+            lines += [f"  - id: p{t}", f"    description: sub-task {t} of {s}, independent", "    dependencies: []",
+                      "    checkpoint: {commands: [\"true\"]}"]
+        with open(plan, "w") as handle:
+            handle.write("\n".join(lines) + "\n")
+        copy = os.path.join(self.work, "parallel")
+        state = os.path.join(self.work, "parallel-state")
+        env = dict(self.env, XDG_STATE_HOME=state)
+        samples = {1: [], jobs: []}
+        log(f"parallel run: {s} independent agent sub-tasks (sleep {sleep:g} s, edit {K} files) at {n} files, "
+            f"--jobs 1 against --jobs {jobs}, {self.reps} rounds (~{(s + s // jobs) * sleep * self.reps / 60:.0f} min)")
+        for round_ in range(self.reps):
+            for j in ((1, jobs) if round_ % 2 == 0 else (jobs, 1)):
+                shutil.rmtree(state, ignore_errors=True)
+                self.fresh_copy(fixture, copy)
+                sample = self.parallel_run(copy, plan, agent, j, setting, env)
+                self.check_parallel(copy, base, s, j, sample)
+                samples[j].append(sample)
+            log(f"  round {round_ + 1}: --jobs 1 {samples[1][-1]['wall_s']:.2f} s, --jobs {jobs} "
+                f"{samples[jobs][-1]['wall_s']:.2f} s (agents at once: {samples[1][-1]['max_agents']}, "
+                f"{samples[jobs][-1]['max_agents']})")
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.rmtree(state, ignore_errors=True)
+        figure = {"files": n, "s": s, "jobs": jobs, "sleep_s": sleep, "k": K, "sandbox": setting, "runs": {}}
+        for j, runs in samples.items():
+            wall = median([r["wall_s"] for r in runs])
+            critical = -(-s // j) * sleep  # ceil(S / jobs) agents one after the other
+            figure["runs"][str(j)] = {
+                "wall_s": wall, "critical_sleep_s": critical,
+                "overhead_ms_per_subtask": (wall - critical) * 1000 / s,
+                "setup_ms": median([r["setup_ms"] for r in runs]),
+                "all_busy_ms": median([r["all_busy_ms"] for r in runs]),
+                "max_rss_mb": max(r["max_rss_mb"] for r in runs),
+                "max_agents": min(r["max_agents"] for r in runs),
+                "all_wall_s": [r["wall_s"] for r in runs],
+                "all_max_rss_mb": [r["max_rss_mb"] for r in runs],
+            }
+        figure["ratio"] = figure["runs"][str(jobs)]["wall_s"] / figure["runs"]["1"]["wall_s"]
+        self.results["figures"]["parallel"] = figure
+        one, many = figure["runs"]["1"], figure["runs"][str(jobs)]
+        log(f"  --jobs 1 {one['wall_s']:.2f} s ({one['overhead_ms_per_subtask']:.0f} ms/sub-task over the sleeps, "
+            f"peak {one['max_rss_mb']:.0f} MB); --jobs {jobs} {many['wall_s']:.2f} s ({many['overhead_ms_per_subtask']:.0f} "
+            f"ms/sub-task, peak {many['max_rss_mb']:.0f} MB); ratio {figure['ratio']:.3f}")
+
+    def parallel_run(self, repo, plan, agent, jobs, setting, env):
+        """`run --json --jobs N --agent …` under /usr/bin/time -v: wall time, peak RSS, the clock at each
+        agent start and end (to count the agents at once), and the set-up (start → first agent)."""
+        rss_file = os.path.join(self.work, "parallel-rss.txt")
+        if os.path.exists(rss_file):
+            os.remove(rss_file)
+        command = ["/usr/bin/time", "-v", "-o", rss_file, self.binary, "run", "--json", "--jobs", str(jobs),
+                   "--sandbox", setting, "--agent", f"sh {agent}", "-C", repo, plan]
+        import threading
+        stderr_chunks = []
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        reader = threading.Thread(target=lambda: stderr_chunks.append(process.stderr.read()))
+        reader.start()
+        marks, tail = [], []
+        for line in process.stdout:
+            now = time.perf_counter() - started
+            tail = (tail + [line])[-8:]
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if event.get("event") in ("agent_started", "agent_finished"):
+                marks.append((now, event["event"], event.get("subtask")))
+        process.wait()
+        wall = time.perf_counter() - started
+        reader.join()
+        if process.returncode != 0:
+            sys.exit(f"bench: run --jobs {jobs} of {plan} in {repo} exited {process.returncode}: "
+                     f"{b''.join(stderr_chunks).decode(errors='replace')[-800:]}\n{b''.join(tail).decode(errors='replace')[-1500:]}")
+        at_once = peak = 0
+        busy = None  # when as many agents ran at once as ever: every job slot had its work folder and agent
+        for now, kind, _ in sorted(marks, key=lambda mark: (mark[0], mark[1] == "agent_started")):
+            at_once += 1 if kind == "agent_started" else -1
+            if at_once > peak:
+                peak, busy = at_once, now
+        starts = [t for t, kind, _ in marks if kind == "agent_started"]
+        return {"wall_s": wall, "max_rss_mb": self.max_rss(rss_file), "max_agents": peak, "agents": len(starts),
+                "setup_ms": min(starts) * 1000 if starts else None, "all_busy_ms": busy * 1000 if busy is not None else None}
+
+    def check_parallel(self, repo, base, s, jobs, sample):
+        """The run did what it says: S sub-task commits on main, each sub-task's 5 files, the agents at once."""
+        count = int(git(repo, "rev-list", "--count", "--first-parent", f"{base}..main").strip())
+        trailers = {line.strip() for line in git(
+            repo, "log", "--format=%(trailers:key=Orchestrate-Subtask,valueonly)", f"{base}..main").split("\n") if line.strip()}
+        changed = [line for line in git(repo, "diff", "--name-only", base, "main").split("\n") if line.strip()]
+        expected_agents = min(jobs, s)
+        if count != s or len(trailers) != s or len(changed) != s * K or sample["agents"] != s \
+                or sample["max_agents"] != expected_agents:
+            sys.exit(f"bench: run --jobs {jobs} left {count} commits on main ({len(trailers)} sub-tasks, {len(changed)} "
+                     f"files changed), ran {sample['agents']} agents, at most {sample['max_agents']} at once; expected "
+                     f"{s}, {s}, {s * K}, {s}, {expected_agents}")
+        if git(repo, "status", "--porcelain", "--untracked-files=no").strip():
+            sys.exit(f"bench: after run --jobs {jobs} the user's checkout does not match main")
 
     # MARK: - report
 

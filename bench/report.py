@@ -103,7 +103,61 @@ def rows(results):
         out.append([
             f"6. peak memory (max RSS, /usr/bin/time -v) of `run` S=55 on {size_label(largest)} files{kept(subtask[str(largest)])}",
             f"{rss:.0f} MB" if rss else "—", "—", "—", "≤ 100 MB", verdict(rss, 100.0, "MB")])
+    out += parallel_rows(results)
     return out
+
+
+def sequential_row(results, n):
+    """Row 1 at n files (the sequential per-sub-task figure) and where it comes from: this run or a date."""
+    row = results["figures"].get("subtask", {}).get(str(n))
+    if not row:
+        return None, "not measured"
+    if "subtask" in results.get("carried", []):
+        return row, f"kept from {row.get('date') or results.get('figure_dates', {}).get('subtask', 'an earlier run')}"
+    if row.get("carried"):
+        return row, f"kept from {row.get('date', 'an earlier run')}"
+    return row, "this run"
+
+
+def parallel_rows(results):
+    """12: a parallel run (issue 16), `--jobs N` against `--jobs 1` in the same rounds."""
+    par = results["figures"].get("parallel")
+    if not par:
+        return []
+    jobs = par["jobs"]
+    one, many = par["runs"]["1"], par["runs"][str(jobs)]
+    dated = f" — *kept from {results.get('figure_dates', {}).get('parallel', 'an earlier run')}*" \
+        if "parallel" in results.get("carried", []) else ""
+    shape = (f"{par['s']} independent agent sub-tasks (the agent sleeps {par['sleep_s']:g} s, then edits {par['k']} files; "
+             f"checkpoint `true`), {size_label(par['files'])} files, tmpfs, `--sandbox {par['sandbox']}`")
+    sequential, source = sequential_row(results, par["files"])
+    limit = sequential["ours_ms_per_subtask"] if sequential else None
+
+    def against_row1(value):
+        if limit is None:
+            return "no row 1 to compare"
+        word = "**met**" if value <= limit else "**missed**"
+        return f"{word} ({value / limit:.2f}× row 1)" if limit > 0 else word
+
+    overhead = [f"`--jobs {jobs}` {against_row1(many['overhead_ms_per_subtask'])}",
+                f"`--jobs 1` {against_row1(one['overhead_ms_per_subtask'])}"]
+    return [
+        [f"12. parallel run: {shape}; wall time of `run --jobs {jobs}` against `run --jobs 1` (same rounds, "
+         f"at most {many['max_agents']} and {one['max_agents']} agents at once){dated}",
+         f"{many['wall_s']:.2f} s", f"{one['wall_s']:.2f} s (`--jobs 1`)", f"{many['wall_s'] / one['wall_s']:.3f}×",
+         "≤ 0.35×", within(many["wall_s"], one["wall_s"], 0.35, digits=3)],
+        [f"12b. the same runs: orchestration overhead per sub-task, (wall − the agents' sleep on the critical path) / "
+         f"{par['s']}, `--jobs {jobs}` / `--jobs 1` (set-up, start → first agent: {ms(many['setup_ms'])} / "
+         f"{ms(one['setup_ms'])}; start → {many['max_agents']} agents running with `--jobs {jobs}`: "
+         f"{ms(many.get('all_busy_ms'))}){dated}",
+         f"{ms(many['overhead_ms_per_subtask'])} / {ms(one['overhead_ms_per_subtask'])}",
+         f"{ms(limit)} (row 1, {size_label(par['files'])} files, {source})" if limit is not None else "—",
+         ratio(limit, many["overhead_ms_per_subtask"]) if limit is not None else "—",
+         "≤ row 1", "; ".join(overhead)],
+        [f"12c. the same runs: peak memory (max RSS, /usr/bin/time -v), `--jobs {jobs}` / `--jobs 1`{dated}",
+         f"{many['max_rss_mb']:.0f} MB / {one['max_rss_mb']:.0f} MB", "—", f"{many['max_rss_mb'] / one['max_rss_mb']:.2f}×",
+         "(reported)", "—"],
+    ]
 
 
 def signed(value):
@@ -127,12 +181,13 @@ def sandbox_row(n, row):
     return [label + kept(row), ms(off), ms(row["git_cli_ms_per_subtask"]), ratio(row["git_cli_ms_per_subtask"], off), "(context)", verdict]
 
 
-def within(ours, theirs, factor):
+def within(ours, theirs, factor, digits=2):
     """The verdict of a target `ours ≤ factor × theirs`."""
     if not ours or not theirs:
         return "not measured"
     limit = theirs * factor
-    return f"**met** ({ours / theirs:.2f}× against ≤ {factor:g}×)" if ours <= limit else f"**missed** ({ours / theirs:.2f}× against ≤ {factor:g}×)"
+    shown = f"{ours / theirs:.{digits}f}× against ≤ {factor:g}×"
+    return f"**met** ({shown})" if ours <= limit else f"**missed** ({shown})"
 
 
 def shape_rows(figures):
@@ -344,6 +399,21 @@ def render(results, docs):
         "   (`ClientSession.call_tool`, outputSchema validation included) calls `get_next_subtask` once to prepare the sub-task, then",
         "   1,000 times, each timed on the client. 5b repeats it with newline-delimited JSON-RPC written straight to the pipes.",
         "6. **Peak memory.** `/usr/bin/time -v` around every `run` of figure 1; the largest maximum RSS of S=55 on the largest fixture.",
+        "12. **Parallel run (issue 16).** A plan of 8 sub-tasks, each `dependencies: []` and checkpoint `true`, no `run:` steps;",
+        "   the agent (`--agent \"sh parallel-agent.sh\"`, a script outside the repository written by bench.py) reads its prompt,",
+        "   sleeps 5 s (`BENCH_PAR_SLEEP`) and appends a line to the 5 files of its sub-task with edit-files.sh, so no two",
+        "   sub-tasks touch one file. On a fresh `cp -a` copy of the 20k-file fixture (else the largest size in BENCH_SIZES) on tmpfs,",
+        "   `run --json --jobs N --sandbox on` (as row 1; `auto` where bubblewrap does not work) under `/usr/bin/time -v`, the",
+        "   wall time taken around it. Each round runs `--jobs 1` and `--jobs 4`, in alternating order; figures are the medians",
+        "   over the rounds (`BENCH_REPS`), peak memory the largest. After each run the benchmark checks 8 sub-task commits on",
+        "   main (first-parent, 8 distinct `Orchestrate-Subtask` trailers), the 40 files changed, the user's checkout at main,",
+        "   and, from the `agent_started` / `agent_finished` events, that 4 agents (`--jobs 4`) or 1 (`--jobs 1`) ran at once.",
+        "   Overhead per sub-task = (wall − ⌈8 / N⌉ × 5 s) / 8: the agents' sleep on the critical path is 40 s with `--jobs 1`",
+        "   and 10 s with `--jobs 4`; what is left is everything the tool does (process start, work folders — one per job",
+        "   slot, so 4 with `--jobs 4` —, each agent's and checkpoint's start, commits, landing and the user's checkout) plus",
+        "   the edits. It is compared with row 1 at the same size (this run's when measured, else the kept row, said which),",
+        "   which leaves out the process start and the first work folder (S=55 − S=5), so it is the stricter yardstick.",
+        "   12b also gives the set-up: process start → the first `agent_started`, and → the moment 4 agents ran at once.",
         "",
         f"Copies and their runs live in `{results.get('work_directory', 'bench-out/work')}`"
         + (" (tmpfs: on this VM's ext4 disk creating a file costs ~0.4 ms of kernel time, so one `cp -a` of the 100k fixture"
