@@ -110,9 +110,31 @@ extension PlanSession {
         workspaces[slot] = nil
       }
     }
-    let created = try Workspace.open(
-      main: repository, layout: orchestrator.layout, planID: plan.id, branchRef: branchRef,
-      useWatcher: settings.useWatcher, agentFiles: try agentFiles(), slot: slot)
+    let agentFiles = try agentFiles()
+    guard let state = parallel else {
+      let created = try Workspace.open(
+        main: repository, layout: orchestrator.layout, planID: plan.id, branchRef: branchRef,
+        useWatcher: settings.useWatcher, agentFiles: agentFiles, slot: slot)
+      workspaces[slot] = created
+      return created
+    }
+    // A parallel run makes its job slots' work folders at once, not one after another: writing a
+    // large tree takes a while, and the gate is open meanwhile. The folder is made through handles
+    // of its own (libgit2's are not to be shared across threads) and joins the guard's fingerprint
+    // once it is there (the next baseline, at the end of `begin`).
+    let layout = orchestrator.layout
+    let (planID, useWatcher) = (plan.id, settings.useWatcher)
+    let path = repository.workingDirectory ?? repository.gitDirectory
+    try refreshGuard()
+    state.gate.unlock()
+    let result = Result {
+      try Workspace.open(
+        main: try Repository(path: path), layout: layout, planID: planID, branchRef: branchRef,
+        useWatcher: useWatcher, agentFiles: agentFiles, slot: slot)
+    }
+    state.gate.lock()
+    try checkGuard(subtask: Self.currentJob ?? branchRef, by: "agent or checkpoint running beside it")
+    let created = try result.get()
     workspaces[slot] = created
     return created
   }
