@@ -22,5 +22,6 @@ extension Repository {
           git_note_create(&noteID, pointer, notesRef, signature, signature, &raw, text, 1), "git_note_create")
       }
     }
+    RefWriteLog.shared.record(notesRef, try resolve(notesRef))
   }
 }

@@ -79,6 +79,7 @@ extension Repository {
     }
     try check(code, "git_reference_create")
     git_reference_free(reference)
+    RefWriteLog.shared.record(name, new)
   }
 
   /// Points reference `name` at `new` whatever it held before, writing reflog `message`.
@@ -89,6 +90,7 @@ extension Repository {
       try check(git_reference_create(&reference, pointer, name, &target, 1, message), "git_reference_create")
     }
     git_reference_free(reference)
+    RefWriteLog.shared.record(name, new)
   }
 
   /// Deletes reference `name`; with `expected`, only if it still points there.
@@ -118,6 +120,7 @@ extension Repository {
       throw RepositoryError.referenceConflict(name: name, expected: actual, actual: try resolve(name))
     }
     try check(deleted, "git_reference_delete")
+    RefWriteLog.shared.record(name, nil)
   }
 
   /// Every reference whose name starts with `prefix`, sorted by name.

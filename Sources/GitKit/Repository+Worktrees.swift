@@ -1,9 +1,17 @@
 internal import CGit2
 import Foundation
 
+/// Worktrees are listed, added and pruned one at a time in this process: libgit2 makes
+/// `worktrees/` and a worktree's folder in several steps, so a second thread adding one beside it
+/// fails ("directory exists"), and one listing them meanwhile finds a half-made one
+/// (`git_worktree_lookup`). A parallel run makes its job slots' worktrees from several threads.
+private let registration = NSLock()
+
 extension Repository {
   /// The linked worktrees registered in the repository (not the main work tree).
   public func worktrees() throws -> [WorktreeInfo] {
+    registration.lock()
+    defer { registration.unlock() }
     var names = git_strarray()
     try check(git_worktree_list(&names, pointer), "git_worktree_list")
     defer { git_strarray_dispose(&names) }
@@ -60,6 +68,8 @@ extension Repository {
       options.checkout_options.checkout_strategy = GIT_CHECKOUT_NONE.rawValue
     }
     var worktree: OpaquePointer?
+    registration.lock()
+    defer { registration.unlock() }
     try check(git_worktree_add(&worktree, pointer, name, path, &options), "git_worktree_add")
     git_worktree_free(worktree)
   }
@@ -68,6 +78,8 @@ extension Repository {
   ///
   /// Works on a worktree whose directory still exists, locked or not.
   public func pruneWorktree(name: String) throws {
+    registration.lock()
+    defer { registration.unlock() }
     var worktree: OpaquePointer?
     try check(git_worktree_lookup(&worktree, pointer, name), "git_worktree_lookup")
     defer { git_worktree_free(worktree) }

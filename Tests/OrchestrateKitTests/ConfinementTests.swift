@@ -189,6 +189,34 @@ struct ConfinementTests {
     #expect(try repository.resolve("refs/orchestrate/plans/planted") == nil)
   }
 
+  @Test("the tool's own writes since a fingerprint are told from anyone else's (a parallel run's new baseline)")
+  func toolWritesAreKnown() throws {
+    let repo = try TemporaryRepository()
+    let repository = try Repository(path: repo.path)
+    let base = try repository.revparse("main")
+    try repo.git("update-ref", "refs/orchestrate/plans/demo", base.hex)
+    let before = try GitGuard.capture(repository, workspaces: [], mainRef: "refs/heads/main")
+    // The tool writes two refs (through GitKit, by any handle); an agent beside it writes a third,
+    // moves one the tool wrote, and plants a hook.
+    try repo.git("commit", "-q", "--allow-empty", "-m", "landed\n\nOrchestrate-Plan: demo")
+    let landed = try repository.revparse("HEAD")
+    try repo.git("update-ref", "refs/heads/main", base.hex)
+    try Repository(path: repo.path).updateReference("refs/heads/main", to: landed, expected: base, message: "tool")
+    try repository.setReference("refs/orchestrate/branches/demo/01-one", to: landed, message: "tool")
+    try repository.setReference("refs/orchestrate/branches/demo/02-two", to: landed, message: "tool")
+    try repo.git("update-ref", "refs/orchestrate/branches/demo/02-two", base.hex)
+    try repo.git("update-ref", "refs/orchestrate/plans/demo", landed.hex)
+    try repo.write(".git/hooks/post-commit", "#!/bin/sh\n")
+    let after = try GitGuard.capture(repository, workspaces: [], mainRef: "refs/heads/main")
+    let changes = before.expecting(toolWritesIn: after).changes(to: after)
+    #expect(!changes.contains { $0.hasPrefix("refs/heads/main") }, "the tool's landing: \(changes)")
+    #expect(!changes.contains { $0.hasPrefix("refs/orchestrate/branches/demo/01-one") }, "\(changes)")
+    #expect(changes.contains { $0.hasPrefix("refs/orchestrate/branches/demo/02-two created") }, "moved after the tool wrote it: \(changes)")
+    #expect(changes.contains { $0.hasPrefix("refs/orchestrate/plans/demo moved") }, "\(changes)")
+    #expect(changes.contains { $0.hasPrefix("hook added") && $0.hasSuffix("/hooks/post-commit") }, "\(changes)")
+    #expect(changes.count == 3, "\(changes)")
+  }
+
   @Test("a ref moved again after the fingerprint is not overwritten: it is reported as not put back")
   func restoreIsCompareAndSwap() throws {
     let repo = try TemporaryRepository()

@@ -20,6 +20,8 @@ public struct GitGuard: Equatable, Sendable {
   var refs: [String: OID] = [:]
   /// The main branch's ref name, when refs were captured.
   var mainRef: String?
+  /// The git directories and folders of the work folders fingerprinted with it.
+  var workspaceFolders: [String] = []
 
   static func capture(_ repository: Repository, workspaces: [Repository], mainRef: String? = nil) throws -> GitGuard {
     var config = try repository.localConfigEntries().map { "\($0.name)=\($0.value)" }
@@ -61,7 +63,10 @@ public struct GitGuard: Equatable, Sendable {
         refs[reference.name] = try reference.target ?? repository.resolve(reference.name)
       }
     }
-    return GitGuard(config: config, hooks: hooks, files: files, refs: refs, mainRef: mainRef)
+    var guardPrint = GitGuard(config: config, hooks: hooks, files: files, refs: refs, mainRef: mainRef)
+    guardPrint.workspaceFolders = workspaces.flatMap { [$0.gitDirectory] + ($0.workingDirectory.map { [$0] } ?? []) }
+    return guardPrint
+
   }
 
   static var home: String? { ProcessInfo.processInfo.environment["HOME"] }
@@ -84,6 +89,24 @@ public struct GitGuard: Equatable, Sendable {
     }
     if environment["GIT_CONFIG_NOSYSTEM"] == nil { paths.append(environment["GIT_CONFIG_SYSTEM"] ?? "/etc/gitconfig") }
     return paths
+  }
+
+  /// `self` (before) with what the tool itself did since taken as done: refs that hold what this
+  /// process last wrote to them (`RefWriteLog`), and the parts of work folders opened since.
+  /// Compared with `after`, what is left is someone else's doing.
+  func expecting(toolWritesIn after: GitGuard, log: RefWriteLog = .shared) -> GitGuard {
+    var expected = self
+    for name in Set(refs.keys).union(after.refs.keys) where refs[name] != after.refs[name] {
+      if let written = log.lastWrite(name), written == after.refs[name] { expected.refs[name] = after.refs[name] }
+    }
+    let known = Set(workspaceFolders)
+    let opened = after.workspaceFolders.filter { !known.contains($0) }.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
+    guard !opened.isEmpty else { return expected }
+    let isNew = { (path: String) in opened.contains { path.hasPrefix($0) } }
+    expected.config += after.config.filter { isNew($0) && !expected.config.contains($0) }
+    for (path, print) in after.hooks where hooks[path] == nil && isNew(path) { expected.hooks[path] = print }
+    expected.workspaceFolders = after.workspaceFolders
+    return expected
   }
 
   /// What changed between `self` (before) and `after`, each as a short sentence.

@@ -24,8 +24,27 @@ extension PlanSession {
   /// Takes a new baseline after the tool's own writes (notes, attempts, landing, the checkout's
   /// sync refs), so only what happens between the tool's own steps is compared: an agent's turn, a
   /// checkpoint, or the time between two MCP calls, when the caller's agent works.
+  ///
+  /// In a parallel run other jobs' agents and checkpoints run while the tool writes: the new
+  /// baseline is taken only if everything that changed since the last one is the tool's own doing
+  /// (refs holding what this process last wrote to them, work folders it opened); anything else is
+  /// refused as `checkGuard` refuses it, so no change can hide in the tool's own steps.
   func refreshGuard() throws {
-    guardBaseline = try captureGuard()
+    let fresh = try captureGuard()
+    if let state = parallel, let before = guardBaseline {
+      let expected = before.expecting(toolWritesIn: fresh)
+      let after = try expected.acceptingOrdinaryMainMove(in: fresh, repository: repository)
+      let changes = expected.changes(to: after)
+      if !changes.isEmpty {
+        let (restored, failed) = expected.restoreRefs(changedIn: after, repository: repository)
+        let suspects = plan.subtasks.map(\.id).filter { state.running[$0] != nil }
+        throw OrchestrateError.agentTamperedWithGit(
+          subtask: suspects.joined(separator: ", "), changes: changes,
+          culprit: suspects.count > 1 ? "agent or checkpoint (one of \(suspects.joined(separator: ", ")))" : "agent or checkpoint",
+          restored: restored, notRestored: failed)
+      }
+    }
+    guardBaseline = fresh
   }
 
   /// Refuses to go on when anything the guard watches changed since the baseline (`since`, else
