@@ -8,16 +8,20 @@ import GitKit
 extension PlanSession {
   /// The fingerprint of everything the guard watches, refs included.
   ///
-  /// Taken until two readings agree: `git gc` packing refs beside us can make one reading miss a
-  /// ref for a moment, and a baseline that misses one would take the tool's own ref for tampering.
+  /// The refs are read until two readings agree: `git gc` packing refs beside us can make one
+  /// reading miss a ref for a moment, and a baseline that misses one would take the tool's own ref
+  /// for tampering. The files have no such race and are read once.
   func captureGuard() throws -> GitGuard {
-    var reading = try GitGuard.capture(repository, workspace: workspace?.repository, mainRef: mainRef)
+    var fingerprint = try GitGuard.captureFiles(repository, workspace: workspace?.repository)
+    var refs = try GitGuard.captureRefs(repository, mainRef: mainRef)
     for _ in 0..<5 {
-      let again = try GitGuard.capture(repository, workspace: workspace?.repository, mainRef: mainRef)
-      if again == reading { return again }
-      reading = again
+      let again = try GitGuard.captureRefs(repository, mainRef: mainRef)
+      if again == refs { break }
+      refs = again
     }
-    return reading
+    fingerprint.mainRef = mainRef
+    fingerprint.refs = refs
+    return fingerprint
   }
 
   /// Takes a new baseline after the tool's own writes (notes, attempts, landing, the checkout's
