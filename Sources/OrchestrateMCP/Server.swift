@@ -116,7 +116,10 @@ public enum OrchestrationServer {
   /// request received before that, then releases the repository lock.
   public static func runStdio(host: OrchestrationHost, logger: Logger) async throws {
     let server = await make(host: host)
-    let transport = OrderedTransport(LineTransport(logger: logger), logger: logger)
+    let ordered = OrderedTransport(LineTransport(logger: logger), logger: logger)
+    let transport = DirectToolCalls(ordered, logger: logger) { name, arguments in
+      await call(name, arguments: arguments, host: host)
+    }
     try await server.start(transport: transport)
     logger.info("serving MCP '\(name)' \(Version.current) on stdio for \(host.path)")
     await server.waitUntilCompleted()
