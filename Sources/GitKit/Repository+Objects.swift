@@ -89,7 +89,7 @@ extension Repository {
   /// Calls `body` with blob `oid`'s bytes in order, a piece of at most `blobPieceSize` bytes at a
   /// time: a loose object is read from its file and inflated into one buffer (`LooseObject`), so a
   /// file of any size is never held in memory. A packed object is read whole, as libgit2 1.5 reads
-  /// packs (git's own packs keep large files loose until a `gc`).
+  /// packs (what a run writes is loose until a `git gc` packs it).
   /// - Returns: the blob's size.
   /// - Throws: `GitError` when the object is missing, not a blob, or damaged.
   @discardableResult
