@@ -41,7 +41,7 @@ public struct GitGuard: Equatable, Sendable {
     var config = try repository.localConfigEntries().map { "\($0.name)=\($0.value)" }
     if let workspace {
       let worktreeConfig = workspace.gitDirectory + "/config.worktree"
-      if let data = FileManager.default.contents(atPath: worktreeConfig) {
+      if let data = contents(of: worktreeConfig) {
         config.append("config.worktree=" + OID.hashBlob(data).hex)
       }
     }
@@ -58,16 +58,49 @@ public struct GitGuard: Equatable, Sendable {
     }
     if let workspace { folders.append(workspace.gitDirectory + "/hooks") }
     for folder in folders {
-      for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+      for name in names(in: folder) {
         let path = folder + "/" + name
         if let (stat, mode) = FileStat.of(path) { hooks[path] = HookPrint(stat: stat, mode: mode) }
       }
     }
     var files: [String: String] = [:]
     for path in Self.configFiles(commonDirectory: repository.commonDirectory) {
-      files[path] = FileManager.default.contents(atPath: path).map { OID.hashBlob($0).hex } ?? "absent"
+      files[path] = contents(of: path).map { OID.hashBlob($0).hex } ?? "absent"
     }
     return GitGuard(config: config, hooks: hooks, files: files)
+  }
+
+  // The fingerprint is taken twice per sub-task and per MCP call: the few files and folders it
+  // reads are read with the C library, which costs a fraction of FileManager's calls.
+
+  /// The entries of `folder` but `.` and `..`; none when it cannot be read.
+  private static func names(in folder: String) -> [String] {
+    guard let stream = opendir(folder) else { return [] }
+    defer { closedir(stream) }
+    var names: [String] = []
+    while let entry = readdir(stream) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+      }
+      if name != ".", name != ".." { names.append(name) }
+    }
+    return names
+  }
+
+  /// A regular file's contents; nil when it is missing or cannot be read.
+  private static func contents(of path: String) -> Data? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var data = Data()
+    var buffer = [UInt8](repeating: 0, count: 16 << 10)
+    while true {
+      let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      if count < 0, errno == EINTR { continue }
+      guard count >= 0 else { return nil }
+      if count == 0 { return data }
+      data.append(contentsOf: buffer[..<count])
+    }
   }
 
   /// Main, `refs/notes/orchestrate` and every ref under `refs/orchestrate/`.

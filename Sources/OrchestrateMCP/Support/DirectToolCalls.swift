@@ -70,28 +70,24 @@ public actor DirectToolCalls: Transport {
 
   public func receive() -> AsyncThrowingStream<Data, Error> { stream }
 
-  /// Runs the call in a task of its own, as the SDK does, so the next message is read meanwhile
-  /// (a cancellation, say); the inner transport orders the requests.
-  private func answer(_ call: ToolCallRequest) {
-    let handler = handler
-    let inner = inner
-    let logger = logger
-    Task {
-      let result = await handler(call.name, call.arguments)
-      let data: Data
-      do {
-        data = try Self.encoder.encode(Response<CallTool>(id: call.id, result: result))
-      } catch {
-        logger.error("cannot encode the answer to \(call.name): \(error)")
-        let failure = CallTool.response(id: call.id, error: MCPError.internalError(error.localizedDescription))
-        guard let encoded = try? Self.encoder.encode(failure) else { return }
-        data = encoded
-      }
-      do {
-        try await inner.send(data)
-      } catch {
-        logger.error("cannot send the answer to \(call.name): \(error)")
-      }
+  /// Runs the call and sends its answer before the next message is read: the inner transport
+  /// hands over one request at a time anyway, and a task per call cost a thread hop on every call.
+  /// Notifications that arrive meanwhile wait in the stream (no tool heeds a cancellation).
+  private func answer(_ call: ToolCallRequest) async {
+    let result = await handler(call.name, call.arguments)
+    let data: Data
+    do {
+      data = try Self.encoder.encode(Response<CallTool>(id: call.id, result: result))
+    } catch {
+      logger.error("cannot encode the answer to \(call.name): \(error)")
+      let failure = CallTool.response(id: call.id, error: MCPError.internalError(error.localizedDescription))
+      guard let encoded = try? Self.encoder.encode(failure) else { return }
+      data = encoded
+    }
+    do {
+      try await inner.send(data)
+    } catch {
+      logger.error("cannot send the answer to \(call.name): \(error)")
     }
   }
 
@@ -139,7 +135,11 @@ struct PlainValue: Decodable {
 
   init(from decoder: Decoder) throws {
     let container = try decoder.singleValueContainer()
-    if container.decodeNil() {
+    // Strings first (most arguments are): a JSON string decodes as nothing else, and each failed
+    // attempt builds an error. Bool before the numbers, as the SDK's `Value` does.
+    if let text = try? container.decode(String.self) {
+      value = .string(text)
+    } else if container.decodeNil() {
       value = .null
     } else if let flag = try? container.decode(Bool.self) {
       value = .bool(flag)
@@ -147,8 +147,6 @@ struct PlainValue: Decodable {
       value = .int(number)
     } else if let number = try? container.decode(Double.self) {
       value = .double(number)
-    } else if let text = try? container.decode(String.self) {
-      value = .string(text)
     } else if let items = try? container.decode([PlainValue].self) {
       value = .array(items.map(\.value))
     } else if let entries = try? container.decode([String: PlainValue].self) {
