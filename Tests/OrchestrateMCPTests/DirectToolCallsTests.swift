@@ -44,15 +44,18 @@ struct DirectToolCallsTests {
   func answers() async throws {
     let wire = MemoryTransport()
     let direct = DirectToolCalls(wire) { name, arguments in
-      CallTool.Result(
-        content: [.text(text: "called \(name) with \(arguments?["id"] ?? .null)", annotations: nil, _meta: nil)],
-        structuredContent: ["path": "a/b", "percentage": .double(50)], isError: nil)
+      let object: Value = [
+        "called": .string(name), "id": arguments?["id"] ?? .null, "path": "a/b", "percentage": .double(50),
+        "text": "a \"quoted\" line\nand a tab\t, a backslash \\ and é ✓", "nested": ["list": [1, true, .null]],
+      ]
+      return (object, name == "fails" ? true : nil)
     }
     try await direct.connect()
     let incoming = await direct.receive()
     wire.feed(#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{}}"#)
     wire.feed(#"{"jsonrpc":"2.0","id":"r","method":"tools/call","params":{"name":"t","arguments":{"id":"data:,x"}}}"#)
     wire.feed(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+    wire.feed(#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"fails"}}"#)
     wire.end()
     var passed: [String] = []
     for try await data in incoming { passed.append(String(decoding: data, as: UTF8.self)) }
@@ -60,16 +63,21 @@ struct DirectToolCallsTests {
     #expect(passed.first?.contains("initialize") == true)
     #expect(passed.last?.contains("notifications/initialized") == true)
 
-    let sent = try await eventually { await wire.sent.first }
-    let expected = CallTool.response(
-      id: "r",
-      result: .init(
-        content: [.text(text: "called t with data:,x", annotations: nil, _meta: nil)],
-        structuredContent: ["path": "a/b", "percentage": .double(50)]))
+    let sent = try await eventually { await wire.sent.count == 2 ? await wire.sent : nil }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    #expect(String(decoding: sent, as: UTF8.self) == String(decoding: try encoder.encode(expected), as: UTF8.self))
-    #expect(String(decoding: sent, as: UTF8.self).contains(#""path":"a/b""#))
+    for (data, (id, name, argument, isError)) in zip(
+      sent, [(ID.string("r"), "t", Value.string("data:,x"), Bool?.none), (ID.number(9), "fails", Value.null, true)])
+    {
+      let object: Value = [
+        "called": .string(name), "id": argument, "path": "a/b", "percentage": .double(50),
+        "text": "a \"quoted\" line\nand a tab\t, a backslash \\ and é ✓", "nested": ["list": [1, true, .null]],
+      ]
+      // What the SDK's server sent for the same result (OrchestrationServer.result's form).
+      let expected = CallTool.response(id: id, result: OrchestrationServer.result(object, isError: isError))
+      #expect(String(decoding: data, as: UTF8.self) == String(decoding: try encoder.encode(expected), as: UTF8.self))
+    }
+    #expect(String(decoding: sent[0], as: UTF8.self).contains(#""path":"a/b""#))
   }
 
   /// Waits up to five seconds for `value` to give something.

@@ -12,7 +12,8 @@ extension PlanSession {
   /// - Throws: `OrchestrateError.outOfOrder` or `.alreadyCompleted` for any sub-task but the next.
   public func begin(_ subtask: Subtask, keepingWork: Bool = true) throws -> SubtaskCycle {
     // Whatever happened since the tool's last step (the caller's agent worked, over MCP) is judged first.
-    try checkGuard(subtask: subtask.id)
+    let checked = try checkGuard(subtask: subtask.id)
+    let workspaceChecked = workspace
     guard let next = try nextSubtask() else {
       throw OrchestrateError.outOfOrder(plan: plan.id, subtask: subtask.id, next: nil)
     }
@@ -55,7 +56,14 @@ extension PlanSession {
     }
     let started = attemptStarts[subtask.id] ?? Date()
     attemptStarts[subtask.id] = started
-    try refreshGuard()
+    // Of what the fingerprint covers, beginning writes refs at most (the branch, the checkout's sync
+    // ref, saved stray work), unless it opened a new workspace, whose git directory it covers too:
+    // the configuration, hook and attribute files the check read still hold.
+    if let checked, let workspaceChecked, workspaceChecked === workspace {
+      try refreshGuard(keepingFilesOf: checked)
+    } else {
+      try refreshGuard()
+    }
     return SubtaskCycle(
       subtask: subtask, branch: branch, branchRef: branchRef, workdir: workspace.path,
       base: landing == nil ? base : tip, attempts: attempts, fresh: fresh, spent: log.seconds, landing: landing,

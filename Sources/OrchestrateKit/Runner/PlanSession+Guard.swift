@@ -31,16 +31,36 @@ extension PlanSession {
     guardBaseline = try captureGuard()
   }
 
+  /// `refreshGuard()` after steps that wrote refs at most: the configuration, hook and attribute
+  /// files of `earlier` (taken since those steps began, by this session) are kept, the refs read again.
+  func refreshGuard(keepingFilesOf earlier: GitGuard) throws {
+    var refs = try GitGuard.captureRefs(repository, mainRef: mainRef)
+    for _ in 0..<5 {
+      let again = try GitGuard.captureRefs(repository, mainRef: mainRef)
+      if again == refs { break }
+      refs = again
+    }
+    var fingerprint = earlier
+    fingerprint.mainRef = mainRef
+    fingerprint.refs = refs
+    guardBaseline = fingerprint
+  }
+
   /// Refuses to go on when anything the guard watches changed since the baseline (`since`, else
   /// the session's); refs are put back by compare-and-swap first. Main moving forward by commits
   /// that claim no sub-task is the user's own work, not tampering
   /// (`GitGuard.acceptingOrdinaryMainMove`): the landing replays onto it.
   /// - Throws: `OrchestrateError.agentTamperedWithGit` naming each change and what was put back.
-  public func checkGuard(since baseline: GitGuard? = nil, subtask: String, by culprit: String = "agent") throws {
-    guard let before = baseline ?? guardBaseline else { return }
-    let after = try before.acceptingOrdinaryMainMove(in: try captureGuard(), repository: repository)
+  /// - Returns: the fingerprint taken now, as read; nil when there is no baseline to compare with.
+  @discardableResult
+  public func checkGuard(since baseline: GitGuard? = nil, subtask: String, by culprit: String = "agent") throws
+    -> GitGuard?
+  {
+    guard let before = baseline ?? guardBaseline else { return nil }
+    let now = try captureGuard()
+    let after = try before.acceptingOrdinaryMainMove(in: now, repository: repository)
     let changes = before.changes(to: after)
-    guard !changes.isEmpty else { return }
+    guard !changes.isEmpty else { return now }
     let (restored, failed) = before.restoreRefs(changedIn: after, repository: repository)
     throw OrchestrateError.agentTamperedWithGit(
       subtask: subtask, changes: changes, culprit: culprit, restored: restored, notRestored: failed)

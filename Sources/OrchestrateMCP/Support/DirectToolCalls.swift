@@ -12,13 +12,19 @@ import MCP
 /// compiles a Regex on each call, so a `get_next_subtask` answer (its prompt is in it twice) spent
 /// most of the server's time there. Here a plain `tools/call` request (one object, an integer or
 /// string id, `params` with a tool name) is decoded once, the tool runs as the SDK's handler would
-/// run it, and the answer is encoded once, in the SDK's form (sorted keys, slashes unescaped). A
-/// request read otherwise goes to the SDK, which answers it as before, errors included.
+/// run it, and the answer is encoded in the SDK's form (sorted keys, slashes unescaped), its object
+/// once: every tool of this server answers with an object sent both as `structuredContent` and as the
+/// JSON text of its one content item (`OrchestrationServer.result`), and the text's bytes are the
+/// object's encoding. A request read otherwise goes to the SDK, which answers it as before, errors
+/// included.
 ///
 /// One difference, on purpose: argument strings reach the tool as sent. The SDK turns a string that
 /// looks like a data URL (`data:,x`) into bytes, whose text comes back re-encoded.
 public actor DirectToolCalls: Transport {
-  public typealias Handler = @Sendable (_ name: String, _ arguments: [String: Value]?) async -> CallTool.Result
+  /// Runs one tool call: the object it answers with, and `true` for a tool error.
+  public typealias Handler = @Sendable (_ name: String, _ arguments: [String: Value]?) async -> (
+    object: Value, isError: Bool?
+  )
 
   private let inner: any Transport
   private let handler: Handler
@@ -74,10 +80,10 @@ public actor DirectToolCalls: Transport {
   /// hands over one request at a time anyway, and a task per call cost a thread hop on every call.
   /// Notifications that arrive meanwhile wait in the stream (no tool heeds a cancellation).
   private func answer(_ call: ToolCallRequest) async {
-    let result = await handler(call.name, call.arguments)
+    let answer = await handler(call.name, call.arguments)
     let data: Data
     do {
-      data = try Self.encoder.encode(Response<CallTool>(id: call.id, result: result))
+      data = try Self.encode(id: call.id, object: answer.object, isError: answer.isError)
     } catch {
       logger.error("cannot encode the answer to \(call.name): \(error)")
       let failure = CallTool.response(id: call.id, error: MCPError.internalError(error.localizedDescription))
@@ -89,6 +95,26 @@ public actor DirectToolCalls: Transport {
     } catch {
       logger.error("cannot send the answer to \(call.name): \(error)")
     }
+  }
+
+  /// The response `{id, jsonrpc, result: {content: [{text, type}], isError?, structuredContent}}`
+  /// with the object encoded once: `structuredContent` sorts last in `result`, and `result` last in
+  /// the response, so the object's bytes go just before the two closing braces, where the encoder
+  /// would have written the same bytes again.
+  static func encode(id: ID, object: Value, isError: Bool?) throws -> Data {
+    let json = try encoder.encode(object)
+    let text = String(decoding: json, as: UTF8.self)
+    let shell = CallTool.Result(content: [.text(text: text, annotations: nil, _meta: nil)], isError: isError)
+    var data = try encoder.encode(Response<CallTool>(id: id, result: shell))
+    let closing = Data("}}".utf8)
+    guard data.count > closing.count, data.suffix(closing.count) == closing else {
+      return try encoder.encode(Response<CallTool>(id: id, result: OrchestrationServer.result(object, isError: isError)))
+    }
+    data.removeLast(closing.count)
+    data.append(contentsOf: #","structuredContent":"#.utf8)
+    data.append(json)
+    data.append(closing)
+    return data
   }
 
   /// The SDK's own output format for every message it sends.
