@@ -113,17 +113,30 @@ public final class Orchestrator {
   /// - Throws: `OrchestrateError.mainBranchMissing` when the main branch does not exist: progress
   ///   cannot be read from a history that is not there, and 0 % would be a lie.
   public func status(_ stored: StoredPlan) throws -> PlanStatus {
+    try status(stored, session: nil)
+  }
+
+  /// The plan's progress as `status(_:)` gives it; with `session` (which holds the lock, working on
+  /// `stored`), its history in memory instead of the cache file, and the session as the lock's holder.
+  func status(_ stored: StoredPlan, session: PlanSession?) throws -> PlanStatus {
     let plan = stored.plan
     let mainName = try mainBranch(for: plan)
     guard try repository.resolve("refs/heads/" + mainName) != nil else {
       throw OrchestrateError.mainBranchMissing(mainName)
     }
-    let history = try History.readCached(
-      repository: repository, layout: layout, mainRef: "refs/heads/" + mainName, stored: stored)
+    let history: History
+    let holderPlan: String?
+    if let session, session.mainRef == "refs/heads/" + mainName, session.lock.isHeld {
+      history = try session.history()
+      holderPlan = session.plan.id
+    } else {
+      history = try History.readCached(
+        repository: repository, layout: layout, mainRef: "refs/heads/" + mainName, stored: stored)
+      holderPlan = RepositoryLock.liveHolder(at: layout.lockPath)?.plan
+    }
     let branches = Dictionary(
       try repository.references(withPrefix: Layout.branchPrefix + plan.id + "/").map { ($0.name, $0.target) },
       uniquingKeysWith: { a, _ in a })
-    let holder = RepositoryLock.liveHolder(at: layout.lockPath)
     // The sub-tasks with attempts kept elsewhere than a branch (cleaned, or fetched from a remote),
     // as `orchestrate/<plan>/<NN>-<id>`: read once, so a long plan's pending sub-tasks cost nothing.
     var keptStems: Set<String> = []
@@ -157,7 +170,7 @@ public final class Orchestrator {
           repository: repository, from: tip, plan: plan.id, subtask: subtask.id, mainTip: history.mainTip
         ).count
         state = attempts > 0 ? .failed : .interrupted
-        if holder?.plan == plan.id { state = .inProgress }
+        if holderPlan == plan.id { state = .inProgress }
       } else if keptStems.contains(Layout.branchName(plan: plan.id, subtask: subtask)),
         let kept = try AttemptLog.located(
           repository: repository, plan: plan.id, subtask: subtask, mainTip: history.mainTip)
@@ -167,7 +180,7 @@ public final class Orchestrator {
         attempts = kept.log.count
         state = .failed
       }
-      if current == nil, state != .pending || holder?.plan == plan.id { current = subtask.id }
+      if current == nil, state != .pending || holderPlan == plan.id { current = subtask.id }
       details.append(
         .init(
           id: subtask.id, order: subtask.order, description: subtask.description, state: state, commit: tipHex,
