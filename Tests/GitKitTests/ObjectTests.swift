@@ -133,7 +133,8 @@ struct ObjectTests {
       let repository = try Repository(path: repo.path)
       // Larger than one piece, not a multiple of it, and not compressible to nothing.
       var generator = SystemRandomNumberGenerator()
-      let data = Data((0..<(Repository.blobPieceSize * 2 + 12345)).map { _ in UInt8.random(in: 0...255, using: &generator) })
+      let data = Data(
+        (0..<(Repository.blobPieceSize * 2 + 12345)).map { _ in UInt8.random(in: 0...255, using: &generator) })
       let oid = try repository.writeBlob(data)
       var pieces: [Data] = []
       #expect(try repository.readBlob(oid) { pieces.append(Data($0)) } == data.count)
@@ -167,7 +168,8 @@ struct ObjectTests {
       try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: cutPath))
       #expect(throws: GitError.self) { try repository.readBlob(cut) { _ in } }
 
-      let missing = #expect(throws: GitError.self) { try repository.readBlob(OID.hashBlob(Data("absent".utf8))) { _ in } }
+      let absent = OID.hashBlob(Data("absent".utf8))
+      let missing = #expect(throws: GitError.self) { try repository.readBlob(absent) { _ in } }
       #expect(missing?.isNotFound == true)
       let tree = try repository.commit(try repository.resolve("HEAD")!).tree
       #expect(throws: GitError.self) { try repository.readBlob(tree) { _ in } }

@@ -12,12 +12,16 @@ struct DirectToolCallsTests {
   @Test("a plain tools/call request is read once; anything else is left to the SDK")
   func reads() throws {
     let plain = ToolCallRequest.read(
-      Data(#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"list_plans","arguments":{"a":[1,2.5,null,true,{"b":"c"}]}}}"#.utf8))
+      Data(
+        #"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"list_plans","arguments":{"a":[1,2.5,null,true,{"b":"c"}]}}}"#
+          .utf8))
     #expect(plain?.id == .number(7))
     #expect(plain?.name == "list_plans")
     #expect(plain?.arguments == ["a": [.int(1), .double(2.5), .null, .bool(true), ["b": "c"]]])
     #expect(
-      ToolCallRequest.read(Data(#"{"jsonrpc":"2.0","id":"x","method":"tools/call","params":{"name":"n","_meta":{"progressToken":1}}}"#.utf8))?
+      ToolCallRequest.read(
+        Data(
+          #"{"jsonrpc":"2.0","id":"x","method":"tools/call","params":{"name":"n","_meta":{"progressToken":1}}}"#.utf8))?
         .id == .string("x"))
     for text in [
       #"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#,

@@ -22,9 +22,10 @@ import MCP
 /// looks like a data URL (`data:,x`) into bytes, whose text comes back re-encoded.
 public actor DirectToolCalls: Transport {
   /// Runs one tool call: the object it answers with, and `true` for a tool error.
-  public typealias Handler = @Sendable (_ name: String, _ arguments: [String: Value]?) async -> (
-    object: Value, isError: Bool?
-  )
+  public typealias Handler =
+    @Sendable (_ name: String, _ arguments: [String: Value]?) async -> (
+      object: Value, isError: Bool?
+    )
 
   private let inner: any Transport
   private let handler: Handler
@@ -108,7 +109,8 @@ public actor DirectToolCalls: Transport {
     var data = try encoder.encode(Response<CallTool>(id: id, result: shell))
     let closing = Data("}}".utf8)
     guard data.count > closing.count, data.suffix(closing.count) == closing else {
-      return try encoder.encode(Response<CallTool>(id: id, result: OrchestrationServer.result(object, isError: isError)))
+      return try encoder.encode(
+        Response<CallTool>(id: id, result: OrchestrationServer.result(object, isError: isError)))
     }
     data.removeLast(closing.count)
     data.append(contentsOf: #","structuredContent":"#.utf8)
