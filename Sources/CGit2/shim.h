@@ -2,6 +2,8 @@
 #define CGIT2_SHIM_H
 #include <git2.h>
 #include <git2/sys/repository.h>
+/* zlib: GitKit inflates large loose objects itself, a piece at a time (LooseObject.swift). */
+#include <zlib.h>
 
 /* git_libgit2_opts is variadic, which Swift cannot call: one typed wrapper per option used. */
 static inline int cgit2_set_mwindow_size(size_t bytes) {

@@ -86,6 +86,28 @@ extension Repository {
     return try body(UnsafeRawBufferPointer(start: bytes, count: size))
   }
 
+  /// Calls `body` with blob `oid`'s bytes in order, a piece of at most `blobPieceSize` bytes at a
+  /// time: a loose object is read from its file and inflated into one buffer (`LooseObject`), so a
+  /// file of any size is never held in memory. A packed object is read whole, as libgit2 1.5 reads
+  /// packs (what a run writes is loose until a `git gc` packs it).
+  /// - Returns: the blob's size.
+  /// - Throws: `GitError` when the object is missing, not a blob, or damaged.
+  @discardableResult
+  public func readBlob(_ oid: OID, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+    if let size = try LooseObject.streamBlob(
+      oid, objectsDirectory: commonDirectory + "/objects", pieceSize: Self.blobPieceSize, body)
+    {
+      return size
+    }
+    return try withBlob(oid) { bytes in
+      if bytes.count > 0 { try body(bytes) }
+      return bytes.count
+    }
+  }
+
+  /// The largest piece `readBlob` hands over at once.
+  public static let blobPieceSize = 1 << 20
+
   /// Writes `data` as a blob and returns its id.
   public func writeBlob(_ data: Data) throws -> OID {
     var oid = git_oid()

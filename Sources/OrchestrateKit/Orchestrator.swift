@@ -113,17 +113,36 @@ public final class Orchestrator {
   /// - Throws: `OrchestrateError.mainBranchMissing` when the main branch does not exist: progress
   ///   cannot be read from a history that is not there, and 0 % would be a lie.
   public func status(_ stored: StoredPlan) throws -> PlanStatus {
+    try status(stored, session: nil)
+  }
+
+  /// The plan's progress as `status(_:)` gives it; with `session` (which holds the lock, working on
+  /// `stored`), its history in memory instead of the cache file, and the session as the lock's holder.
+  func status(_ stored: StoredPlan, session: PlanSession?) throws -> PlanStatus {
     let plan = stored.plan
     let mainName = try mainBranch(for: plan)
     guard try repository.resolve("refs/heads/" + mainName) != nil else {
       throw OrchestrateError.mainBranchMissing(mainName)
     }
-    let history = try History.readCached(
-      repository: repository, layout: layout, mainRef: "refs/heads/" + mainName, stored: stored)
+    let history: History
+    let holderPlan: String?
+    /// The sub-tasks a parallel run works on now (nil: a sequential run, whose sub-task under way is
+    /// the first unfinished one).
+    let holderRunning: [String]?
+    if let session, session.mainRef == "refs/heads/" + mainName, session.lock.isHeld {
+      history = try session.history()
+      holderPlan = session.plan.id
+      holderRunning = session.parallel.map { Array($0.running.keys) }
+    } else {
+      history = try History.readCached(
+        repository: repository, layout: layout, mainRef: "refs/heads/" + mainName, stored: stored)
+      let holder = RepositoryLock.liveHolder(at: layout.lockPath)
+      holderPlan = holder?.plan
+      holderRunning = holder?.running
+    }
     let branches = Dictionary(
       try repository.references(withPrefix: Layout.branchPrefix + plan.id + "/").map { ($0.name, $0.target) },
       uniquingKeysWith: { a, _ in a })
-    let holder = RepositoryLock.liveHolder(at: layout.lockPath)
     // The sub-tasks with attempts kept elsewhere than a branch (cleaned, or fetched from a remote),
     // as `orchestrate/<plan>/<NN>-<id>`: read once, so a long plan's pending sub-tasks cost nothing.
     var keptStems: Set<String> = []
@@ -157,9 +176,9 @@ public final class Orchestrator {
           repository: repository, from: tip, plan: plan.id, subtask: subtask.id, mainTip: history.mainTip
         ).count
         state = attempts > 0 ? .failed : .interrupted
-        if let holder, holder.plan == plan.id {
+        if holderPlan == plan.id {
           // A parallel run says which sub-tasks it works on; a sequential one works on this one.
-          if let running = holder.running {
+          if let running = holderRunning {
             if running.contains(subtask.id) { state = .inProgress }
           } else {
             state = .inProgress
@@ -174,7 +193,7 @@ public final class Orchestrator {
         attempts = kept.log.count
         state = .failed
       }
-      if current == nil, state != .pending || (holder?.plan == plan.id && holder?.running == nil) {
+      if current == nil, state != .pending || (holderPlan == plan.id && holderRunning == nil) {
         current = subtask.id
       }
       details.append(

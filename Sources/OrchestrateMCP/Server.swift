@@ -44,17 +44,26 @@ public enum OrchestrationServer {
   /// Never throws: a failure of any kind is reported to the caller as a tool error.
   public static func call(_ name: String, arguments: [String: Value]?, host: OrchestrationHost) async -> CallTool.Result
   {
+    let answer = await answer(name, arguments: arguments, host: host)
+    return result(answer.object, isError: answer.isError)
+  }
+
+  /// The object a tool call answers with, and `true` when it is a tool error; `call` wraps it as
+  /// every result of this server is sent (`result(_:isError:)`).
+  static func answer(_ name: String, arguments: [String: Value]?, host: OrchestrationHost) async -> (
+    object: Value, isError: Bool?
+  ) {
     guard let tool = tools.first(where: { $0.name == name }) else {
-      return failure(ToolError.unknownTool(name, known: toolNames), tool: name, host: host)
+      return (failure(ToolError.unknownTool(name, known: toolNames), tool: name, host: host), true)
     }
     let started = Date()
     do {
       let value = try await tool.call(Arguments(tool: name, arguments), on: host)
       host.logger.info("\(name) done in \(String(format: "%.3f", Date().timeIntervalSince(started))) s")
-      return result(value, isError: nil)
+      return (value, nil)
     } catch {
       _ = host.events.take()
-      return failure(error, tool: name, host: host)
+      return (failure(error, tool: name, host: host), true)
     }
   }
 
@@ -79,11 +88,11 @@ public enum OrchestrationServer {
     return (outcome.isError == true, object, text)
   }
 
-  static func failure(_ error: Error, tool: String, host: OrchestrationHost) -> CallTool.Result {
+  /// The object of a tool error: `{error, tool}`.
+  static func failure(_ error: Error, tool: String, host: OrchestrationHost) -> Value {
     let text = message(for: error)
     host.logger.warning("\(tool) refused: \(text)")
-    let value: Value = ["error": .string(text), "tool": .string(tool)]
-    return result(value, isError: true)
+    return ["error": .string(text), "tool": .string(tool)]
   }
 
   /// The object both as `structuredContent` and as the JSON text of the first content item.
@@ -124,7 +133,10 @@ public enum OrchestrationServer {
   /// request received before that, then releases the repository lock.
   public static func runStdio(host: OrchestrationHost, logger: Logger) async throws {
     let server = await make(host: host)
-    let transport = OrderedTransport(LineTransport(logger: logger), logger: logger)
+    let ordered = OrderedTransport(LineTransport(logger: logger), logger: logger)
+    let transport = DirectToolCalls(ordered, logger: logger) { name, arguments in
+      await answer(name, arguments: arguments, host: host)
+    }
     try await server.start(transport: transport)
     logger.info("serving MCP '\(name)' \(Version.current) on stdio for \(host.path)")
     await server.waitUntilCompleted()

@@ -126,4 +126,53 @@ struct ObjectTests {
       #expect(error?.isNotFound == true)
     }
   }
+
+  @Test("readBlob streams a loose blob in pieces, reads a packed one whole, and refuses a damaged or missing one")
+  func readBlobPieces() throws {
+    try withTemporaryRepository { repo in
+      let repository = try Repository(path: repo.path)
+      // Larger than one piece, not a multiple of it, and not compressible to nothing.
+      var generator = SystemRandomNumberGenerator()
+      let data = Data(
+        (0..<(Repository.blobPieceSize * 2 + 12345)).map { _ in UInt8.random(in: 0...255, using: &generator) })
+      let oid = try repository.writeBlob(data)
+      var pieces: [Data] = []
+      #expect(try repository.readBlob(oid) { pieces.append(Data($0)) } == data.count)
+      #expect(pieces.count > 1)
+      #expect(pieces.allSatisfy { $0.count <= Repository.blobPieceSize })
+      #expect(pieces.reduce(Data(), +) == data)
+
+      let empty = try repository.writeBlob(Data())
+      var calls = 0
+      #expect(try repository.readBlob(empty) { _ in calls += 1 } == 0)
+      #expect(calls == 0)
+
+      // Packed: no loose file left, read whole through libgit2.
+      let small = Data("packed content\n".utf8)
+      let packed = try repository.writeBlob(small)
+      try repo.write("keep.txt", "packed content\n")
+      _ = try repo.rawGit(["add", "keep.txt"])
+      _ = try repo.rawGit(["commit", "-q", "-m", "keep"])
+      _ = try repo.rawGit(["gc", "-q", "--prune=now"])
+      let loose = repository.commonDirectory + "/objects/" + packed.hex.prefix(2) + "/" + packed.hex.dropFirst(2)
+      #expect(!FileManager.default.fileExists(atPath: loose))
+      var read = Data()
+      #expect(try repository.readBlob(packed) { read.append(contentsOf: $0) } == small.count)
+      #expect(read == small)
+
+      // A loose object cut short is an error, not a short file.
+      let cut = try repository.writeBlob(Data(repeating: 7, count: 100_000) + data.prefix(50_000))
+      let cutPath = repository.commonDirectory + "/objects/" + cut.hex.prefix(2) + "/" + cut.hex.dropFirst(2)
+      let whole = try Data(contentsOf: URL(fileURLWithPath: cutPath))
+      chmod(cutPath, 0o644)
+      try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: cutPath))
+      #expect(throws: GitError.self) { try repository.readBlob(cut) { _ in } }
+
+      let absent = OID.hashBlob(Data("absent".utf8))
+      let missing = #expect(throws: GitError.self) { try repository.readBlob(absent) { _ in } }
+      #expect(missing?.isNotFound == true)
+      let tree = try repository.commit(try repository.resolve("HEAD")!).tree
+      #expect(throws: GitError.self) { try repository.readBlob(tree) { _ in } }
+    }
+  }
 }

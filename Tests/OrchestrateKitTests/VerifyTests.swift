@@ -137,6 +137,36 @@ struct VerifyTests {
     #expect(try repo.git("for-each-ref", "refs/notes/") == "")
   }
 
+  @Test(
+    "what a checkpoint leaves decides the record: ignored output and removed scratch files are recorded; a changed tracked file, a new file or a staged change is not",
+    arguments: [
+      ("mkdir -p build/deep && echo x > build/deep/out && echo y > cache.log", true),
+      ("echo scratch > scratch.txt && rm scratch.txt", true),
+      ("cp README.md copy && cat copy > README.md && rm copy", true),
+      ("echo more >> README.md", false),
+      ("mkdir -p src/new && echo x > src/new/file.txt", false),
+      ("git rm -q --cached README.md", false),
+      ("chmod +x README.md", false),
+    ])
+  func leftovers(_ command: String, recorded: Bool) throws {
+    let repo = try TemporaryRepository(files: ["README.md": "# p\n", ".gitignore": "build/\n*.log\n"])
+    let orchestrator = try repo.store(
+      TestPlan(
+        id: "demo", description: "demo",
+        subtasks: [
+          .init(id: "one", run: ["true"], checkpoint: [command]),
+          .init(id: "two", run: ["true"], checkpoint: [command]),
+        ]))
+    _ = try repo.commitSubtask(1, "one", file: "one.txt")
+    _ = try repo.commitSubtask(2, "two", file: "two.txt")
+    let verifier = Verifier(orchestrator: orchestrator)
+    let report = try verifier.verify(try verifier.subtaskCommits(revisions: ["main"]))
+    #expect(report.passed)
+    // The second commit runs in the worktree moved on from the first: the same judgement there.
+    #expect(report.results.map(\.recorded) == [recorded, recorded], "\(command)")
+    #expect(report.results.allSatisfy { ($0.notice != nil) != recorded }, "\(command)")
+  }
+
   @Test("notes are found below fan-out folders, and the newest record wins even in a sorted note")
   func notesIndex() throws {
     let repo = try TemporaryRepository(files: ["README.md": "# p\n"])

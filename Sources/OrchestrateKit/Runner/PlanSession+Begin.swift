@@ -20,7 +20,8 @@ extension PlanSession {
     _ subtask: Subtask, keepingWork: Bool = true, slot: Int = 0, contender: Int = 1, anyReady: Bool = false
   ) throws -> SubtaskCycle {
     // Whatever happened since the tool's last step (the caller's agent worked, over MCP) is judged first.
-    try checkGuard(subtask: subtask.id)
+    let checked = try checkGuard(subtask: subtask.id)
+    let workspaceChecked = workspaces[slot]
     if slot > 0 || parallel != nil || anyReady {
       try checkReady(subtask)
     } else {
@@ -68,7 +69,14 @@ extension PlanSession {
     }
     let started = attemptStarts[branchRef] ?? Date()
     attemptStarts[branchRef] = started
-    try refreshGuard()
+    // Of what the fingerprint covers, beginning writes refs at most (the branch, the checkout's sync
+    // ref, saved stray work), unless it opened a new workspace, whose git directory it covers too:
+    // the configuration, hook and attribute files the check read still hold.
+    if let checked, let workspaceChecked, workspaceChecked === workspace {
+      try refreshGuard(keepingFilesOf: checked)
+    } else {
+      try refreshGuard()
+    }
     var cycle = SubtaskCycle(
       subtask: subtask, branch: branch, branchRef: branchRef, workdir: workspace.path, slot: slot,
       base: landing == nil ? base : tip, attempts: attempts, fresh: fresh, spent: log.seconds, landing: landing,

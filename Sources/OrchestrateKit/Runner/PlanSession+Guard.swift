@@ -8,17 +8,21 @@ import GitKit
 extension PlanSession {
   /// The fingerprint of everything the guard watches, refs included.
   ///
-  /// Taken until two readings agree: `git gc` packing refs beside us can make one reading miss a
-  /// ref for a moment, and a baseline that misses one would take the tool's own ref for tampering.
+  /// The refs are read until two readings agree: `git gc` packing refs beside us can make one
+  /// reading miss a ref for a moment, and a baseline that misses one would take the tool's own ref
+  /// for tampering. The files have no such race and are read once.
   func captureGuard() throws -> GitGuard {
     let opened = workspaces.keys.sorted().compactMap { workspaces[$0]?.repository }
-    var reading = try GitGuard.capture(repository, workspaces: opened, mainRef: mainRef)
+    var fingerprint = try GitGuard.captureFiles(repository, workspaces: opened)
+    var refs = try GitGuard.captureRefs(repository, mainRef: mainRef)
     for _ in 0..<5 {
-      let again = try GitGuard.capture(repository, workspaces: opened, mainRef: mainRef)
-      if again == reading { return again }
-      reading = again
+      let again = try GitGuard.captureRefs(repository, mainRef: mainRef)
+      if again == refs { break }
+      refs = again
     }
-    return reading
+    fingerprint.mainRef = mainRef
+    fingerprint.refs = refs
+    return fingerprint
   }
 
   /// Takes a new baseline after the tool's own writes (notes, attempts, landing, the checkout's
@@ -47,16 +51,38 @@ extension PlanSession {
     guardBaseline = fresh
   }
 
+  /// `refreshGuard()` after steps that wrote refs at most: the configuration, hook and attribute
+  /// files of `earlier` (taken since those steps began, by this session) are kept, the refs read again.
+  func refreshGuard(keepingFilesOf earlier: GitGuard) throws {
+    // A parallel run's other jobs may change files meanwhile: it reads everything and checks.
+    if parallel != nil { return try refreshGuard() }
+    var refs = try GitGuard.captureRefs(repository, mainRef: mainRef)
+    for _ in 0..<5 {
+      let again = try GitGuard.captureRefs(repository, mainRef: mainRef)
+      if again == refs { break }
+      refs = again
+    }
+    var fingerprint = earlier
+    fingerprint.mainRef = mainRef
+    fingerprint.refs = refs
+    guardBaseline = fingerprint
+  }
+
   /// Refuses to go on when anything the guard watches changed since the baseline (`since`, else
   /// the session's); refs are put back by compare-and-swap first. Main moving forward by commits
   /// that claim no sub-task is the user's own work, not tampering
   /// (`GitGuard.acceptingOrdinaryMainMove`): the landing replays onto it.
   /// - Throws: `OrchestrateError.agentTamperedWithGit` naming each change and what was put back.
-  public func checkGuard(since baseline: GitGuard? = nil, subtask: String, by culprit: String = "agent") throws {
-    guard let before = baseline ?? guardBaseline else { return }
-    let after = try before.acceptingOrdinaryMainMove(in: try captureGuard(), repository: repository)
+  /// - Returns: the fingerprint taken now, as read; nil when there is no baseline to compare with.
+  @discardableResult
+  public func checkGuard(since baseline: GitGuard? = nil, subtask: String, by culprit: String = "agent") throws
+    -> GitGuard?
+  {
+    guard let before = baseline ?? guardBaseline else { return nil }
+    let now = try captureGuard()
+    let after = try before.acceptingOrdinaryMainMove(in: now, repository: repository)
     let changes = before.changes(to: after)
-    guard !changes.isEmpty else { return }
+    guard !changes.isEmpty else { return now }
     let (restored, failed) = before.restoreRefs(changedIn: after, repository: repository)
     throw OrchestrateError.agentTamperedWithGit(
       subtask: subtask, changes: changes, culprit: culprit, restored: restored, notRestored: failed)

@@ -126,7 +126,7 @@ public final class PlanSession {
     return plan.subtasks.first { done[$0.id] == nil }
   }
 
-  public func status() throws -> PlanStatus { try orchestrator.status(stored) }
+  public func status() throws -> PlanStatus { try orchestrator.status(stored, session: self) }
 
   // MARK: - The environment of agents and checkpoints
 

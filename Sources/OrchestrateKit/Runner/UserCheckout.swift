@@ -325,23 +325,31 @@ final class UserCheckout {
     unlink(journalPath)
   }
 
+  /// Whether the file at `full` (`size` bytes) holds a strict prefix of blob `blob`, compared a
+  /// piece at a time (neither is read whole).
   private func isStrictPrefix(_ full: String, size: Int, of blob: OID) throws -> Bool {
-    try repository.withBlob(blob) { bytes in
-      guard size < bytes.count else { return false }
-      guard size > 0 else { return true }
-      guard let data = FileManager.default.contents(atPath: full), data.count == size else { return false }
-      return data.withUnsafeBytes { memcmp($0.baseAddress!, bytes.baseAddress!, size) == 0 }
+    guard let file = FileHandle(forReadingAtPath: full) else { return false }
+    defer { try? file.close() }
+    var compared = 0
+    var same = true
+    let blobSize = try repository.readBlob(blob) { piece in
+      guard same, compared < size else { return }
+      let count = min(piece.count, size - compared)
+      let data = file.readData(ofLength: count)
+      same = data.count == count && data.withUnsafeBytes { memcmp($0.baseAddress!, piece.baseAddress!, count) == 0 }
+      compared += count
     }
+    return size < blobSize && same && compared == size
   }
 
   /// Writes blob `oid` to `path` as a new file (an existing one is unlinked first, as git does: a
-  /// running program or a hard link keeps the old content), straight from libgit2's buffer.
+  /// running program or a hard link keeps the old content), streamed from the object database.
   static func writeFile(_ path: String, oid: OID, executable: Bool, repository: Repository) throws {
     unlink(path)
     let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, executable ? 0o755 : 0o644)
     guard fd >= 0 else { throw OrchestrateError.io("cannot write \(path): \(String(cString: strerror(errno)))") }
     defer { close(fd) }
-    try repository.withBlob(oid) { buffer in try Workspace.writeAll(fd, buffer, path: path) }
+    try repository.readBlob(oid) { piece in try Workspace.writeAll(fd, piece, path: path) }
     fchmod(fd, executable ? 0o755 : 0o644)
   }
 

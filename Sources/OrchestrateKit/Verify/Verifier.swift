@@ -216,7 +216,7 @@ public final class Verifier {
       try existing.move(to: commit.commit)
       sandbox = existing
     } else {
-      sandbox = try CheckoutSandbox(repository: repository, commit: commit.commit)
+      sandbox = try CheckoutSandbox(repository: repository, commit: commit.commit, watching: true)
       self.sandbox = sandbox
     }
     var env = PlanSession.childEnvironment()

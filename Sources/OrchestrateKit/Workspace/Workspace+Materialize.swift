@@ -39,7 +39,7 @@ extension Workspace {
             throw OrchestrateError.io("cannot write \(full): \(String(cString: strerror(errno)))")
           }
         default:
-          try Self.writeFile(full, try repository.blob(oid), executable: mode == .executable)
+          try writeFile(full, blob: oid, executable: mode == .executable)
         }
         if let (stat, _) = FileStat.of(full) { try cache(change.path, oid: oid, mode: mode, stat: stat) }
       } else {
@@ -51,16 +51,30 @@ extension Workspace {
     tree = target
   }
 
+  /// Opens `path` for writing from its start, created or truncated; -1 with `errno` on failure.
+  static func openForWriting(_ path: String, executable: Bool) -> Int32 {
+    #if canImport(Glibc)
+      Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, executable ? 0o755 : 0o644)
+    #else
+      Darwin.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, executable ? 0o755 : 0o644)
+    #endif
+  }
+
   /// Writes a file in place (no temporary file and rename: they are slow for many files).
   static func writeFile(_ path: String, _ data: Data, executable: Bool) throws {
-    #if canImport(Glibc)
-      let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, executable ? 0o755 : 0o644)
-    #else
-      let fd = Darwin.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, executable ? 0o755 : 0o644)
-    #endif
+    let fd = openForWriting(path, executable: executable)
     guard fd >= 0 else { throw OrchestrateError.io("cannot write \(path): \(String(cString: strerror(errno)))") }
     defer { close(fd) }
     try data.withUnsafeBytes { buffer in try writeAll(fd, buffer, path: path) }
+    fchmod(fd, executable ? 0o755 : 0o644)
+  }
+
+  /// Writes blob `oid` in place, streamed from the object database (a large file is never held whole).
+  func writeFile(_ path: String, blob oid: OID, executable: Bool) throws {
+    let fd = Self.openForWriting(path, executable: executable)
+    guard fd >= 0 else { throw OrchestrateError.io("cannot write \(path): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    try repository.readBlob(oid) { piece in try Self.writeAll(fd, piece, path: path) }
     fchmod(fd, executable ? 0o755 : 0o644)
   }
 

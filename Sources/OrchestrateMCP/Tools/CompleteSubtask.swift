@@ -32,7 +32,7 @@ enum CompleteSubtask: OrchestrationTool {
         "artifacts": Schema.strings("Optional: files the caller says it created. The commit lists the real changes."),
       ], required: ["master_task_id", "subtask_id"]),
     annotations: .init(readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false),
-    outputSchema: Schema.object(
+    outputSchema: Schema.output(
       [
         "completed": Schema.boolean("True when the sub-task's commit is now on main."),
         "commit": Schema.nullableString("The sub-task's commit on main; null when not completed."),

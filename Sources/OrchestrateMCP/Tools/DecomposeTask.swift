@@ -52,7 +52,7 @@ enum DecomposeTask: OrchestrationTool {
           "Replace a different stored plan with this id: only one this session stored, if nothing of it has run."),
       ], required: ["subtasks"], additional: true),
     annotations: .init(readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false),
-    outputSchema: Schema.object(
+    outputSchema: Schema.output(
       [
         "master_task_id": CommonSchema.masterTaskID,
         "total_subtasks": Schema.integer("Number of sub-tasks stored."),

@@ -51,7 +51,7 @@ enum GetDecompositionStatus: OrchestrationTool {
       """,
     inputSchema: Schema.object(["master_task_id": CommonSchema.masterTaskID], required: ["master_task_id"]),
     annotations: .init(readOnlyHint: true, idempotentHint: true, openWorldHint: false),
-    outputSchema: Schema.object(
+    outputSchema: Schema.output(
       [
         "master_task_id": CommonSchema.masterTaskID,
         "description": Schema.string("The plan's description."),

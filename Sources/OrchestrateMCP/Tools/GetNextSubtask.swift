@@ -35,7 +35,7 @@ enum GetNextSubtask: OrchestrationTool {
         ],
       ], required: ["master_task_id"]),
     annotations: .init(readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false),
-    outputSchema: Schema.object(
+    outputSchema: Schema.output(
       [
         "has_next": Schema.boolean("False when every sub-task is complete."),
         "master_task_id": CommonSchema.masterTaskID,

@@ -20,7 +20,7 @@ enum GetSubtaskFailure: OrchestrationTool {
         "subtask_id": Schema.string("The sub-task's id; the next sub-task when left out."),
       ], required: ["master_task_id"]),
     annotations: .init(readOnlyHint: true, idempotentHint: true, openWorldHint: false),
-    outputSchema: Schema.object(
+    outputSchema: Schema.output(
       [
         "has_failure": Schema.boolean("False when the sub-task has no failed attempt."),
         "master_task_id": CommonSchema.masterTaskID,

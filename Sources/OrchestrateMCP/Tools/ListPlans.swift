@@ -15,7 +15,7 @@ enum ListPlans: OrchestrationTool {
       """,
     inputSchema: Schema.object([:]),
     annotations: .init(readOnlyHint: true, idempotentHint: true, openWorldHint: false),
-    outputSchema: Schema.object(
+    outputSchema: Schema.output(
       [
         "plans": Schema.list(
           Schema.object(

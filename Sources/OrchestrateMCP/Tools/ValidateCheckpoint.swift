@@ -26,7 +26,7 @@ enum ValidateCheckpoint: OrchestrationTool {
         "test_commands": Schema.strings("Optional; must equal the plan's checkpoint commands if given."),
       ], required: ["subtask_id"]),
     annotations: .init(readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false),
-    outputSchema: Schema.object(
+    outputSchema: Schema.output(
       [
         "passed": Schema.boolean("True when every checkpoint command exited 0 on the current files."),
         "reason": Schema.string("Why it passed or failed, in a sentence."),
