@@ -30,7 +30,7 @@ extension PlanSession {
     _ = try mainTip()
     events(
       .runStarted(
-        plan: plan.id, total: plan.subtasks.count, completed: try status().completedSubtasks.count,
+        plan: plan.id, total: plan.subtasks.count, completed: try progress().completed,
         mainBranch: mainName))
     batchRecords = true
     defer {
@@ -48,14 +48,14 @@ extension PlanSession {
     while let subtask = try nextSubtask() {
       try checkRedFirst(subtask)
       var cycle = try begin(subtask)
-      events(
+      emitWithProgress(
         .subtaskStarted(
           order: subtask.order, total: plan.subtasks.count, id: subtask.id, description: subtask.description,
           branch: cycle.branch, workdir: cycle.workdir, resumed: !cycle.fresh, attempt: cycle.attempts + 1))
       switch try complete(&cycle) {
       case .landed(let landing):
         try updateUserCheckout()
-        events(
+        emitWithProgress(
           .subtaskCompleted(
             id: subtask.id, commit: landing.commit.hex, attempts: landing.attempts, seconds: landing.seconds))
       case .retry, .conflict:
