@@ -113,6 +113,11 @@ public final class Orchestrator {
   /// - Throws: `OrchestrateError.mainBranchMissing` when the main branch does not exist: progress
   ///   cannot be read from a history that is not there, and 0 % would be a lie.
   public func status(_ stored: StoredPlan) throws -> PlanStatus {
+    try statusAndHistory(stored).status
+  }
+
+  /// `status(_:)`, with the history of main it was read from (for `log`, which needs more of it).
+  func statusAndHistory(_ stored: StoredPlan) throws -> (status: PlanStatus, history: History) {
     let plan = stored.plan
     let mainName = try mainBranch(for: plan)
     guard try repository.resolve("refs/heads/" + mainName) != nil else {
@@ -186,7 +191,7 @@ public final class Orchestrator {
     let total = plan.subtasks.count
     let seconds = Estimate.remaining(plan: plan, history: history)
     let (costs, cost) = try Ledger.read(
-      repository: repository, plan: plan, details: details, mainTip: history.mainTip,
+      repository: repository, plan: plan, details: details, history: history,
       budget: Ledger.configuredBudget(repository: repository, plan: plan))
     for index in details.indices {
       guard let total = costs[details[index].id] else { continue }
@@ -194,12 +199,13 @@ public final class Orchestrator {
       details[index].inputTokens = total.inputTokens
       details[index].outputTokens = total.outputTokens
     }
-    return PlanStatus(
+    let status = PlanStatus(
       masterTaskID: plan.id, description: plan.description, mainBranch: mainName, totalSubtasks: total,
       completedSubtasks: completed,
       progressPercentage: total == 0 ? 0 : (Double(completed.count) * 1000 / Double(total)).rounded() / 10,
       estimatedRemaining: Estimate.text(seconds, remainingCount: total - completed.count),
       estimatedRemainingSeconds: completed.count == total ? 0 : seconds, currentSubtask: current,
       subtaskDetails: details, workdir: layout.workdir(plan: plan.id), cost: cost)
+    return (status, history)
   }
 }

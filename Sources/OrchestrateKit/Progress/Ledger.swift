@@ -77,28 +77,18 @@ enum Ledger {
     return "$" + text
   }
 
-  /// The cost of each sub-task (by id) and the plan's summary, from the commits `details` name.
+  /// The cost of each sub-task (by id) and the plan's summary: completed ones as `history` read
+  /// them from their commits on main, the others from the attempts on the branches `details` name.
   static func read(
-    repository: Repository, plan: Plan, details: [PlanStatus.Detail], mainTip: OID?, budget: Decimal?
+    repository: Repository, plan: Plan, details: [PlanStatus.Detail], history: History, budget: Decimal?
   ) throws -> (perSubtask: [String: CostTotal], summary: CostSummary) {
     var costs: [String: CostTotal] = [:]
+    let mainTip = history.mainTip
     for detail in details {
       switch detail.state {
       case .completed:
-        guard let hex = detail.commit, let oid = OID(hex: hex),
-          let done = CommitRole(try repository.commit(oid)).completion(of: plan.id)
-        else { continue }
-        if let total = done.total {
-          costs[detail.id] = total
-        } else {
-          // No total: no agent of it reported anything (or it landed by hand, or by an older
-          // version). Its attempts are not walked, so a status of a long plan stays one lookup per
-          // sub-task: they count as unreported, the landing one as what it says.
-          var total = CostTotal()
-          for _ in 1..<max(done.attempts, 1) { total.add(nil) }
-          total.add(done.usage)
-          costs[detail.id] = total
-        }
+        guard let done = history.completions[detail.id] else { continue }
+        costs[detail.id] = done.cost
       case .pending:
         continue
       case .failed, .inProgress, .interrupted:
@@ -122,8 +112,9 @@ enum Ledger {
     var measured = Decimal(0)
     var weight = 0.0
     var leftWeight = 0.0
+    let states = Dictionary(details.map { ($0.id, $0.state) }, uniquingKeysWith: { first, _ in first })
     for subtask in plan.subtasks {
-      let completed = details.first { $0.id == subtask.id }?.state == .completed
+      let completed = states[subtask.id] == .completed
       if completed, let cost = costs[subtask.id]?.costUSD {
         measured += cost
         weight += subtask.complexity.weight

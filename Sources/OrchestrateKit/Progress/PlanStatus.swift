@@ -102,6 +102,8 @@ struct History: Codable {
     var checkpoint: String?
     /// `Orchestrate-Red`: how the checkpoint failed on the base first (red_first sub-tasks).
     var red: String?
+    /// What it cost over every attempt (`CommitRole.Completion.cost`).
+    var cost: CostTotal
   }
 
   var completions: [String: Completion] = [:]
@@ -210,7 +212,8 @@ struct History: Codable {
   mutating func record(_ commit: Commit, planID: String) {
     guard let done = CommitRole(commit).completion(of: planID), completions[done.subtask] == nil else { return }
     completions[done.subtask] = Completion(
-      commit: commit.oid, attempts: done.attempts, duration: done.seconds, checkpoint: done.checkpoint, red: done.red)
+      commit: commit.oid, attempts: done.attempts, duration: done.seconds, checkpoint: done.checkpoint, red: done.red,
+      cost: done.cost)
   }
 
   /// Whether every completion this (cached) history names is what the commits say: the commit exists,
@@ -227,7 +230,7 @@ struct History: Codable {
       guard let commit = try? repository.commit(completion.commit),
         let done = CommitRole(commit).completion(of: planID), done.subtask == subtask,
         done.attempts == completion.attempts, done.seconds == completion.duration,
-        done.checkpoint == completion.checkpoint
+        done.checkpoint == completion.checkpoint, done.red == completion.red, done.cost == completion.cost
       else { return false }
     }
     var stop = base

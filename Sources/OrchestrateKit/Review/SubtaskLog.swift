@@ -30,10 +30,7 @@ extension Orchestrator {
   /// The plan's sub-tasks in order, completed ones from main's history and the others from their
   /// branches (failed attempts included).
   public func log(_ stored: StoredPlan) throws -> [SubtaskLogEntry] {
-    let status = try status(stored)
-    let history = try History.read(
-      repository: repository, mainRef: "refs/heads/" + status.mainBranch, planID: stored.plan.id, base: stored.base,
-      expected: stored.plan.subtasks.count)
+    let (status, history) = try statusAndHistory(stored)
     return try status.subtaskDetails.map { detail in
       var checkpoint: String?
       if detail.state == .completed {

@@ -64,25 +64,30 @@ public struct GitGuard: Equatable, Sendable {
     return GitGuard(config: config, hooks: hooks, files: files, refs: refs, mainRef: mainRef)
   }
 
-  static var home: String? { ProcessInfo.processInfo.environment["HOME"] }
+  static var home: String? { variable("HOME") }
+
+  /// One environment variable, read as it is now (`ProcessInfo.environment` copies them all, and
+  /// the fingerprint is taken twice after every step of a run).
+  static func variable(_ name: String) -> String? {
+    getenv(name).map { String(cString: $0) }
+  }
 
   /// The files outside the local config that decide what git runs or what a commit holds.
   static func configFiles(commonDirectory: String) -> [String] {
-    let environment = ProcessInfo.processInfo.environment
     var paths = [commonDirectory + "/info/attributes", commonDirectory + "/info/exclude"]
-    if let global = environment["GIT_CONFIG_GLOBAL"], !global.isEmpty {
+    if let global = variable("GIT_CONFIG_GLOBAL"), !global.isEmpty {
       paths.append(global)
     } else if let home {
       paths.append(home + "/.gitconfig")
     }
-    if let xdg = environment["XDG_CONFIG_HOME"], !xdg.isEmpty {
+    if let xdg = variable("XDG_CONFIG_HOME"), !xdg.isEmpty {
       paths.append(xdg + "/git/config")
       paths.append(xdg + "/git/attributes")
     } else if let home {
       paths.append(home + "/.config/git/config")
       paths.append(home + "/.config/git/attributes")
     }
-    if environment["GIT_CONFIG_NOSYSTEM"] == nil { paths.append(environment["GIT_CONFIG_SYSTEM"] ?? "/etc/gitconfig") }
+    if variable("GIT_CONFIG_NOSYSTEM") == nil { paths.append(variable("GIT_CONFIG_SYSTEM") ?? "/etc/gitconfig") }
     return paths
   }
 
