@@ -123,7 +123,8 @@ struct History: Codable {
     return history
   }
 
-  /// `read`, with the result kept in `<common dir>/orchestrate/cache/`: commits never change, so
+  /// `read`, from the plan's history record when there is one (`History+Record`), else with the
+  /// result kept in `<common dir>/orchestrate/cache/`: commits never change, so
   /// only the commits main gained since the cached tip are read (a `status` of a long plan then
   /// costs the same as a short one's). The cache is derived data: a missing, unreadable or
   /// mismatched file is simply rebuilt, and so is one whose completions the commits it names do not
@@ -134,6 +135,12 @@ struct History: Codable {
     let plan = stored.plan
     let file = layout.stateDirectory + "/cache/history-" + plan.id + ".json"
     guard let tip = try repository.resolve(mainRef) else { return History() }
+    // What the plan's last run or session recorded, brought forward by what main gained since.
+    if var recorded = loadRecord(repository: repository, stored: stored, mainRef: mainRef),
+      try recorded.extend(to: tip, repository: repository, planID: plan.id, base: stored.base) != nil
+    {
+      return recorded
+    }
     if let data = FileManager.default.contents(atPath: file),
       let cached = try? JSONDecoder().decode(CachedHistory.self, from: data),
       cached.planCommit == stored.commit, cached.mainRef == mainRef, let known = cached.history.mainTip,

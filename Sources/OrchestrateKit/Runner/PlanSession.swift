@@ -104,9 +104,11 @@ public final class PlanSession {
     lock.release()
   }
 
-  /// Writes the batched records and the workspace's index, ignoring errors: used on the way out.
+  /// Writes the batched records, the history record and the workspace's index, ignoring errors:
+  /// used on the way out.
   func flushQuietly() {
     try? flushRecords()
+    try? historyCache?.saveRecord(repository: repository, stored: stored, mainRef: mainRef)
     for workspace in workspaces.values { try? workspace.flush() }
   }
 

@@ -81,6 +81,10 @@ public struct Layout: Sendable {
 
   public static func planRef(_ planID: String) -> String { planRefPrefix + planID }
 
+  /// What the last run or MCP session of the plan read of main's history (`History.saveRecord`).
+  public static let historyRefPrefix = "refs/orchestrate/history/"
+  public static func historyRef(_ planID: String) -> String { historyRefPrefix + planID }
+
   /// `orchestrate/<plan>/<NN>-<id>` without `refs/heads/`.
   public static func branchName(plan: String, subtask: Subtask) -> String {
     "orchestrate/\(plan)/\(orderText(subtask.order))-\(subtask.id)"
