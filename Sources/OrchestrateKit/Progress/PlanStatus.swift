@@ -82,12 +82,6 @@ public struct PlanStatus: Codable, Sendable, Equatable {
 
   public var isComplete: Bool { completedSubtasks.count == totalSubtasks }
 
-  public func jsonData(pretty: Bool = true) throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-    return try encoder.encode(self)
-  }
-
   public var jsonObject: Any {
     (try? JSONSerialization.jsonObject(with: jsonData(pretty: false))) ?? [:]
   }
