@@ -2,8 +2,8 @@ internal import CGit2
 import Foundation
 
 /// `packed-refs` as last read, with the file's identity, so that it is parsed once per change.
-final class PackedReferences {
-  struct Stamp: Equatable {
+struct PackedReferences: Sendable {
+  struct Stamp: Equatable, Sendable {
     var inode: UInt64
     var size: Int64
     var modified: timespec
@@ -25,29 +25,64 @@ final class PackedReferences {
   }
 
   let stamp: Stamp?
-  /// Sorted by name.
-  let entries: [(name: String, target: OID)]
+  /// The file's bytes, and where each ref's name and id are in them, sorted by name.
+  private let bytes: [UInt8]
+  private let entries: [(name: Range<Int>, target: Int)]
 
-  init(stamp: Stamp?, entries: [(name: String, target: OID)]) {
+  private init(stamp: Stamp?, bytes: [UInt8], entries: [(name: Range<Int>, target: Int)]) {
     self.stamp = stamp
+    self.bytes = bytes
     self.entries = entries
   }
 
+  /// No packed refs (no `packed-refs` file).
+  static let none = PackedReferences(stamp: nil, bytes: [], entries: [])
+
   /// Parses `packed-refs` as git writes it: an optional `# pack-refs with:` line, `<id> <name>`
-  /// lines and `^<id>` lines peeling the one before. Anything else: nil.
-  static func parse(_ data: Data) -> [(name: String, target: OID)]? {
-    var entries: [(name: String, target: OID)] = []
+  /// lines and `^<id>` lines peeling the one before. Anything else: nil. Names and ids are made
+  /// into values only for the refs asked for (`references(withPrefix:)`): the file of a plan with
+  /// 10,000 packed branches is read by every `status`.
+  static func parse(_ data: Data, stamp: Stamp?) -> PackedReferences? {
+    let bytes = [UInt8](data)
+    var entries: [(name: Range<Int>, target: Int)] = []
     var sorted = true
-    for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
-      if line.first == UInt8(ascii: "#") || line.first == UInt8(ascii: "^") { continue }
-      guard line.count > 41, line[line.startIndex + 40] == UInt8(ascii: " "),
-        let oid = OID(hex: String(decoding: line.prefix(40), as: UTF8.self))
-      else { return nil }
-      let name = String(decoding: line.dropFirst(41), as: UTF8.self)
-      if let last = entries.last, last.name >= name { sorted = false }
-      entries.append((name, oid))
+    var start = 0
+    while start < bytes.count {
+      var end = start
+      while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
+      defer { start = end + 1 }
+      if end == start || bytes[start] == UInt8(ascii: "#") || bytes[start] == UInt8(ascii: "^") { continue }
+      guard end - start > 41, bytes[start + 40] == UInt8(ascii: " ") else { return nil }
+      let name = (start + 41)..<end
+      if let last = entries.last, !lexicographicallyPrecedes(bytes, last.name, name) { sorted = false }
+      entries.append((name, start))
     }
-    return sorted ? entries : entries.sorted { $0.name < $1.name }
+    if !sorted { entries.sort { lexicographicallyPrecedes(bytes, $0.name, $1.name) } }
+    return PackedReferences(stamp: stamp, bytes: bytes, entries: entries)
+  }
+
+  private static func lexicographicallyPrecedes(_ bytes: [UInt8], _ a: Range<Int>, _ b: Range<Int>) -> Bool {
+    bytes[a].lexicographicallyPrecedes(bytes[b])
+  }
+
+  /// The packed refs whose names start with `prefix`, in name order; nil when an id is not one.
+  func references(withPrefix prefix: String) -> [(name: String, target: OID)]? {
+    let wanted = Array(prefix.utf8)
+    // The first entry not before `prefix`: a name that starts with it sorts at or after it.
+    var low = 0
+    var high = entries.count
+    while low < high {
+      let middle = (low + high) / 2
+      if bytes[entries[middle].name].lexicographicallyPrecedes(wanted) { low = middle + 1 } else { high = middle }
+    }
+    var found: [(name: String, target: OID)] = []
+    for entry in entries[low...] {
+      guard bytes[entry.name].starts(with: wanted) else { break }
+      let target = bytes.withUnsafeBufferPointer { OID(hexDigits: UnsafeBufferPointer(rebasing: $0[entry.target..<entry.target + 40])) }
+      guard let target else { return nil }
+      found.append((String(decoding: bytes[entry.name], as: UTF8.self), target))
+    }
+    return found
   }
 }
 
@@ -78,11 +113,9 @@ extension Repository {
       else { return nil }
       // A `git pack-refs` between the two readings moves refs from files to packed-refs: read again.
       guard PackedReferences.Stamp.of(packedPath) == before else { continue }
+      guard let packedHere = packed.references(withPrefix: prefix) else { return nil }
       var found: [String: OID] = [:]
-      for entry in packed.entries[packed.firstIndex(atOrAfter: prefix)...] {
-        guard entry.name.hasPrefix(prefix) else { break }
-        found[entry.name] = entry.target
-      }
+      for (name, target) in packedHere { found[name] = target }
       for (name, target) in loose { found[name] = target }
       return found.map { Reference(name: $0.key, target: $0.value, symbolicTarget: nil) }.sorted { $0.name < $1.name }
     }
@@ -94,14 +127,11 @@ extension Repository {
   private func readPackedReferences(path: String, stamp: PackedReferences.Stamp?) -> PackedReferences? {
     if let cached = packedReferences, cached.stamp == stamp { return cached }
     guard let stamp else {
-      let empty = PackedReferences(stamp: nil, entries: [])
-      packedReferences = empty
-      return empty
+      packedReferences = PackedReferences.none
+      return PackedReferences.none
     }
-    guard let data = FileManager.default.contents(atPath: path), let entries = PackedReferences.parse(data) else {
-      return nil
-    }
-    let parsed = PackedReferences(stamp: stamp, entries: entries)
+    guard let data = FileManager.default.contents(atPath: path), let parsed = PackedReferences.parse(data, stamp: stamp)
+    else { return nil }
     packedReferences = parsed
     return parsed
   }
@@ -161,18 +191,5 @@ extension Repository {
       else { return nil }
     }
     return oid
-  }
-}
-
-extension PackedReferences {
-  /// The index of the first entry whose name is `name` or sorts after it.
-  func firstIndex(atOrAfter name: String) -> Int {
-    var low = 0
-    var high = entries.count
-    while low < high {
-      let middle = (low + high) / 2
-      if entries[middle].name < name { low = middle + 1 } else { high = middle }
-    }
-    return low
   }
 }

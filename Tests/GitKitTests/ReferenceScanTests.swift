@@ -76,9 +76,14 @@ struct ReferenceScanTests {
     let a = String(repeating: "a", count: 40)
     let b = String(repeating: "b", count: 40)
     let text = "# pack-refs with: peeled fully-peeled\n\(b) refs/tags/z\n^\(a)\n\(a) refs/heads/m\n"
-    let entries = try #require(PackedReferences.parse(Data(text.utf8)))
+    let packed = try #require(PackedReferences.parse(Data(text.utf8), stamp: nil))
+    let entries = try #require(packed.references(withPrefix: "refs/"))
     #expect(entries.map(\.name) == ["refs/heads/m", "refs/tags/z"])
     #expect(entries.map(\.target.hex) == [a, b])
-    #expect(PackedReferences.parse(Data("garbage\n".utf8)) == nil)
+    #expect(packed.references(withPrefix: "refs/tags/")?.map(\.name) == ["refs/tags/z"])
+    #expect(packed.references(withPrefix: "refs/heads/n")?.isEmpty == true)
+    #expect(PackedReferences.parse(Data("garbage\n".utf8), stamp: nil) == nil)
+    let badID = String(repeating: "x", count: 40) + " refs/heads/q\n"
+    #expect(PackedReferences.parse(Data(badID.utf8), stamp: nil)?.references(withPrefix: "refs/") == nil)
   }
 }

@@ -12,12 +12,30 @@ struct NormalizedPlanParser {
   private struct Failure: Error {}
 
   private let bytes: UnsafeBufferPointer<UInt8>
+  /// Whether every byte is ASCII, so that no string needs its UTF-8 checked.
+  private let ascii: Bool
   private var index = 0
   /// Reused for strings with escapes.
   private var scratch: [UInt8] = []
 
   private init(_ bytes: UnsafeBufferPointer<UInt8>) {
     self.bytes = bytes
+    ascii = Self.isASCII(bytes)
+  }
+
+  private static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    var index = 0
+    guard let base = bytes.baseAddress else { return true }
+    // Eight bytes at a time: any high bit set is a byte of a multi-byte character.
+    while index + 8 <= bytes.count {
+      if UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+      index += 8
+    }
+    while index < bytes.count {
+      if bytes[index] >= 0x80 { return false }
+      index += 1
+    }
+    return true
   }
 
   /// The plan `data` holds, or nil when it is not exactly what this reader knows.
@@ -229,6 +247,7 @@ struct NormalizedPlanParser {
 
   /// The string of UTF-8 `bytes`; malformed UTF-8 is refused, as `JSONDecoder` refuses it.
   private func validated(_ bytes: UnsafeBufferPointer<UInt8>) throws -> String {
+    if ascii { return String(decoding: bytes, as: UTF8.self) }
     guard let text = String(validating: bytes, as: UTF8.self) else { throw Failure() }
     return text
   }

@@ -99,44 +99,83 @@ extension History {
   }
 
   /// The history a record holds, or nil when it is not a record of this plan version, main branch
-  /// and base, or not well formed.
+  /// and base, or not well formed. Read from the bytes: a record of 10,000 sub-tasks is a megabyte.
   init?(record data: Data, stored: StoredPlan, mainRef: String) {
-    guard let text = String(data: data, encoding: .utf8),
-      text.hasPrefix(Self.header(stored: stored, mainRef: mainRef))
-    else { return nil }
-    // Split by bytes, not characters: a plan of 10,000 sub-tasks has a record of a megabyte.
-    var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).dropFirst(4)
-      .map(Substring.init)[...]
-    guard let tipLine = lines.popFirst(), tipLine.hasPrefix("tip "), lines.popFirst() == "",
-      let tip = OID(hex: String(tipLine.dropFirst(4)))
-    else { return nil }
-    self.init()
-    mainTip = tip
-    completions.reserveCapacity(lines.count)
-    for line in lines where !line.isEmpty {
-      let fields = line.utf8.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false).map(Substring.init)
-      guard fields.count == 11, let commit = OID(hex: String(fields[1])), let attempts = Int(fields[2]),
-        let duration = Self.optional(fields[3], { Double($0) }), let checkpoint = Self.optional(fields[4], { $0 }),
-        let red = Self.optional(fields[5], { $0 }),
-        let costUSD = Self.optional(fields[6], { Decimal(string: $0, locale: Locale(identifier: "en_US_POSIX")) }),
-        let input = Self.optional(fields[7], { Int($0) }), let output = Self.optional(fields[8], { Int($0) }),
-        let costAttempts = Int(fields[9]), let unreported = Int(fields[10])
+    let header = Array(Self.header(stored: stored, mainRef: mainRef).utf8)
+    let parsed = data.withUnsafeBytes { raw -> History? in
+      let bytes = raw.bindMemory(to: UInt8.self)
+      guard bytes.count > header.count, bytes.prefix(header.count).elementsEqual(header) else { return nil }
+      var lines = RecordLines(bytes: bytes, position: header.count)
+      guard let tipLine = lines.next(), tipLine.count == 44, tipLine.starts(with: "tip ".utf8),
+        let tip = OID(hexDigits: UnsafeBufferPointer(rebasing: tipLine.dropFirst(4))), lines.next()?.isEmpty == true
       else { return nil }
-      var cost = CostTotal()
-      cost.costUSD = costUSD
-      cost.inputTokens = input
-      cost.outputTokens = output
-      cost.attempts = costAttempts
-      cost.unreported = unreported
-      completions[String(fields[0])] = Completion(
-        commit: commit, attempts: attempts, duration: duration, checkpoint: checkpoint, red: red, cost: cost)
+      var history = History()
+      history.mainTip = tip
+      var fields: [Slice<UnsafeBufferPointer<UInt8>>] = []
+      fields.reserveCapacity(11)
+      while let line = lines.next() {
+        if line.isEmpty { continue }
+        fields.removeAll(keepingCapacity: true)
+        var start = line.startIndex
+        for index in line.indices where line[index] == UInt8(ascii: "\t") {
+          fields.append(line[start..<index])
+          start = index + 1
+        }
+        fields.append(line[start...])
+        guard fields.count == 11, let commit = OID(hexDigits: UnsafeBufferPointer(rebasing: fields[1])),
+          let attempts = Self.integer(fields[2]), let duration = Self.optional(fields[3], { Double($0) }),
+          let checkpoint = Self.optional(fields[4], { $0 }), let red = Self.optional(fields[5], { $0 }),
+          let costUSD = Self.optional(fields[6], { Decimal(string: $0, locale: Locale(identifier: "en_US_POSIX")) }),
+          let input = Self.optional(fields[7], { Int($0) }), let output = Self.optional(fields[8], { Int($0) }),
+          let costAttempts = Self.integer(fields[9]), let unreported = Self.integer(fields[10])
+        else { return nil }
+        var cost = CostTotal()
+        cost.costUSD = costUSD
+        cost.inputTokens = input
+        cost.outputTokens = output
+        cost.attempts = costAttempts
+        cost.unreported = unreported
+        history.completions[String(decoding: fields[0], as: UTF8.self)] = Completion(
+          commit: commit, attempts: attempts, duration: duration, checkpoint: checkpoint, red: red, cost: cost)
+      }
+      return history
+    }
+    guard let parsed else { return nil }
+    self = parsed
+  }
+
+  /// The lines of a record's bytes, from `next` on.
+  private struct RecordLines {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var position: Int
+
+    mutating func next() -> Slice<UnsafeBufferPointer<UInt8>>? {
+      guard position < bytes.count else { return nil }
+      let start = position
+      var end = start
+      while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
+      position = end + 1
+      return bytes[start..<end]
     }
   }
 
+  /// A whole number written by `String(Int)`.
+  private static func integer(_ field: Slice<UnsafeBufferPointer<UInt8>>) -> Int? {
+    guard !field.isEmpty, field.count <= 18 else { return Int(String(decoding: field, as: UTF8.self)) }
+    var value = 0
+    for byte in field {
+      guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return Int(String(decoding: field, as: UTF8.self)) }
+      value = value * 10 + Int(byte - UInt8(ascii: "0"))
+    }
+    return value
+  }
+
   /// A field read back: `.some(nil)` when empty, `.some(value)` when it parses, nil when it does not.
-  private static func optional<Value>(_ field: Substring, _ parse: (String) -> Value?) -> Value?? {
+  private static func optional<Value>(_ field: Slice<UnsafeBufferPointer<UInt8>>, _ parse: (String) -> Value?) -> Value?? {
     if field.isEmpty { return .some(nil) }
-    guard field.first == "=", let text = unescaped(field.dropFirst()), let value = parse(text) else { return nil }
+    guard field.first == UInt8(ascii: "="), let text = unescaped(Substring(String(decoding: field.dropFirst(), as: UTF8.self))),
+      let value = parse(text)
+    else { return nil }
     return .some(value)
   }
 }
