@@ -125,9 +125,20 @@ public final class Orchestrator {
     }
     let history = try History.readCached(
       repository: repository, layout: layout, mainRef: "refs/heads/" + mainName, stored: stored)
-    let branches = Dictionary(
-      try repository.references(withPrefix: Layout.branchPrefix + plan.id + "/").map { ($0.name, $0.target) },
-      uniquingKeysWith: { a, _ in a })
+    // The branches of the sub-tasks not on main: looked up one by one when they are few (the end
+    // of a long plan, whose landed sub-tasks keep thousands of branches), else listed.
+    let open = plan.subtasks.filter { history.completions[$0.id] == nil }
+    var branches: [String: OID?] = [:]
+    if open.count <= 64 {
+      for subtask in open {
+        let ref = Layout.branchRef(plan: plan.id, subtask: subtask)
+        if let found = try repository.reference(ref) { branches[ref] = found.target }
+      }
+    } else {
+      branches = Dictionary(
+        try repository.references(withPrefix: Layout.branchPrefix + plan.id + "/").map { ($0.name, $0.target) },
+        uniquingKeysWith: { a, _ in a })
+    }
     let holder = RepositoryLock.liveHolder(at: layout.lockPath)
     // The sub-tasks with attempts kept elsewhere than a branch (cleaned, or fetched from a remote),
     // as `orchestrate/<plan>/<NN>-<id>`: read once, so a long plan's pending sub-tasks cost nothing.
