@@ -74,15 +74,19 @@ public struct OID: Hashable, Sendable, CustomStringConvertible, Codable {
   public var hex: String {
     var oid = raw
     return withUnsafeBytes(of: &oid.id) { bytes in
-      let digits = Array("0123456789abcdef".utf8)
-      var out = [UInt8]()
-      out.reserveCapacity(40)
-      for byte in bytes {
-        out.append(digits[Int(byte >> 4)])
-        out.append(digits[Int(byte & 0x0f)])
+      // Written straight into the string's storage: status spells one id per sub-task.
+      String(unsafeUninitializedCapacity: 40) { out in
+        for (index, byte) in bytes.enumerated() {
+          out[2 * index] = OID.hexDigit(byte >> 4)
+          out[2 * index + 1] = OID.hexDigit(byte & 0x0f)
+        }
+        return 40
       }
-      return String(decoding: out, as: UTF8.self)
     }
+  }
+
+  private static func hexDigit(_ value: UInt8) -> UInt8 {
+    value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
   }
 
   public var description: String { hex }

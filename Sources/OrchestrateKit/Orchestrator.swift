@@ -15,6 +15,7 @@ public final class Orchestrator {
       commonDirectory: repository.commonDirectory,
       workdirRoot: try repository.configString("orchestrate.workdirRoot"))
     store = PlanStore(repository: repository)
+    Trace.mark("repository opened")
   }
 
   /// The branch that receives sub-task commits: the plan's `main_branch`, else
@@ -123,15 +124,18 @@ public final class Orchestrator {
     guard try repository.resolve("refs/heads/" + mainName) != nil else {
       throw OrchestrateError.mainBranchMissing(mainName)
     }
+    Trace.mark("status: main")
     let history = try History.readCached(
       repository: repository, layout: layout, mainRef: "refs/heads/" + mainName, stored: stored)
+    Trace.mark("status: history (\(history.completions.count) completions)")
     // The branches of the sub-tasks not on main: looked up one by one when they are few (the end
     // of a long plan, whose landed sub-tasks keep thousands of branches), else listed.
-    let open = plan.subtasks.filter { history.completions[$0.id] == nil }
+    let subtasks = plan.subtasks
+    let open = subtasks.indices.filter { history.completions[subtasks[$0].id] == nil }
     var branches: [String: OID?] = [:]
     if open.count <= 64 {
-      for subtask in open {
-        let ref = Layout.branchRef(plan: plan.id, subtask: subtask)
+      for index in open {
+        let ref = Layout.branchRef(plan: plan.id, subtask: subtasks[index])
         if let found = try repository.reference(ref) { branches[ref] = found.target }
       }
     } else {
@@ -140,6 +144,7 @@ public final class Orchestrator {
         uniquingKeysWith: { a, _ in a })
     }
     let holder = RepositoryLock.liveHolder(at: layout.lockPath)
+    Trace.mark("status: branches")
     // The sub-tasks with attempts kept elsewhere than a branch (cleaned, or fetched from a remote),
     // as `orchestrate/<plan>/<NN>-<id>`: read once, so a long plan's pending sub-tasks cost nothing.
     var keptStems: Set<String> = []
@@ -154,10 +159,17 @@ public final class Orchestrator {
       }
     }
     var details: [PlanStatus.Detail] = []
+    details.reserveCapacity(subtasks.count)
+    var completed: [String] = []
+    completed.reserveCapacity(subtasks.count - open.count)
+    var tally = Estimate.Tally()
     var current: String?
-    for subtask in plan.subtasks {
+    for subtask in subtasks {
       let branch = Layout.branchName(plan: plan.id, subtask: subtask)
-      if let done = history.completions[subtask.id] {
+      let done = history.completions[subtask.id]
+      tally.count(subtask.complexity, done)
+      if let done {
+        completed.append(subtask.id)
         details.append(
           .init(
             id: subtask.id, order: subtask.order, description: subtask.description, state: .completed,
@@ -198,18 +210,19 @@ public final class Orchestrator {
           id: subtask.id, order: subtask.order, description: subtask.description, state: state, commit: tipHex,
           attempts: attempts, durationSeconds: nil, branch: branch))
     }
-    let completed = plan.subtasks.filter { history.completions[$0.id] != nil }.map(\.id)
-    let total = plan.subtasks.count
-    let seconds = Estimate.remaining(plan: plan, history: history)
+    Trace.mark("status: details")
+    let total = subtasks.count
+    let seconds = tally.remaining
     let (costs, cost) = try Ledger.read(
       repository: repository, plan: plan, details: details, history: history,
       budget: Ledger.configuredBudget(repository: repository, plan: plan))
     for index in details.indices {
-      guard let total = costs[details[index].id] else { continue }
+      guard let total = costs[index] else { continue }
       details[index].costUSD = total.costUSD
       details[index].inputTokens = total.inputTokens
       details[index].outputTokens = total.outputTokens
     }
+    Trace.mark("status: ledger and estimate")
     let status = PlanStatus(
       masterTaskID: plan.id, description: plan.description, mainBranch: mainName, totalSubtasks: total,
       completedSubtasks: completed,

@@ -26,13 +26,20 @@ enum Estimate {
     private var seconds: [Complexity: Double] = [:]
     private var measured: [Complexity: Int] = [:]
 
+    /// No sub-task yet.
+    init() {}
+
     /// The plan's sub-tasks as `history` says they stand.
     init(plan: Plan, history: History) {
       for index in plan.subtasks.indices {
-        let complexity = plan.subtasks[index].complexity
-        left[complexity, default: 0] += 1
-        if let done = history.completions[plan.subtasks[index].id] { record(complexity, old: nil, new: done) }
+        count(plan.subtasks[index].complexity, history.completions[plan.subtasks[index].id])
       }
+    }
+
+    /// One more sub-task of `complexity`, completed by `completion` or left (nil).
+    mutating func count(_ complexity: Complexity, _ completion: History.Completion?) {
+      left[complexity, default: 0] += 1
+      if let completion { record(complexity, old: nil, new: completion) }
     }
 
     /// A sub-task of `complexity` completed by `new`, which replaces `old` (nil: it was left).

@@ -18,10 +18,8 @@ extension History {
   /// The record of plan `stored` read from `mainRef`, when there is one for exactly that plan
   /// version, main branch and base; nil otherwise (or when it cannot be read).
   static func loadRecord(repository: Repository, stored: StoredPlan, mainRef: String) -> History? {
-    guard let oid = try? repository.resolve(Layout.historyRef(stored.plan.id)),
-      let data = try? repository.blob(oid)
-    else { return nil }
-    return History(record: data, stored: stored, mainRef: mainRef)
+    guard let oid = try? repository.resolve(Layout.historyRef(stored.plan.id)) else { return nil }
+    return (try? repository.withBlob(oid) { History(record: $0, stored: stored, mainRef: mainRef) }) ?? nil
   }
 
   /// Writes this history as the record of plan `stored` read from `mainRef` (nothing when the
@@ -101,8 +99,14 @@ extension History {
   /// The history a record holds, or nil when it is not a record of this plan version, main branch
   /// and base, or not well formed. Read from the bytes: a record of 10,000 sub-tasks is a megabyte.
   init?(record data: Data, stored: StoredPlan, mainRef: String) {
+    guard let parsed = data.withUnsafeBytes({ History(record: $0, stored: stored, mainRef: mainRef) }) else { return nil }
+    self = parsed
+  }
+
+  /// The history in `raw` (a blob where libgit2 holds it), as `init?(record:stored:mainRef:)` reads it.
+  init?(record raw: UnsafeRawBufferPointer, stored: StoredPlan, mainRef: String) {
     let header = Array(Self.header(stored: stored, mainRef: mainRef).utf8)
-    let parsed = data.withUnsafeBytes { raw -> History? in
+    let parsed = { () -> History? in
       let bytes = raw.bindMemory(to: UInt8.self)
       guard bytes.count > header.count, bytes.prefix(header.count).elementsEqual(header) else { return nil }
       var lines = RecordLines(bytes: bytes, position: header.count)
@@ -113,6 +117,8 @@ extension History {
       history.mainTip = tip
       var fields: [Slice<UnsafeBufferPointer<UInt8>>] = []
       fields.reserveCapacity(11)
+      // Most sub-tasks' checkpoint lines are the same text: one string for a run of them.
+      var lastCheckpoint: (field: Slice<UnsafeBufferPointer<UInt8>>, value: String?)?
       while let line = lines.next() {
         if line.isEmpty { continue }
         fields.removeAll(keepingCapacity: true)
@@ -124,11 +130,14 @@ extension History {
         fields.append(line[start...])
         guard fields.count == 11, let commit = OID(hexDigits: UnsafeBufferPointer(rebasing: fields[1])),
           let attempts = Self.integer(fields[2]), let duration = Self.optional(fields[3], { Double($0) }),
-          let checkpoint = Self.optional(fields[4], { $0 }), let red = Self.optional(fields[5], { $0 }),
+          let checkpoint = lastCheckpoint.flatMap({ $0.field.elementsEqual(fields[4]) ? .some($0.value) : nil })
+            ?? Self.optional(fields[4], { $0 }),
+          let red = Self.optional(fields[5], { $0 }),
           let costUSD = Self.optional(fields[6], { Decimal(string: $0, locale: Locale(identifier: "en_US_POSIX")) }),
           let input = Self.optional(fields[7], { Int($0) }), let output = Self.optional(fields[8], { Int($0) }),
           let costAttempts = Self.integer(fields[9]), let unreported = Self.integer(fields[10])
         else { return nil }
+        lastCheckpoint = (fields[4], checkpoint)
         var cost = CostTotal()
         cost.costUSD = costUSD
         cost.inputTokens = input
@@ -139,7 +148,7 @@ extension History {
           commit: commit, attempts: attempts, duration: duration, checkpoint: checkpoint, red: red, cost: cost)
       }
       return history
-    }
+    }()
     guard let parsed else { return nil }
     self = parsed
   }

@@ -9,7 +9,7 @@ extension PlanStatus {
   /// `JSONEncoder` itself (once per distinct value), so they read exactly as before; the keys'
   /// order is the sorted order of `CodingKeys` (PlanStatusJSONTests compares both writers).
   public func jsonData(pretty: Bool = true) throws -> Data {
-    var writer = JSONWriter(pretty: pretty)
+    var writer = JSONWriter(pretty: pretty, capacity: 1024 + 320 * subtaskDetails.count)
     try writer.object { json in
       try json.field("completed_subtasks") { try $0.array(completedSubtasks) { $0.string($1) } }
       if let cost { try json.field("cost") { try $0.cost(cost) } }
@@ -24,6 +24,7 @@ extension PlanStatus {
       try json.field("total_subtasks") { $0.integer(totalSubtasks) }
       try json.field("workdir") { $0.string(workdir) }
     }
+    Trace.mark("status: JSON written")
     return Data(writer.bytes)
   }
 }
@@ -77,9 +78,9 @@ struct JSONWriter {
   private static let compactColon = Array("\":".utf8)
   private static let hexDigits = Array("0123456789abcdef".utf8)
 
-  init(pretty: Bool) {
+  init(pretty: Bool, capacity: Int = 1 << 12) {
     self.pretty = pretty
-    bytes.reserveCapacity(1 << 16)
+    bytes.reserveCapacity(capacity)
   }
 
   private mutating func newline() {
