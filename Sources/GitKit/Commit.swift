@@ -24,10 +24,25 @@ public struct Commit: Equatable, Sendable {
   /// The message's trailers, as `git interpret-trailers --parse` reads them.
   public let trailers: [Trailer]
 
-  /// The first value of trailer `key`, compared case-insensitively as git does.
+  /// The first value of trailer `key`, compared case-insensitively as git does (ASCII letters,
+  /// `strncasecmp`), without making lowercase copies: history readers look up a dozen keys per commit.
   public func trailer(_ key: String) -> String? {
-    let wanted = key.lowercased()
-    return trailers.first { $0.key.lowercased() == wanted }?.value
+    trailers.first { Self.sameKey($0.key, key) }?.value
+  }
+
+  static func sameKey(_ a: String, _ b: String) -> Bool {
+    var a = a
+    var b = b
+    return a.withUTF8 { a in
+      b.withUTF8 { b in
+        guard a.count == b.count else { return false }
+        for index in 0..<a.count where a[index] != b[index] {
+          // ASCII letters differ by 0x20 between cases; anything else must be equal.
+          guard a[index] | 0x20 == b[index] | 0x20, (0x61...0x7A).contains(a[index] | 0x20) else { return false }
+        }
+        return true
+      }
+    }
   }
 
   init(_ commit: OpaquePointer) throws {

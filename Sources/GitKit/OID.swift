@@ -21,16 +21,26 @@ public struct OID: Hashable, Sendable, CustomStringConvertible, Codable {
 
   /// Parses a full 40-character hexadecimal id; abbreviations are refused.
   public init?(hex: String) {
-    let utf8 = Array(hex.utf8)
-    guard utf8.count == 40 else { return nil }
-    var bytes = [UInt8](repeating: 0, count: 20)
-    for index in 0..<20 {
-      guard let high = OID.nibble(utf8[2 * index]), let low = OID.nibble(utf8[2 * index + 1]) else {
-        return nil
+    var hex = hex
+    guard let oid = hex.withUTF8({ OID(hexDigits: $0) }) else { return nil }
+    self = oid
+  }
+
+  /// Parses a full id given as its 40 hexadecimal digits in UTF-8, without copying them (readers
+  /// of long histories and of `packed-refs` parse thousands).
+  public init?(hexDigits digits: UnsafeBufferPointer<UInt8>) {
+    guard digits.count == 40 else { return nil }
+    let parsed = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { bytes -> OID? in
+      for index in 0..<20 {
+        guard let high = OID.nibble(digits[2 * index]), let low = OID.nibble(digits[2 * index + 1]) else {
+          return nil
+        }
+        bytes[index] = high << 4 | low
       }
-      bytes[index] = high << 4 | low
+      return OID(bytes: UnsafeRawBufferPointer(bytes))
     }
-    self = bytes.withUnsafeBytes { OID(bytes: $0) }
+    guard let parsed else { return nil }
+    self = parsed
   }
 
   init(_ raw: git_oid) {
@@ -64,15 +74,19 @@ public struct OID: Hashable, Sendable, CustomStringConvertible, Codable {
   public var hex: String {
     var oid = raw
     return withUnsafeBytes(of: &oid.id) { bytes in
-      let digits = Array("0123456789abcdef".utf8)
-      var out = [UInt8]()
-      out.reserveCapacity(40)
-      for byte in bytes {
-        out.append(digits[Int(byte >> 4)])
-        out.append(digits[Int(byte & 0x0f)])
+      // Written straight into the string's storage: status spells one id per sub-task.
+      String(unsafeUninitializedCapacity: 40) { out in
+        for (index, byte) in bytes.enumerated() {
+          out[2 * index] = OID.hexDigit(byte >> 4)
+          out[2 * index + 1] = OID.hexDigit(byte & 0x0f)
+        }
+        return 40
       }
-      return String(decoding: out, as: UTF8.self)
     }
+  }
+
+  private static func hexDigit(_ value: UInt8) -> UInt8 {
+    value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
   }
 
   public var description: String { hex }

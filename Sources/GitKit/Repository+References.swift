@@ -125,8 +125,15 @@ extension Repository {
 
   /// Every reference whose name starts with `prefix`, sorted by name.
   ///
-  /// Reads only the matching part of the reference store, not every reference.
+  /// Reads only the matching part of the reference store, not every reference: from the files
+  /// (`scanReferences`), else through libgit2's iterator.
   public func references(withPrefix prefix: String) throws -> [Reference] {
+    if let scanned = scanReferences(withPrefix: prefix) { return scanned }
+    return try iteratedReferences(withPrefix: prefix)
+  }
+
+  /// `references(withPrefix:)` through libgit2's reference iterator.
+  func iteratedReferences(withPrefix prefix: String) throws -> [Reference] {
     var iterator: OpaquePointer?
     try check(git_reference_iterator_glob_new(&iterator, pointer, prefix + "*"), "git_reference_iterator_glob_new")
     defer { git_reference_iterator_free(iterator) }

@@ -6,6 +6,8 @@ import Foundation
 /// Owns its libgit2 handle. Not thread safe, hence not `Sendable`: open one per task.
 public final class Repository {
   let pointer: OpaquePointer
+  /// `packed-refs` as `scanReferences` last parsed it.
+  var packedReferences: PackedReferences?
 
   private init(pointer: OpaquePointer) {
     self.pointer = pointer

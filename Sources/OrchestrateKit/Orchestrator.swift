@@ -15,6 +15,7 @@ public final class Orchestrator {
       commonDirectory: repository.commonDirectory,
       workdirRoot: try repository.configString("orchestrate.workdirRoot"))
     store = PlanStore(repository: repository)
+    Trace.mark("repository opened")
   }
 
   /// The branch that receives sub-task commits: the plan's `main_branch`, else
@@ -113,17 +114,25 @@ public final class Orchestrator {
   /// - Throws: `OrchestrateError.mainBranchMissing` when the main branch does not exist: progress
   ///   cannot be read from a history that is not there, and 0 % would be a lie.
   public func status(_ stored: StoredPlan) throws -> PlanStatus {
-    try status(stored, session: nil)
+    try statusAndHistory(stored).status
   }
 
   /// The plan's progress as `status(_:)` gives it; with `session` (which holds the lock, working on
   /// `stored`), its history in memory instead of the cache file, and the session as the lock's holder.
   func status(_ stored: StoredPlan, session: PlanSession?) throws -> PlanStatus {
+    try statusAndHistory(stored, session: session).status
+  }
+
+  /// `status(_:)`, with the history of main it was read from (for `log`, which needs more of it).
+  func statusAndHistory(_ stored: StoredPlan, session: PlanSession? = nil) throws
+    -> (status: PlanStatus, history: History)
+  {
     let plan = stored.plan
     let mainName = try mainBranch(for: plan)
     guard try repository.resolve("refs/heads/" + mainName) != nil else {
       throw OrchestrateError.mainBranchMissing(mainName)
     }
+    Trace.mark("status: main")
     let history: History
     let holderPlan: String?
     /// The sub-tasks a parallel run works on now (nil: a sequential run, whose sub-task under way is
@@ -140,9 +149,23 @@ public final class Orchestrator {
       holderPlan = holder?.plan
       holderRunning = holder?.running
     }
-    let branches = Dictionary(
-      try repository.references(withPrefix: Layout.branchPrefix + plan.id + "/").map { ($0.name, $0.target) },
-      uniquingKeysWith: { a, _ in a })
+    Trace.mark("status: history (\(history.completions.count) completions)")
+    // The branches of the sub-tasks not on main: looked up one by one when they are few (the end
+    // of a long plan, whose landed sub-tasks keep thousands of branches), else listed.
+    let subtasks = plan.subtasks
+    let open = subtasks.indices.filter { history.completions[subtasks[$0].id] == nil }
+    var branches: [String: OID?] = [:]
+    if open.count <= 64 {
+      for index in open {
+        let ref = Layout.branchRef(plan: plan.id, subtask: subtasks[index])
+        if let found = try repository.reference(ref) { branches[ref] = found.target }
+      }
+    } else {
+      branches = Dictionary(
+        try repository.references(withPrefix: Layout.branchPrefix + plan.id + "/").map { ($0.name, $0.target) },
+        uniquingKeysWith: { a, _ in a })
+    }
+    Trace.mark("status: branches")
     // The sub-tasks with attempts kept elsewhere than a branch (cleaned, or fetched from a remote),
     // as `orchestrate/<plan>/<NN>-<id>`: read once, so a long plan's pending sub-tasks cost nothing.
     var keptStems: Set<String> = []
@@ -157,10 +180,17 @@ public final class Orchestrator {
       }
     }
     var details: [PlanStatus.Detail] = []
+    details.reserveCapacity(subtasks.count)
+    var completed: [String] = []
+    completed.reserveCapacity(subtasks.count - open.count)
+    var tally = Estimate.Tally()
     var current: String?
-    for subtask in plan.subtasks {
+    for subtask in subtasks {
       let branch = Layout.branchName(plan: plan.id, subtask: subtask)
-      if let done = history.completions[subtask.id] {
+      let done = history.completions[subtask.id]
+      tally.count(subtask.complexity, done)
+      if let done {
+        completed.append(subtask.id)
         details.append(
           .init(
             id: subtask.id, order: subtask.order, description: subtask.description, state: .completed,
@@ -201,24 +231,26 @@ public final class Orchestrator {
           id: subtask.id, order: subtask.order, description: subtask.description, state: state, commit: tipHex,
           attempts: attempts, durationSeconds: nil, branch: branch))
     }
-    let completed = plan.subtasks.filter { history.completions[$0.id] != nil }.map(\.id)
-    let total = plan.subtasks.count
-    let seconds = Estimate.remaining(plan: plan, history: history)
+    Trace.mark("status: details")
+    let total = subtasks.count
+    let seconds = tally.remaining
     let (costs, cost) = try Ledger.read(
-      repository: repository, plan: plan, details: details, mainTip: history.mainTip,
+      repository: repository, plan: plan, details: details, history: history,
       budget: Ledger.configuredBudget(repository: repository, plan: plan))
     for index in details.indices {
-      guard let total = costs[details[index].id] else { continue }
+      guard let total = costs[index] else { continue }
       details[index].costUSD = total.costUSD
       details[index].inputTokens = total.inputTokens
       details[index].outputTokens = total.outputTokens
     }
-    return PlanStatus(
+    Trace.mark("status: ledger and estimate")
+    let status = PlanStatus(
       masterTaskID: plan.id, description: plan.description, mainBranch: mainName, totalSubtasks: total,
       completedSubtasks: completed,
       progressPercentage: total == 0 ? 0 : (Double(completed.count) * 1000 / Double(total)).rounded() / 10,
       estimatedRemaining: Estimate.text(seconds, remainingCount: total - completed.count),
       estimatedRemainingSeconds: completed.count == total ? 0 : seconds, currentSubtask: current,
       subtaskDetails: details, workdir: layout.workdir(plan: plan.id), cost: cost)
+    return (status, history)
   }
 }

@@ -191,6 +191,8 @@ struct IntegrityTests {
   @Test("an edited history cache that claims sub-tasks main does not hold is rebuilt: status stays true")
   func editedCache() throws {
     let box = try Self.ranTwoSteps()
+    // Without the run's history record, status reads main and keeps the file cache.
+    try box.git("update-ref", "-d", "refs/orchestrate/history/demo")
     #expect(try Self.completed(box) == ["one"])
     let cache = box.url.appendingPathComponent(".git/orchestrate/cache/history-demo.json")
     let attempt = try box.git("rev-parse", "orchestrate/demo/02-two")
@@ -229,8 +231,34 @@ struct IntegrityTests {
     #expect(try box.trailers(attempt)["Orchestrate-Result"]?.hasPrefix("failed") == true)
     try box.git("update-ref", "refs/heads/main", attempt)
     #expect(try Self.completed(box) == ["one"])
-    let cache = box.url.appendingPathComponent(".git/orchestrate/cache")
-    try FileManager.default.removeItem(at: cache)
+    // Read afresh: no history record, no cache.
+    try box.git("update-ref", "-d", "refs/orchestrate/history/demo")
+    try? FileManager.default.removeItem(at: box.url.appendingPathComponent(".git/orchestrate/cache"))
+    #expect(try Self.completed(box) == ["one"])
+  }
+
+  @Test("the run's history record is the plan version's, for its main branch, brought forward by what main gained")
+  func historyRecord() throws {
+    let box = try Self.ranTwoSteps()
+    let record = try box.git("cat-file", "-p", "refs/orchestrate/history/demo")
+    #expect(record.hasPrefix("git-orchestrate history 1\nplan \(try box.git("rev-parse", "refs/orchestrate/plans/demo"))\n"))
+    #expect(record.contains("\ntip \(try box.git("rev-parse", "main"))\n"))
+    #expect(try Self.completed(box) == ["one"])
+    // Someone else's commit on main: read on top of the record.
+    try box.git("commit", "-q", "--allow-empty", "-m", "someone else")
+    #expect(try Self.completed(box) == ["one"])
+    // Main rewound past the record's tip: the record is not used.
+    try box.git("reset", "-q", "--hard", "main~2")
+    #expect(try Self.completed(box) == [])
+    // A record of another plan version is not used, whatever it claims.
+    try box.git("reset", "-q", "--hard", "HEAD@{1}")
+    let plan = try box.git("rev-parse", "refs/orchestrate/plans/demo")
+    let one = try #require(record.split(separator: "\n").first { $0.hasPrefix("one\t") })
+    let forged =
+      record.replacingOccurrences(of: "plan \(plan)", with: "plan " + String(repeating: "1", count: 40)) + "\n"
+      + one.replacingOccurrences(of: "one\t", with: "two\t") + "\n"
+    let blob = try box.git(["hash-object", "-w", "--stdin"], input: forged)
+    try box.git("update-ref", "refs/orchestrate/history/demo", blob)
     #expect(try Self.completed(box) == ["one"])
   }
 

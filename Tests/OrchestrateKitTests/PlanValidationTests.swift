@@ -282,6 +282,15 @@ struct PlanValidationTests {
     #expect(Durations.parse(text) == nil)
   }
 
+  @Test("seconds under a minute read as %.1f prints them")
+  func formatTenths() {
+    var values = (0..<600).map { Double($0) / 10 } + (0..<600).map { Double($0) / 10 + 0.05 }
+    values += [0.25, 0.75, 1.25, 2.675, 0.04999999, 0.0000001, 59.94, 12.3456, 1e-9, 0.15000000000000002]
+    for value in values where value < 59.95 {
+      #expect(Durations.format(value) == String(format: "%.1f s", value), "\(value)")
+    }
+  }
+
   @Test("durations are formatted for people")
   func formatDurations() {
     #expect(Durations.format(75) == "1m 15s")

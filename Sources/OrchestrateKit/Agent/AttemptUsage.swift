@@ -14,7 +14,7 @@ public struct AttemptUsageFiles: Sendable {
   /// The files of attempt `attempt` of `subtask`: the stem `work` writes the prompt and log under.
   public init(layout: Layout, plan: String, subtask: Subtask, attempt: Int) {
     stem =
-      layout.logDirectory(plan: plan) + "/" + String(format: "%02d", subtask.order) + "-" + subtask.id
+      layout.logDirectory(plan: plan) + "/" + Layout.orderText(subtask.order) + "-" + subtask.id
       + ".attempt-\(attempt)"
   }
 

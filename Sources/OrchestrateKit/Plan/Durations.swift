@@ -38,7 +38,16 @@ public enum Durations {
   public static func format(_ seconds: TimeInterval) -> String {
     guard seconds.isFinite else { return "unknown" }
     let seconds = max(0, seconds)
-    if seconds < 59.95 { return String(format: "%.1f s", seconds) }
+    if seconds < 59.95 {
+      // Durations from trailers are tenths: printed as `%.1f` prints them, without the formatter
+      // (`log` formats one per sub-task). Anything else, a half-way value above all, goes to it.
+      let tenths = (seconds * 10).rounded()
+      if abs(seconds * 10 - tenths) < 1e-6 {
+        let whole = Int(tenths)
+        return "\(whole / 10).\(whole % 10) s"
+      }
+      return String(format: "%.1f s", seconds)
+    }
     let whole = Int(seconds.rounded())
     let hours = whole / 3600
     let minutes = whole % 3600 / 60

@@ -12,6 +12,7 @@ public enum RefNameComponent {
   /// - Returns: nil when `id` is valid; otherwise every problem found, joined by "; ".
   public static func problem(with id: String) -> String? {
     if id.isEmpty { return "it is empty" }
+    if isPlain(id) { return nil }
     var problems: [String] = []
     if id.count > maximumLength {
       problems.append("it is longer than \(maximumLength) characters (\(id.count))")
@@ -35,5 +36,25 @@ public enum RefNameComponent {
       )
     }
     return problems.isEmpty ? nil : problems.joined(separator: "; ")
+  }
+
+  /// The common case, decided from the bytes alone (a plan of 10,000 sub-tasks checks 10,000 ids
+  /// each time it is read): letters, digits, `_` and `-`, not first, at most `maximumLength`, and
+  /// not `HEAD`. Such an id breaks none of the rules above.
+  static func isPlain(_ id: String) -> Bool {
+    var id = id
+    return id.withUTF8 { bytes in
+      guard bytes.count <= maximumLength, bytes.first != UInt8(ascii: "-") else { return false }
+      for byte in bytes {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+          UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"):
+          continue
+        default:
+          return false
+        }
+      }
+      return true
+    } && id != "HEAD"
   }
 }

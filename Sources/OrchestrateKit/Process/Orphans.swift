@@ -96,7 +96,7 @@ enum Orphans {
     {
       var found: [pid_t] = []
       for thread in threads {
-        guard let text = try? String(contentsOfFile: "\(tasks)/\(thread)/children", encoding: .utf8) else { continue }
+        guard let text = procText("\(tasks)/\(thread)/children") else { continue }
         found += text.split(separator: " ").compactMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
       }
       return found
@@ -105,12 +105,31 @@ enum Orphans {
     return all.compactMap(pid_t.init).filter { statFields(of: $0)?.parent == pid }
   }
 
+  /// The text of a `/proc` file, read with read(2). Foundation's `String(contentsOfFile:)` keeps
+  /// the buffer of every empty file it reads (about 4 KB each; a `children` file of a thread
+  /// without children is empty), and a run reads these after every command: 450 MB over a plan
+  /// of 10,000 sub-tasks.
+  static func procText(_ path: String) -> String? {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { return nil }
+    defer { close(descriptor) }
+    var text: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+      if count < 0, errno == EINTR { continue }
+      guard count >= 0 else { return nil }
+      if count == 0 { return String(decoding: text, as: UTF8.self) }
+      text.append(contentsOf: buffer[..<count])
+    }
+  }
+
   /// When process `pid` started, in clock ticks since boot.
   static func startTime(of pid: pid_t) -> UInt64? { statFields(of: pid)?.start }
 
   /// The parent and start time from `/proc/<pid>/stat`, read after the command name (which may hold spaces and parentheses).
   static func statFields(of pid: pid_t) -> (parent: pid_t, start: UInt64)? {
-    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+    guard let text = procText("/proc/\(pid)/stat"),
       let close = text.lastIndex(of: ")")
     else { return nil }
     // After ")": state(3) ppid(4) … starttime(22); fields counted from 3.

@@ -77,62 +77,61 @@ enum Ledger {
     return "$" + text
   }
 
-  /// The cost of each sub-task (by id) and the plan's summary, from the commits `details` name.
+  /// The cost of each sub-task and the plan's summary: completed ones as `history` read them from
+  /// their commits on main, the others from the attempts on the branches `details` name.
+  /// - Parameter details: the plan's sub-tasks, in order (as status makes them).
+  /// - Returns: `perSubtask[i]`, what `details[i]` cost (nil when nothing is known), and the summary.
   static func read(
-    repository: Repository, plan: Plan, details: [PlanStatus.Detail], mainTip: OID?, budget: Decimal?
-  ) throws -> (perSubtask: [String: CostTotal], summary: CostSummary) {
-    var costs: [String: CostTotal] = [:]
+    repository: Repository, plan: Plan, details: [PlanStatus.Detail], history: History, budget: Decimal?
+  ) throws -> (perSubtask: [CostTotal?], summary: CostSummary) {
+    precondition(details.count == plan.subtasks.count, "details are the plan's sub-tasks in order")
+    var costs: [CostTotal?] = []
+    costs.reserveCapacity(details.count)
     for detail in details {
       switch detail.state {
       case .completed:
-        guard let hex = detail.commit, let oid = OID(hex: hex),
-          let done = CommitRole(try repository.commit(oid)).completion(of: plan.id)
-        else { continue }
-        if let total = done.total {
-          costs[detail.id] = total
-        } else {
-          // No total: no agent of it reported anything (or it landed by hand, or by an older
-          // version). Its attempts are not walked, so a status of a long plan stays one lookup per
-          // sub-task: they count as unreported, the landing one as what it says.
-          var total = CostTotal()
-          for _ in 1..<max(done.attempts, 1) { total.add(nil) }
-          total.add(done.usage)
-          costs[detail.id] = total
-        }
+        costs.append(history.completions[detail.id]?.cost)
       case .pending:
-        continue
+        costs.append(nil)
       case .failed, .inProgress, .interrupted:
-        guard let hex = detail.commit, let tip = OID(hex: hex), detail.attempts > 0 else { continue }
-        costs[detail.id] =
-          try AttemptLog.read(repository: repository, from: tip, plan: plan.id, subtask: detail.id, mainTip: mainTip)
-          .cost
+        guard let hex = detail.commit, let tip = OID(hex: hex), detail.attempts > 0 else {
+          costs.append(nil)
+          continue
+        }
+        costs.append(
+          try AttemptLog.read(
+            repository: repository, from: tip, plan: plan.id, subtask: detail.id, mainTip: history.mainTip
+          ).cost)
       }
     }
     var summary = CostSummary(
       spentUSD: nil, inputTokens: nil, outputTokens: nil, attemptsReported: 0, attemptsUnreported: 0,
       estimatedRemainingUSD: nil, estimatedRemaining: "", budgetUSD: budget)
-    for cost in costs.values {
-      if let value = cost.costUSD { summary.spentUSD = (summary.spentUSD ?? 0) + value }
-      if let value = cost.inputTokens { summary.inputTokens = (summary.inputTokens ?? 0) + value }
-      if let value = cost.outputTokens { summary.outputTokens = (summary.outputTokens ?? 0) + value }
-      summary.attemptsReported += cost.reported
-      summary.attemptsUnreported += cost.unreported
-    }
     // The estimate: dollars per unit of complexity over the completed sub-tasks with a reported cost.
     var measured = Decimal(0)
     var weight = 0.0
     var leftWeight = 0.0
-    for subtask in plan.subtasks {
-      let completed = details.first { $0.id == subtask.id }?.state == .completed
-      if completed, let cost = costs[subtask.id]?.costUSD {
+    var allCompleted = true
+    for index in details.indices {
+      let completed = details[index].state == .completed
+      allCompleted = allCompleted && completed
+      let complexity = plan.subtasks[index].complexity
+      if let cost = costs[index] {
+        if let value = cost.costUSD { summary.spentUSD = (summary.spentUSD ?? 0) + value }
+        if let value = cost.inputTokens { summary.inputTokens = (summary.inputTokens ?? 0) + value }
+        if let value = cost.outputTokens { summary.outputTokens = (summary.outputTokens ?? 0) + value }
+        summary.attemptsReported += cost.reported
+        summary.attemptsUnreported += cost.unreported
+      }
+      if completed, let cost = costs[index]?.costUSD {
         measured += cost
-        weight += subtask.complexity.weight
+        weight += complexity.weight
       } else if !completed {
-        leftWeight += subtask.complexity.weight
+        leftWeight += complexity.weight
       }
     }
     if leftWeight == 0 {
-      summary.estimatedRemainingUSD = details.allSatisfy { $0.state == .completed } ? 0 : nil
+      summary.estimatedRemainingUSD = allCompleted ? 0 : nil
       summary.estimatedRemaining = "none (all sub-tasks completed)"
     } else if weight > 0 {
       let estimate = AgentUsage.rounded(measured * Decimal(leftWeight) / Decimal(weight))

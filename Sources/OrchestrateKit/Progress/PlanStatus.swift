@@ -82,12 +82,6 @@ public struct PlanStatus: Codable, Sendable, Equatable {
 
   public var isComplete: Bool { completedSubtasks.count == totalSubtasks }
 
-  public func jsonData(pretty: Bool = true) throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-    return try encoder.encode(self)
-  }
-
   public var jsonObject: Any {
     (try? JSONSerialization.jsonObject(with: jsonData(pretty: false))) ?? [:]
   }
@@ -102,6 +96,8 @@ struct History: Codable {
     var checkpoint: String?
     /// `Orchestrate-Red`: how the checkpoint failed on the base first (red_first sub-tasks).
     var red: String?
+    /// What it cost over every attempt (`CommitRole.Completion.cost`).
+    var cost: CostTotal
   }
 
   var completions: [String: Completion] = [:]
@@ -121,7 +117,8 @@ struct History: Codable {
     return history
   }
 
-  /// `read`, with the result kept in `<common dir>/orchestrate/cache/`: commits never change, so
+  /// `read`, from the plan's history record when there is one (`History+Record`), else with the
+  /// result kept in `<common dir>/orchestrate/cache/`: commits never change, so
   /// only the commits main gained since the cached tip are read (a `status` of a long plan then
   /// costs the same as a short one's). The cache is derived data: a missing, unreadable or
   /// mismatched file is simply rebuilt, and so is one whose completions the commits it names do not
@@ -132,6 +129,12 @@ struct History: Codable {
     let plan = stored.plan
     let file = layout.stateDirectory + "/cache/history-" + plan.id + ".json"
     guard let tip = try repository.resolve(mainRef) else { return History() }
+    // What the plan's last run or session recorded, brought forward by what main gained since.
+    if var recorded = loadRecord(repository: repository, stored: stored, mainRef: mainRef),
+      try recorded.extend(to: tip, repository: repository, planID: plan.id, base: stored.base) != nil
+    {
+      return recorded
+    }
     if let data = FileManager.default.contents(atPath: file),
       let cached = try? JSONDecoder().decode(CachedHistory.self, from: data),
       cached.planCommit == stored.commit, cached.mainRef == mainRef, let known = cached.history.mainTip,
@@ -168,8 +171,24 @@ struct History: Codable {
   /// This history brought forward to main's new `tip`, reading only the commits main gained since
   /// `mainTip`; `nil` when main was rewritten rather than extended (then read it again in full).
   func extended(to tip: OID, repository: Repository, planID: String, base: OID?) throws -> History? {
+    var extended = self
+    return try extended.extend(to: tip, repository: repository, planID: planID, base: base) == nil ? nil : extended
+  }
+
+  /// A completion that `extend` brought in: a sub-task completed, or completed again (`old`).
+  struct Change {
+    var subtask: String
+    var old: Completion?
+    var new: Completion
+  }
+
+  /// `extended(to:…)` in place.
+  /// - Returns: the completions the new commits brought; nil (and nothing changed) when main was
+  ///   rewritten rather than extended.
+  @discardableResult
+  mutating func extend(to tip: OID, repository: Repository, planID: String, base: OID?) throws -> [Change]? {
     guard let known = mainTip else { return nil }
-    if known == tip { return self }
+    if known == tip { return [] }
     var added = History()
     var reachedKnown = false
     var walked = 0
@@ -180,11 +199,13 @@ struct History: Codable {
       return walked < 10_000 && commit.oid != base
     }
     guard reachedKnown else { return nil }
-    var merged = self
-    merged.mainTip = tip
+    mainTip = tip
     // The new commits are the newer ones: they win, as the newest does in `read`.
-    merged.completions.merge(added.completions) { _, newer in newer }
-    return merged
+    var changes: [Change] = []
+    for (subtask, completion) in added.completions {
+      changes.append(Change(subtask: subtask, old: completions.updateValue(completion, forKey: subtask), new: completion))
+    }
+    return changes
   }
 
   /// Notes `commit` if it completes a sub-task of `planID` (the newest such commit wins), by the one
@@ -192,7 +213,8 @@ struct History: Codable {
   mutating func record(_ commit: Commit, planID: String) {
     guard let done = CommitRole(commit).completion(of: planID), completions[done.subtask] == nil else { return }
     completions[done.subtask] = Completion(
-      commit: commit.oid, attempts: done.attempts, duration: done.seconds, checkpoint: done.checkpoint, red: done.red)
+      commit: commit.oid, attempts: done.attempts, duration: done.seconds, checkpoint: done.checkpoint, red: done.red,
+      cost: done.cost)
   }
 
   /// Whether every completion this (cached) history names is what the commits say: the commit exists,
@@ -209,7 +231,7 @@ struct History: Codable {
       guard let commit = try? repository.commit(completion.commit),
         let done = CommitRole(commit).completion(of: planID), done.subtask == subtask,
         done.attempts == completion.attempts, done.seconds == completion.duration,
-        done.checkpoint == completion.checkpoint
+        done.checkpoint == completion.checkpoint, done.red == completion.red, done.cost == completion.cost
       else { return false }
     }
     var stop = base
@@ -218,40 +240,5 @@ struct History: Codable {
     else { return false }
     let onMain = Set(chain)
     return completions.values.allSatisfy { onMain.contains($0.commit) }
-  }
-}
-
-/// Estimates the time left from measured durations, per complexity, as the seed's
-/// `estimated_remaining`.
-///
-/// A sub-task left is estimated by the mean duration of the completed ones of its complexity; a
-/// complexity with none measured yet is scaled from all of them by its weight. (Scaling everything
-/// from a few small sub-tasks said 4.6 s just before a 32 s one.)
-enum Estimate {
-  static func remaining(plan: Plan, history: History) -> Double? {
-    var measured = 0.0
-    var weight = 0.0
-    var byComplexity: [Complexity: (seconds: Double, count: Int)] = [:]
-    for subtask in plan.subtasks {
-      if let done = history.completions[subtask.id], let seconds = done.duration {
-        measured += seconds
-        weight += subtask.complexity.weight
-        byComplexity[subtask.complexity, default: (0, 0)].seconds += seconds
-        byComplexity[subtask.complexity, default: (0, 0)].count += 1
-      }
-    }
-    guard weight > 0 else { return nil }
-    let rate = measured / weight
-    let left = plan.subtasks.filter { history.completions[$0.id] == nil }.reduce(0.0) { total, subtask in
-      if let same = byComplexity[subtask.complexity], same.count > 0 { return total + same.seconds / Double(same.count) }
-      return total + subtask.complexity.weight * rate
-    }
-    return (left * 10).rounded() / 10
-  }
-
-  static func text(_ seconds: Double?, remainingCount: Int) -> String {
-    if remainingCount == 0 { return "none (all sub-tasks completed)" }
-    guard let seconds else { return "unknown until a sub-task has completed" }
-    return "about " + Durations.format(seconds)
   }
 }

@@ -16,6 +16,14 @@ public struct RunProgress: Sendable, Equatable {
     remainingSeconds = status.isComplete ? 0 : status.estimatedRemainingSeconds
   }
 
+  /// The same figures as `init(_:)` of the plan's status, from a run's own tally of its history.
+  init(total: Int, tally: Estimate.Tally) {
+    self.total = total
+    completed = tally.completed
+    percentage = total == 0 ? 0 : (Double(completed) * 1000 / Double(total)).rounded() / 10
+    remainingSeconds = completed == total ? 0 : tally.remaining
+  }
+
   /// `[3/7 · 43% · ETA ~2 min]`; `ETA unknown` before anything was measured.
   public var compact: String {
     let eta: String
@@ -42,12 +50,5 @@ public struct RunProgress: Sendable, Equatable {
       "completed": completed, "total": total, "progress_percentage": percentage,
       "estimated_remaining_seconds": remainingSeconds as Any,
     ]
-  }
-}
-
-extension Orchestrator {
-  /// The plan's progress as a run shows it between sub-tasks.
-  public func runProgress(_ stored: StoredPlan) throws -> RunProgress {
-    RunProgress(try status(stored))
   }
 }

@@ -195,7 +195,7 @@ extension Orchestrator {
     }
     // Failed attempts: on the branch while the sub-task is open, kept under attempts/ once it completed.
     let logs = layout.logDirectory(plan: stored.plan.id)
-    let stem = logs + "/" + String(format: "%02d", subtask.order) + "-" + subtask.id
+    let stem = logs + "/" + Layout.orderText(subtask.order) + "-" + subtask.id
     func existing(_ path: String) -> String? { FileManager.default.fileExists(atPath: path) ? path : nil }
     let located = try AttemptLog.located(
       repository: repository, plan: stored.plan.id, subtask: subtask, mainTip: mainTip)
@@ -249,7 +249,7 @@ extension Orchestrator {
     let base = try mainTip.flatMap { try repository.mergeBase(commit.oid, $0) } ?? commit.parents.first
     let baseTree = try base.map { try repository.commit($0).tree }
     let stem =
-      layout.logDirectory(plan: stored.plan.id) + "/" + String(format: "%02d", subtask.order) + "-" + subtask.id
+      layout.logDirectory(plan: stored.plan.id) + "/" + Layout.orderText(subtask.order) + "-" + subtask.id
       + ".attempt-\(number)"
     var outputs: [AttemptDetail.Output] = []
     for (kind, path) in [("agent", stem + ".log"), ("checkpoint", stem + ".checkpoint.log")] {

@@ -30,10 +30,7 @@ extension Orchestrator {
   /// The plan's sub-tasks in order, completed ones from main's history and the others from their
   /// branches (failed attempts included).
   public func log(_ stored: StoredPlan) throws -> [SubtaskLogEntry] {
-    let status = try status(stored)
-    let history = try History.read(
-      repository: repository, mainRef: "refs/heads/" + status.mainBranch, planID: stored.plan.id, base: stored.base,
-      expected: stored.plan.subtasks.count)
+    let (status, history) = try statusAndHistory(stored)
     return try status.subtaskDetails.map { detail in
       var checkpoint: String?
       if detail.state == .completed {
@@ -88,6 +85,23 @@ extension SubtaskLogEntry {
       pad("\(order)/\(total)", 6), pad(id, widths.id), pad(state.rawValue, 12), pad(attemptsText, 11), pad(duration, 8),
       pad(costUSD.map(Ledger.money) ?? "-", 9),
       pad(checkpoint ?? "-", widths.checkpoint), commit.map { String($0.prefix(12)) } ?? "",
-    ].joined(separator: " ").trimmingCharacters(in: .whitespaces)
+    ].joined(separator: " ").trimmingSpaces
+  }
+}
+
+extension String {
+  /// Without the white space `CharacterSet.whitespaces` names (tabs and space separators) at
+  /// either end, found without Foundation: `log` trims each of a long plan's lines.
+  fileprivate var trimmingSpaces: String {
+    func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+      scalar == " " || scalar == "\t" || (scalar.value >= 0x80 && scalar.properties.generalCategory == .spaceSeparator)
+    }
+    let scalars = unicodeScalars
+    guard let first = scalars.first, let last = scalars.last, isSpace(first) || isSpace(last) else { return self }
+    var start = scalars.startIndex
+    var end = scalars.endIndex
+    while start < end, isSpace(scalars[start]) { start = scalars.index(after: start) }
+    while end > start, isSpace(scalars[scalars.index(before: end)]) { end = scalars.index(before: end) }
+    return String(scalars[start..<end])
   }
 }

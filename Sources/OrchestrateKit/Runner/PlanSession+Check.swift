@@ -68,7 +68,7 @@ extension PlanSession {
   /// `<logs>/<NN>-<id>.attempt-<N>`: the stem of an attempt's prompt, agent log and checkpoint log
   /// (`<NN>-<id>-contender-<k>.attempt-<N>` for a `best_of` sub-task's other agents).
   func logStem(_ subtask: Subtask, attempt: Int, contender: Int = 1) -> String {
-    orchestrator.layout.logDirectory(plan: plan.id) + "/" + String(format: "%02d", subtask.order) + "-" + subtask.id
+    orchestrator.layout.logDirectory(plan: plan.id) + "/" + Layout.orderText(subtask.order) + "-" + subtask.id
       + (contender > 1 ? Layout.contenderSuffix(contender) : "") + ".attempt-\(attempt)"
   }
 

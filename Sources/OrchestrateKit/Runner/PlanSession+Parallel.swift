@@ -177,14 +177,14 @@ extension PlanSession {
   private func job(_ subtask: Subtask, slot: Int, _ state: ParallelState) throws {
     try checkRedFirst(subtask)
     var cycle = try begin(subtask, slot: slot)
-    events(
+    emitWithProgress(
       .subtaskStarted(
         order: subtask.order, total: plan.subtasks.count, id: subtask.id, description: subtask.description,
         branch: cycle.branch, workdir: cycle.workdir, resumed: !cycle.fresh, attempt: cycle.attempts + 1))
     switch try complete(&cycle) {
     case .landed(let landing):
       try updateUserCheckout()
-      events(
+      emitWithProgress(
         .subtaskCompleted(id: subtask.id, commit: landing.commit.hex, attempts: landing.attempts, seconds: landing.seconds))
     case .retry, .conflict:
       events(
@@ -203,7 +203,7 @@ extension PlanSession {
     _ subtask: Subtask, contender: Int, slot: Int, _ state: ParallelState, _ group: ContenderGroup
   ) throws {
     var cycle = try begin(subtask, slot: slot, contender: contender)
-    events(
+    emitWithProgress(
       .subtaskStarted(
         order: subtask.order, total: plan.subtasks.count, id: subtask.id,
         description: subtask.description + " (contender \(contender) of \(group.count))",
@@ -231,7 +231,7 @@ extension PlanSession {
         runner.cancelAll(signal: SIGTERM)
       }
       try updateUserCheckout()
-      events(
+      emitWithProgress(
         .subtaskCompleted(id: subtask.id, commit: landing.commit.hex, attempts: landing.attempts, seconds: landing.seconds))
     case .retry, .conflict:
       events(

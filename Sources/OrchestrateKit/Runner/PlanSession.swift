@@ -29,6 +29,18 @@ public final class PlanSession {
   /// The user's checkouts that have main checked out (found when first needed).
   private var foundUserCheckouts: [UserCheckout]?
   private var historyCache: History?
+  /// Every sub-task before this index in `plan.subtasks` is on main, as `historyCache` says:
+  /// completions only accumulate while main moves forward, so `nextSubtask` looks on from here
+  /// instead of from the first sub-task (reset whenever the history is read afresh).
+  private var doneBefore = 0
+  /// The sums the run's progress is computed from, as `historyCache` says (nil: computed afresh
+  /// when next asked for), kept up to date with the completions each extension brings.
+  private var tally: Estimate.Tally?
+  /// Each sub-task's complexity, by id, for `tally`.
+  private lazy var complexities = Dictionary(
+    plan.subtasks.map { ($0.id, $0.complexity) }, uniquingKeysWith: { first, _ in first })
+  /// Where the run's progress is published for its renderer (`RunOptions.progress`), if anywhere.
+  let progressFeed: LockedBox<RunProgress?>?
   /// Where events go; in a parallel run each job's events are tagged with its sub-task (`events`).
   var baseEvents: @Sendable (RunEvent) -> Void
   public var events: @Sendable (RunEvent) -> Void {
@@ -66,6 +78,7 @@ public final class PlanSession {
     self.stored = stored
     self.baseEvents = events
     command = options.command
+    progressFeed = options.progress
     settings = try RunSettings.resolve(
       repository: orchestrator.repository, plan: stored.plan, mainName: try orchestrator.mainBranch(for: stored.plan),
       options: options)
@@ -91,9 +104,11 @@ public final class PlanSession {
     lock.release()
   }
 
-  /// Writes the batched records and the workspace's index, ignoring errors: used on the way out.
+  /// Writes the batched records, the history record and the workspace's index, ignoring errors:
+  /// used on the way out.
   func flushQuietly() {
     try? flushRecords()
+    try? historyCache?.saveRecord(repository: repository, stored: stored, mainRef: mainRef)
     for workspace in workspaces.values { try? workspace.flush() }
   }
 
@@ -108,22 +123,52 @@ public final class PlanSession {
   /// since the last call are walked, so a long plan costs the same per sub-task as a short one.
   func history() throws -> History {
     guard let tip = try repository.resolve(mainRef) else { return History() }
-    if let cached = historyCache,
-      let extended = try cached.extended(to: tip, repository: repository, planID: plan.id, base: stored.base)
-    {
-      historyCache = extended
-      return extended
+    if var cached = historyCache {
+      // Taken out first, so that extending it writes in place instead of copying every completion.
+      historyCache = nil
+      if let changes = try cached.extend(to: tip, repository: repository, planID: plan.id, base: stored.base) {
+        for change in changes {
+          guard let complexity = complexities[change.subtask] else { continue }
+          tally?.record(complexity, old: change.old, new: change.new)
+        }
+        historyCache = cached
+        return cached
+      }
     }
     let fresh = try History.read(
       repository: repository, mainRef: mainRef, planID: plan.id, base: stored.base, expected: plan.subtasks.count)
     historyCache = fresh
+    doneBefore = 0
+    tally = nil
     return fresh
+  }
+
+  /// Where the run stands: the same figures as `RunProgress` of the plan's status, from the
+  /// session's history and `tally`, so that it costs the same after the last sub-task of a long
+  /// plan as after the first.
+  func progress() throws -> RunProgress {
+    let history = try history()
+    let current = tally ?? Estimate.Tally(plan: plan, history: history)
+    tally = current
+    return RunProgress(total: plan.subtasks.count, tally: current)
   }
 
   /// The first sub-task, in order, whose commit is not on main's first-parent history.
   public func nextSubtask() throws -> Subtask? {
     let done = try history().completions
-    return plan.subtasks.first { done[$0.id] == nil }
+    let subtasks = plan.subtasks
+    while doneBefore < subtasks.count, done[subtasks[doneBefore].id] != nil { doneBefore += 1 }
+    return doneBefore < subtasks.count ? subtasks[doneBefore] : nil
+  }
+
+  /// Emits `event`, a sub-task's start or end, after publishing the run's progress for its
+  /// renderer (`RunOptions.progress`): computed from the session's own history, so a renderer
+  /// reads no repository and a long plan's progress costs no walk of main.
+  func emitWithProgress(_ event: RunEvent) {
+    if let progressFeed, let progress = try? progress() {
+      progressFeed.withLock { $0 = progress }
+    }
+    events(event)
   }
 
   public func status() throws -> PlanStatus { try orchestrator.status(stored, session: self) }

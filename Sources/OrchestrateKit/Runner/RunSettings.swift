@@ -19,6 +19,9 @@ public struct RunOptions: Sendable {
   public var jobs: Int?
   /// `--best-of`: contenders for every agent sub-task, overriding the plan's `best_of`.
   public var bestOf: Int?
+  /// Where the session publishes the run's progress just before each sub-task's start and end
+  /// events, for a renderer that shows it (read it there instead of computing a status).
+  public var progress: LockedBox<RunProgress?>?
 
   public init(agent: String? = nil, fixAgent: String? = nil, maxAttempts: Int? = nil, timeout: TimeInterval? = nil) {
     self.agent = agent

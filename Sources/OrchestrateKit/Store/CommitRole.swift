@@ -23,6 +23,18 @@ public enum CommitRole: Sendable, Equatable {
     public var usage: AgentUsage? = nil
     /// The sub-task's total over every attempt (`Orchestrate-Cost-Total`, `-Tokens-Total`), if recorded.
     public var total: CostTotal? = nil
+
+    /// What the sub-task cost over every attempt, as status and the ledger count it: `total`; else
+    /// (no agent of it reported anything, or it landed by hand or by an older version) its failed
+    /// attempts as unreported and the landing one as it says. The attempts are not walked, so a
+    /// status of a long plan reads nothing more per sub-task.
+    public var cost: CostTotal {
+      if let total { return total }
+      var cost = CostTotal()
+      for _ in 1..<max(attempts, 1) { cost.add(nil) }
+      cost.add(usage)
+      return cost
+    }
   }
 
   public struct Attempt: Sendable, Equatable {
@@ -125,7 +137,7 @@ public struct AttemptLog: Sendable {
   /// then the same two as fetched from each remote (`refs/orchestrate/remotes/<remote>/branches/…`
   /// and `…/attempts/…`, written by `git orchestrate fetch`).
   public static func keptRefs(repository: Repository, plan: String, subtask: Subtask) throws -> [String] {
-    let stem = "\(plan)/\(String(format: "%02d", subtask.order))-\(subtask.id)"
+    let stem = "\(plan)/\(Layout.orderText(subtask.order))-\(subtask.id)"
     var refs = [Layout.branchRef(plan: plan, subtask: subtask), Layout.attemptsRef(plan: plan, subtask: subtask)]
     let remote = try repository.references(withPrefix: RecordSync.remotesPrefix).map(\.name)
     refs += remote.filter { $0.hasSuffix("/branches/" + stem) }.sorted()

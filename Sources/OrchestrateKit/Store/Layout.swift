@@ -81,9 +81,19 @@ public struct Layout: Sendable {
 
   public static func planRef(_ planID: String) -> String { planRefPrefix + planID }
 
+  /// What the last run or MCP session of the plan read of main's history (`History.saveRecord`).
+  public static let historyRefPrefix = "refs/orchestrate/history/"
+  public static func historyRef(_ planID: String) -> String { historyRefPrefix + planID }
+
   /// `orchestrate/<plan>/<NN>-<id>` without `refs/heads/`.
   public static func branchName(plan: String, subtask: Subtask) -> String {
-    "orchestrate/\(plan)/\(String(format: "%02d", subtask.order))-\(subtask.id)"
+    "orchestrate/\(plan)/\(orderText(subtask.order))-\(subtask.id)"
+  }
+
+  /// The order as branch names spell it, at least two digits (`String(format: "%02d")`, without
+  /// Foundation's formatter: status names the branch of every sub-task of a plan).
+  public static func orderText(_ order: Int) -> String {
+    (0..<10).contains(order) ? "0\(order)" : "\(order)"
   }
 
   public static func branchRef(plan: String, subtask: Subtask) -> String {
@@ -91,7 +101,7 @@ public struct Layout: Sendable {
   }
 
   public static func attemptsRef(plan: String, subtask: Subtask) -> String {
-    attemptsRefPrefix + "\(plan)/\(String(format: "%02d", subtask.order))-\(subtask.id)"
+    attemptsRefPrefix + "\(plan)/\(orderText(subtask.order))-\(subtask.id)"
   }
 
   /// The tool's own folder inside the common git directory.

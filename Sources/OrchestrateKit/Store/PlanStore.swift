@@ -64,12 +64,18 @@ public struct PlanStore {
     if let known = Self.decoded.withLock({ $0[entry.oid] }) {
       plan = known
     } else {
-      plan = try Plan.fromNormalizedJSON(try repository.blob(entry.oid))
+      // Read where libgit2 inflated it: a plan of 10,000 sub-tasks is 4 MB of JSON.
+      if let fast = try repository.withBlob(entry.oid, { NormalizedPlanParser.plan(from: $0) }), fast.isSoundForEngine {
+        plan = fast
+      } else {
+        plan = try Plan.fromNormalizedJSON(try repository.blob(entry.oid))
+      }
       Self.decoded.withLock { plans in
         if plans.count >= 64 { plans.removeAll() }
         plans[entry.oid] = plan
       }
     }
+    Trace.mark("plan read (\(plan.subtasks.count) sub-tasks)")
     let base = commit.trailer("Orchestrate-Base").flatMap(OID.init(hex:))
     return StoredPlan(plan: plan, commit: oid, base: base, source: commit.trailer("Orchestrate-Source"))
   }

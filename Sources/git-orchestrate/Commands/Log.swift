@@ -28,22 +28,25 @@ extension GitOrchestrate {
         emit(String(decoding: try encoder.encode(entries.flatMap { $0 }), as: UTF8.self))
         return
       }
+      // One write for the whole log: a plan of 10,000 sub-tasks is 10,000 lines.
+      var lines: [String] = []
       for (index, stored) in plans.enumerated() {
         if plans.count > 1 {
-          if index > 0 { emit("") }
-          emit(Style.bold("plan \(stored.plan.id): \(stored.plan.description)"))
+          if index > 0 { lines.append("") }
+          lines.append(Style.bold("plan \(stored.plan.id): \(stored.plan.description)"))
         }
         let widths = SubtaskLogEntry.Widths(entries[index])
         for entry in entries[index] {
           let line = entry.line(widths: widths)
           switch entry.state {
-          case .completed: emit(line)
-          case .failed: emit(Style.red(line))
-          case .inProgress, .interrupted: emit(Style.yellow(line))
-          case .pending: emit(Style.dim(line))
+          case .completed: lines.append(line)
+          case .failed: lines.append(Style.red(line))
+          case .inProgress, .interrupted: lines.append(Style.yellow(line))
+          case .pending: lines.append(Style.dim(line))
           }
         }
       }
+      if !lines.isEmpty { emit(lines.joined(separator: "\n")) }
     }
   }
 }

@@ -96,12 +96,10 @@ extension GitOrchestrate {
       options.budget = budget.flatMap(Budget.parse)
       options.jobs = jobs
       options.bestOf = bestOf
-      let renderer = RunRenderer(
-        json: json,
-        progress: { [path = repository.path] in
-          // Its own handle, used only under the renderer's lock, on the thread that emits the event.
-          try? Orchestrator(at: path ?? FileManager.default.currentDirectoryPath).runProgress(stored)
-        })
+      // The session publishes its progress just before each sub-task's start and end events.
+      let progress = LockedBox<RunProgress?>(nil)
+      options.progress = progress
+      let renderer = RunRenderer(json: json, progress: { progress.current })
       let session = try PlanSession(orchestrator: orchestrator, plan: stored, options: options) { renderer.render($0) }
       defer {
         session.close()

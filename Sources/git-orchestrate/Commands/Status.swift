@@ -21,7 +21,7 @@ extension GitOrchestrate {
       let stored = try orchestrator.resolvePlan(plan, addIfFile: false)
       let status = try orchestrator.status(stored)
       if json {
-        emit(String(decoding: try status.jsonData(), as: UTF8.self))
+        emit(utf8: try status.jsonData())
       } else {
         emit(ProgressBox(status).rendered)
       }

@@ -73,6 +73,14 @@ func emit(_ text: String) {
   FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
 
+/// Prints UTF-8 `data` and a newline, as `emit` prints text, without making a string of it first
+/// (the JSON status of a long plan is megabytes).
+func emit(utf8 data: Data) {
+  var line = data
+  line.append(UInt8(ascii: "\n"))
+  FileHandle.standardOutput.write(line)
+}
+
 /// Colour only on a terminal, and never with NO_COLOR.
 enum Style {
   static let enabled: Bool = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil

@@ -139,7 +139,8 @@ final class RunRenderer: Sendable {
     addContext(&object, state)
     switch event {
     case .subtaskStarted, .subtaskCompleted, .runFinished:
-      if let progress = progress() {
+      let progress: RunProgress? = if case .runFinished(let status) = event { RunProgress(status) } else { progress() }
+      if let progress {
         object["progress"] = progress.jsonObject
       }
     default:
