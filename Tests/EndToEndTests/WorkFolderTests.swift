@@ -34,6 +34,30 @@ struct WorkFolderTests {
     #expect(!FileManager.default.fileExists(atPath: box.url.appendingPathComponent(".git/orchestrate/work").path))
   }
 
+  @Test("a work folder that is no usable worktree is set aside under a name nothing has, however many were set aside that second")
+  func orphanedFolderNamesNeverCollide() throws {
+    let box = try TemporaryRepository()
+    try setUp(box, agent: "echo one > one.txt; echo kept > from-before.txt\n")
+    // Another plan first, so the repository's folder of work folders exists and can be named.
+    try box.write("pre.yml", "id: pre\nsubtasks:\n  - id: p\n    run: [\"echo p > p.txt\"]\n    checkpoint: { commands: [\"test -f p.txt\"] }\n")
+    #expect(box.orchestrate("run", "pre.yml").status == 0)
+    let workdir = box.workdirRoot.appendingPathComponent("wf").path
+    // A folder where the work folder goes that git does not know as a worktree (a fresh copy of a
+    // repository at the same path finds the old copy's), and the names it would be set aside under
+    // in the next seconds taken already.
+    try FileManager.default.createDirectory(atPath: workdir, withIntermediateDirectories: true)
+    try "mine\n".write(toFile: workdir + "/left.txt", atomically: true, encoding: .utf8)
+    let now = Int(Date().timeIntervalSince1970)
+    for second in now...(now + 30) {
+      try FileManager.default.createDirectory(atPath: workdir + ".orphaned-\(second)", withIntermediateDirectories: true)
+    }
+    let out = box.orchestrate("run", "plan.yml")
+    #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
+    let siblings = try FileManager.default.contentsOfDirectory(atPath: box.workdirRoot.path)
+    let kept = siblings.filter { FileManager.default.fileExists(atPath: box.workdirRoot.path + "/" + $0 + "/left.txt") }
+    #expect(kept.count == 1 && kept[0].hasPrefix("wf.orphaned-") && kept[0].contains("-2"), "\(siblings)")
+  }
+
   @Test("git config orchestrate.workdirRoot moves it; a root inside the checkout or relative is refused with exit 2")
   func configuredRoot() throws {
     let box = try TemporaryRepository()

@@ -36,7 +36,14 @@ public struct AttemptUsageFiles: Sendable {
   public func setAsideEarlierRuns() {
     let suffix = ".earlier-\(Int(Date().timeIntervalSince1970))"
     for path in [log, collected] where FileManager.default.fileExists(atPath: path) {
-      rename(path, path + suffix)
+      // rename(2) replaces what is there: a second setting-aside within the same second takes a new name.
+      var target = path + suffix
+      var number = 1
+      while FileManager.default.fileExists(atPath: target) {
+        number += 1
+        target = path + suffix + "-\(number)"
+      }
+      rename(path, target)
     }
   }
 

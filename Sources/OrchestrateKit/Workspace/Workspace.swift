@@ -109,7 +109,14 @@ final class Workspace {
       if registered != nil { try main.pruneWorktree(name: name) }
       if FileManager.default.fileExists(atPath: path) {
         // Never delete what an agent left: move it aside and say where.
-        let aside = path + ".orphaned-" + String(Int(Date().timeIntervalSince1970))
+        // A name nothing has yet: two folders set aside within one second must not collide.
+        let stem = path + ".orphaned-" + String(Int(Date().timeIntervalSince1970))
+        var aside = stem
+        var number = 1
+        while FileManager.default.fileExists(atPath: aside) {
+          number += 1
+          aside = stem + "-\(number)"
+        }
         try FileManager.default.moveItem(atPath: path, toPath: aside)
         notices.append("the working directory \(path) was not a usable worktree; it was moved to \(aside)")
       }
