@@ -78,6 +78,7 @@ struct NormalizedPlanParserTests {
     "anything it does not know exactly is left to JSONDecoder",
     arguments: [
       #"{"id":"p","description":"d","subtasks":[],"owner":"me"}"#,  // an unknown key
+      #"{"id":"p","description":"d","id":"q","subtasks":[]}"#,  // a key given twice
       #"{"id":"p","subtasks":[]}"#,  // a required key missing
       #"{"id":"p","description":"d","subtasks":[{"id":"a","order":"1"}]}"#,  // a string for a number
       #"{"id":"p","description":"d","subtasks":[]"#,  // cut short

@@ -199,14 +199,23 @@ struct NormalizedPlanParser {
     throw Failure()
   }
 
+  /// Each key of an object, in order, with the parser positioned at its value. A key given twice
+  /// (which readers resolve differently) or more than 32 keys: left to `JSONDecoder`.
   private mutating func object(_ body: (inout NormalizedPlanParser, Key) throws -> Void) throws {
     try expect(UInt8(ascii: "{"))
     if take(UInt8(ascii: "}")) { return }
-    repeat {
-      let key = try key()
-      try expect(UInt8(ascii: ":"))
-      try body(&self, key)
-    } while take(UInt8(ascii: ","))
+    try withUnsafeTemporaryAllocation(of: Key.self, capacity: 32) { seen in
+      var count = 0
+      repeat {
+        let key = try key()
+        for index in 0..<count where seen[index].bytes.elementsEqual(key.bytes) { throw Failure() }
+        guard count < seen.count else { throw Failure() }
+        seen.initializeElement(at: count, to: key)
+        count += 1
+        try expect(UInt8(ascii: ":"))
+        try body(&self, key)
+      } while take(UInt8(ascii: ","))
+    }
     try expect(UInt8(ascii: "}"))
   }
 
