@@ -221,6 +221,14 @@ struct SteeringTests {
       FileManager.default.createFile(atPath: go.path, contents: nil)
       run.waitUntilExit()
     }
+    // clean takes the repository lock for a moment itself: asked before the run holds it, one
+    // clean can take it just as the run starts, and the run, not clean, gives up (exit 3).
+    let lockFile = box.url.appendingPathComponent(".git/orchestrate/lock")
+    #expect(
+      eventually("the run to hold the lock") {
+        let record = (try? Data(contentsOf: lockFile)).flatMap { try? JSONSerialization.jsonObject(with: $0) }
+        return (record as? [String: Any])?["pid"] as? Int == Int(run.processIdentifier)
+      })
     var last = CommandOutput(status: 0, stdout: "", stderr: "")
     #expect(
       eventually("the condition") {
