@@ -217,6 +217,30 @@ struct ConfinementTests {
     #expect(changes.count == 3, "\(changes)")
   }
 
+  @Test("a ref the tool deleted that git gc brings back with the value the tool gave it is deleted again, not taken for tampering")
+  func resurrectedRefIsSettled() throws {
+    let repo = try TemporaryRepository()
+    let repository = try Repository(path: repo.path)
+    let base = try repository.revparse("main")
+    try repository.setReference("refs/orchestrate/checkout-sync-test", to: base, message: "tool")
+    try repository.deleteReference("refs/orchestrate/checkout-sync-test")
+    let before = try GitGuard.capture(repository, workspaces: [], mainRef: "refs/heads/main")
+    // pack-refs read the loose ref just before the deletion and wrote it into packed-refs after it.
+    try repo.git("update-ref", "refs/orchestrate/checkout-sync-test", base.hex)
+    // Someone else's ref with the same value, and the tool's ref with a value it never gave it.
+    try repo.git("update-ref", "refs/orchestrate/planted", base.hex)
+    let after = try GitGuard.capture(repository, workspaces: [], mainRef: "refs/heads/main")
+    let changes = before.changes(to: before.settlingResurrections(in: after, repository: repository))
+    #expect(changes.count == 1 && changes[0].hasPrefix("refs/orchestrate/planted created"), "\(changes)")
+    #expect(try repository.resolve("refs/orchestrate/checkout-sync-test") == nil, "deleted again")
+    try repo.git("commit", "-q", "--allow-empty", "-m", "other")
+    try repo.git("update-ref", "refs/orchestrate/checkout-sync-test", "HEAD")
+    let again = try GitGuard.capture(repository, workspaces: [], mainRef: "refs/heads/main")
+    #expect(before.changes(to: before.settlingResurrections(in: again, repository: repository)).contains {
+      $0.hasPrefix("refs/orchestrate/checkout-sync-test created")
+    }, "a value the tool never gave it is someone's change")
+  }
+
   @Test("a ref moved again after the fingerprint is not overwritten: it is reported as not put back")
   func restoreIsCompareAndSwap() throws {
     let repo = try TemporaryRepository()

@@ -164,6 +164,16 @@ public struct GitGuard: Equatable, Sendable {
     return expected
   }
 
+  /// `after` without the refs this process deleted that `git gc` brought back (`RefWriteLog.resurrected`):
+  /// each is deleted again, by compare-and-swap, and not taken for anyone's change.
+  func settlingResurrections(in after: GitGuard, repository: Repository, log: RefWriteLog = .shared) -> GitGuard {
+    var settled = after
+    for (name, value) in after.refs where refs[name] == nil && log.resurrected(name, value) {
+      if (try? repository.deleteReference(name, expected: value)) != nil { settled.refs[name] = nil }
+    }
+    return settled
+  }
+
   /// What changed between `self` (before) and `after`, each as a short sentence.
   public func changes(to after: GitGuard) -> [String] {
     var found: [String] = []

@@ -37,7 +37,8 @@ extension PlanSession {
     let fresh = try captureGuard()
     if let state = parallel, let before = guardBaseline {
       let expected = before.expecting(toolWritesIn: fresh)
-      let after = try expected.acceptingOrdinaryMainMove(in: fresh, repository: repository)
+      let after = try expected.acceptingOrdinaryMainMove(
+        in: expected.settlingResurrections(in: fresh, repository: repository), repository: repository)
       let changes = expected.changes(to: after)
       if !changes.isEmpty {
         let (restored, failed) = expected.restoreRefs(changedIn: after, repository: repository)
@@ -80,7 +81,8 @@ extension PlanSession {
   {
     guard let before = baseline ?? guardBaseline else { return nil }
     let now = try captureGuard()
-    let after = try before.acceptingOrdinaryMainMove(in: now, repository: repository)
+    let after = try before.acceptingOrdinaryMainMove(
+      in: before.settlingResurrections(in: now, repository: repository), repository: repository)
     let changes = before.changes(to: after)
     guard !changes.isEmpty else { return now }
     let (restored, failed) = before.restoreRefs(changedIn: after, repository: repository)
