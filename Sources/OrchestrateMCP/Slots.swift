@@ -16,7 +16,7 @@ extension OrchestrationHost {
     if slotsPlan != session.plan.id {
       let plan = session.plan
       let completed = Set(try session.status().completedSubtasks)
-      let heads = try Self.slotHeads(try orchestrator().repository, plan: plan.id)
+      let heads = try orchestrator().layout.slotHeads(plan: plan.id)
       let byRef = Dictionary(
         plan.subtasks.map { (Layout.branchRef(plan: plan.id, subtask: $0), $0.id) },
         uniquingKeysWith: { first, _ in first })
@@ -55,20 +55,6 @@ extension OrchestrationHost {
     slots[id] = nil
   }
 
-  /// The branch ref each slot's worktree has checked out, by slot: read from the worktrees' HEAD
-  /// files, without opening them.
-  static func slotHeads(_ repository: Repository, plan: String) throws -> [Int: String] {
-    let folder = repository.commonDirectory + "/worktrees"
-    var heads: [Int: String] = [:]
-    for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
-      guard let slot = Layout.slot(ofWorktree: name, plan: plan),
-        let head = try? String(contentsOfFile: folder + "/" + name + "/HEAD", encoding: .utf8), head.hasPrefix("ref: ")
-      else { continue }
-      heads[slot] = head.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-    return heads
-  }
-
   /// The work folder of sub-task `subtask` without a session (read-only tools): its slot's when a
   /// slot's worktree is on its branch, else the plan's work folder.
   func workdir(plan: Plan, subtask: Subtask) throws -> String {
@@ -77,7 +63,7 @@ extension OrchestrationHost {
       return layout.workdir(plan: plan.id, slot: slot)
     }
     let ref = Layout.branchRef(plan: plan.id, subtask: subtask)
-    let slot = try Self.slotHeads(try orchestrator().repository, plan: plan.id).filter { $0.value == ref }.keys.min()
+    let slot = try orchestrator().layout.slotHeads(plan: plan.id).filter { $0.value == ref }.keys.min()
     return layout.workdir(plan: plan.id, slot: slot ?? 0)
   }
 
@@ -90,7 +76,7 @@ extension OrchestrationHost {
     }
     let taken = Set(try handedOut(session).values)
     let ref = Layout.branchRef(plan: session.plan.id, subtask: subtask)
-    let heads = try Self.slotHeads(try orchestrator().repository, plan: session.plan.id)
+    let heads = session.orchestrator.layout.slotHeads(plan: session.plan.id)
     if let own = heads.filter({ $0.value == ref && !taken.contains($0.key) }).keys.min() { return own }
     var slot = 0
     while taken.contains(slot) { slot += 1 }

@@ -16,19 +16,25 @@ struct MCPInteropTests {
     return (nil, candidates)
   }
 
-  @Test("the Python SDK drives a two-step plan through the seed's loop; every check of drive_plan.py passes")
-  func pythonClientDrivesPlan() throws {
-    let box = try TemporaryRepository()
-    let (python, tried) = Self.python(in: box)
+  /// Runs `Tests/MCPInterop/<script>` against the built binary and `box`; nil (recorded as an
+  /// issue) when no Python has the SDK.
+  static func drive(_ script: String, _ box: TemporaryRepository) -> CommandOutput? {
+    let (python, tried) = python(in: box)
     guard let python else {
       Issue.record(
         "no Python with the MCP SDK (tried \(tried.joined(separator: ", "))): run 'make venv' (or 'make test'), or set ORCHESTRATE_PYTHON"
       )
-      return
+      return nil
     }
-    let script = packageRoot.appendingPathComponent("Tests/MCPInterop/drive_plan.py").path
+    let path = packageRoot.appendingPathComponent("Tests/MCPInterop/" + script).path
+    return box.run(python, [path, orchestrateBinary.path, box.url.path], in: box.root)
+  }
+
+  @Test("the Python SDK drives a two-step plan through the seed's loop; every check of drive_plan.py passes")
+  func pythonClientDrivesPlan() throws {
+    let box = try TemporaryRepository()
     let before = try box.git("rev-parse", "main")
-    let result = box.run(python, [script, orchestrateBinary.path, box.url.path], in: box.root)
+    guard let result = Self.drive("drive_plan.py", box) else { return }
     #expect(result.status == 0, "drive_plan.py failed:\n\(result.stdout)\n\(result.stderr)")
     #expect(result.stdout.contains("all MCP interop checks passed"))
     // Two sub-task commits on main, made by the server, with the run engine's trailers.
@@ -44,16 +50,8 @@ struct MCPInteropTests {
   )
   func pythonClientDispatchesInParallel() throws {
     let box = try TemporaryRepository()
-    let (python, tried) = Self.python(in: box)
-    guard let python else {
-      Issue.record(
-        "no Python with the MCP SDK (tried \(tried.joined(separator: ", "))): run 'make venv' (or 'make test'), or set ORCHESTRATE_PYTHON"
-      )
-      return
-    }
-    let script = packageRoot.appendingPathComponent("Tests/MCPInterop/drive_parallel.py").path
     let before = try box.git("rev-parse", "main")
-    let result = box.run(python, [script, orchestrateBinary.path, box.url.path], in: box.root)
+    guard let result = Self.drive("drive_parallel.py", box) else { return }
     #expect(result.status == 0, "drive_parallel.py failed:\n\(result.stdout)\n\(result.stderr)")
     #expect(result.stdout.contains("all MCP parallel checks passed"))
     // One commit per sub-task on main (and the test's own commit of the shared file), nothing else.

@@ -381,6 +381,12 @@ struct ParallelRunTests {
         .init(id: "e", run: ["true"], checkpoint: ["true"]),
       ])
     try box.write("plan.yml", plan.yaml)
+    // Before it is stored, `plan show FILE` gives its waves (and stores nothing).
+    let before = box.orchestrate("plan", "show", "plan.yml")
+    #expect(before.status == 0, "\(before.stderr)")
+    #expect(before.stdout.contains("not stored yet"), "\(before.stdout)")
+    #expect(before.stdout.contains("  1. a, c\n") && before.stdout.contains("  2. b, d\n"), "\(before.stdout)")
+    #expect(try box.git("for-each-ref", "refs/orchestrate/plans/") == "")
     #expect(box.orchestrate("plan", "add", "plan.yml").status == 0)
     let show = box.orchestrate("plan", "show", "stored", "--json")
     #expect(show.status == 0, "\(show.stderr)")

@@ -42,11 +42,10 @@ extension PlanSession {
       let changes = expected.changes(to: after)
       if !changes.isEmpty {
         let (restored, failed) = expected.restoreRefs(changedIn: after, repository: repository)
-        let suspects = plan.subtasks.map(\.id).filter { state.running[$0] != nil }
+        let suspects = state.suspects(in: plan)
         throw OrchestrateError.agentTamperedWithGit(
-          subtask: suspects.joined(separator: ", "), changes: changes,
-          culprit: suspects.count > 1 ? "agent or checkpoint (one of \(suspects.joined(separator: ", ")))" : "agent or checkpoint",
-          restored: restored, notRestored: failed)
+          subtask: suspects.subtasks, changes: changes, culprit: suspects.culprit, restored: restored,
+          notRestored: failed)
       }
     }
     guardBaseline = fresh

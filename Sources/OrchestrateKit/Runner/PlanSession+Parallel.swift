@@ -31,6 +31,16 @@ final class ParallelState: @unchecked Sendable {
     self.jobs = jobs
     self.slots = slots
   }
+
+  /// The sub-tasks under way, in plan order.
+  func running(in plan: Plan) -> [String] { plan.subtasks.map(\.id).filter { running[$0] != nil } }
+
+  /// Who may have changed what the guard watches while the gate was open: any job's agent or checkpoint.
+  func suspects(in plan: Plan) -> (subtasks: String, culprit: String) {
+    let ids = running(in: plan)
+    let list = ids.joined(separator: ", ")
+    return (list, ids.count > 1 ? "agent or checkpoint (one of \(list))" : "agent or checkpoint")
+  }
 }
 
 extension PlanSession {
@@ -66,7 +76,7 @@ extension PlanSession {
             }
           }
         }
-        lock.record(running: plan.subtasks.map(\.id).filter { state.running[$0] != nil })
+        lock.record(running: state.running(in: plan))
       }
       if state.running.isEmpty { break }
       state.gate.wait()
@@ -114,11 +124,8 @@ extension PlanSession {
   private func freeSlot(for subtask: Subtask, contender: Int, among free: [Int]) -> Int {
     let branchRef =
       Layout.branchRef(plan: plan.id, subtask: subtask) + (contender > 1 ? Layout.contenderSuffix(contender) : "")
-    let headOf = { (slot: Int) -> String? in
-      let name = Layout.worktreeName(plan: self.plan.id, slot: slot)
-      let head = (try? String(contentsOfFile: self.repository.commonDirectory + "/worktrees/" + name + "/HEAD", encoding: .utf8)) ?? ""
-      return head.hasPrefix("ref: ") ? head.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines) : nil
-    }
+    let heads = orchestrator.layout.slotHeads(plan: plan.id)
+    let headOf = { (slot: Int) in heads[slot] }
     // Else a slot that holds no other unfinished sub-task's work (it would be saved aside and that
     // sub-task begun again from its branch): one on a landed sub-task's branch, or unused.
     let done = (try? history().completions) ?? [:]
@@ -148,12 +155,8 @@ extension PlanSession {
       }
       do {
         try PlanSession.$currentJob.withValue(subtask.id) {
-          if let group {
-            try PlanSession.$currentRunner.withValue(group.runners[contender - 1]) {
-              try session.contend(subtask, contender: contender, slot: slot, state, group)
-            }
-          } else {
-            try session.job(subtask, slot: slot, state)
+          try PlanSession.$currentRunner.withValue(group?.runners[contender - 1]) {
+            try session.job(subtask, slot: slot, state, group: group, contender: contender)
           }
         }
       } catch {
@@ -174,44 +177,21 @@ extension PlanSession {
   }
 
   /// One sub-task of a parallel run, from begin to landed or stuck; called with the gate held.
-  private func job(_ subtask: Subtask, slot: Int, _ state: ParallelState) throws {
-    try checkRedFirst(subtask)
-    var cycle = try begin(subtask, slot: slot)
-    emitWithProgress(
-      .subtaskStarted(
-        order: subtask.order, total: plan.subtasks.count, id: subtask.id, description: subtask.description,
-        branch: cycle.branch, workdir: cycle.workdir, resumed: !cycle.fresh, attempt: cycle.attempts + 1))
-    switch try complete(&cycle) {
-    case .landed(let landing):
-      try updateUserCheckout()
-      emitWithProgress(
-        .subtaskCompleted(id: subtask.id, commit: landing.commit.hex, attempts: landing.attempts, seconds: landing.seconds))
-    case .retry, .conflict:
-      events(
-        .subtaskStuck(
-          id: subtask.id, branch: cycle.branch, workdir: cycle.workdir, attempts: cycle.attempts,
-          resume: "git orchestrate run \(plan.id)"))
-      state.stuck.append(.init(subtask: subtask.id, branch: cycle.branch, workdir: cycle.workdir))
-    }
-  }
-
-  /// One contender of a `best_of` sub-task: works like a job, on its own branch and in its own work
+  ///
+  /// With `group`, one contender of a `best_of` sub-task, on its own branch and in its own work
   /// folder. The first to pass lands (landing is serial, so there is a first); it then stops the
   /// others, whose work so far is recorded as an attempt on their branches: nothing is lost, and
   /// `git log` of each branch shows what each agent did.
-  private func contend(
-    _ subtask: Subtask, contender: Int, slot: Int, _ state: ParallelState, _ group: ContenderGroup
+  private func job(
+    _ subtask: Subtask, slot: Int, _ state: ParallelState, group: ContenderGroup?, contender: Int
   ) throws {
+    if contender == 1 { try checkRedFirst(subtask) }
     var cycle = try begin(subtask, slot: slot, contender: contender)
-    emitWithProgress(
-      .subtaskStarted(
-        order: subtask.order, total: plan.subtasks.count, id: subtask.id,
-        description: subtask.description + " (contender \(contender) of \(group.count))",
-        branch: cycle.branch, workdir: cycle.workdir, resumed: !cycle.fresh, attempt: cycle.attempts + 1))
+    announceStart(cycle, contenders: group?.count ?? 1)
     let settlement: Settlement
     do {
       settlement = try complete(&cycle)
-    } catch let error where group.winner != nil && (error is Interrupted || error.isAlreadyCompleted) {
+    } catch let error where group?.winner != nil && (error is Interrupted || error.isAlreadyCompleted) {
       // Another contender landed first: keep what this one did, then stop.
       if let workspace = workspaces[cycle.slot], let tree = try? workspace.snapshot(),
         tree != (try repository.commit(cycle.base).tree)
@@ -219,30 +199,28 @@ extension PlanSession {
         try recordAttempt(
           &cycle, tree: tree,
           failure: CheckpointFailure(
-            kind: .agent, command: "best_of", summary: "stopped: contender \(group.winner ?? 0) landed first",
+            kind: .agent, command: "best_of", summary: "stopped: contender \(group?.winner ?? 0) landed first",
             outputTail: ""))
       }
       return
     }
     switch settlement {
     case .landed(let landing):
-      group.winner = contender
-      for (index, runner) in group.runners.enumerated() where index != contender - 1 {
-        runner.cancelAll(signal: SIGTERM)
+      if let group {
+        group.winner = contender
+        for (index, runner) in group.runners.enumerated() where index != contender - 1 {
+          runner.cancelAll(signal: SIGTERM)
+        }
       }
-      try updateUserCheckout()
-      emitWithProgress(
-        .subtaskCompleted(id: subtask.id, commit: landing.commit.hex, attempts: landing.attempts, seconds: landing.seconds))
+      try announceLanded(cycle, landing)
     case .retry, .conflict:
-      events(
-        .subtaskStuck(
-          id: subtask.id, branch: cycle.branch, workdir: cycle.workdir, attempts: cycle.attempts,
-          resume: "git orchestrate run \(plan.id)"))
-      group.failed += 1
-      // Stuck only when every contender is.
-      if group.failed == group.count {
-        state.stuck.append(.init(subtask: subtask.id, branch: cycle.branch, workdir: cycle.workdir))
+      announceStuck(cycle)
+      if let group {
+        // Stuck only when every contender is.
+        group.failed += 1
+        guard group.failed == group.count else { return }
       }
+      state.stuck.append(.init(subtask: subtask.id, branch: cycle.branch, workdir: cycle.workdir))
     }
   }
 
@@ -256,20 +234,11 @@ extension PlanSession {
     state.gate.unlock()
     let result = Result { try runner.run(spec, output: output) }
     state.gate.lock()
-    let suspects = plan.subtasks.map(\.id).filter { state.running[$0] != nil }
-    try checkGuard(
-      subtask: Self.currentJob ?? suspects.joined(separator: ", "),
-      by: suspects.count > 1 ? "agent or checkpoint (one of \(suspects.joined(separator: ", ")))" : "agent or checkpoint")
+    let suspects = state.suspects(in: plan)
+    try checkGuard(subtask: Self.currentJob ?? suspects.subtasks, by: suspects.culprit)
     return try result.get()
   }
 
-  /// A replay conflict in a parallel run: the attempt is kept, and the sub-task starts again on
-  /// main's new tip, where the fix agent redoes it knowing what conflicted.
-  func rebase(_ cycle: inout SubtaskCycle) throws {
-    let tip = try mainTip()
-    cycle.base = tip
-    try openedWorkspace(cycle).checkout(tree: try repository.commit(tip).tree)
-  }
 }
 
 extension RunOutcome {

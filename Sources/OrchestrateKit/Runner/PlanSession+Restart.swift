@@ -4,7 +4,7 @@ import GitKit
 extension PlanSession {
   /// Starts a sub-task again on main's tip after its validated work conflicted with the main that
   /// moved (`Settlement.conflict`), for a caller whose agent works between calls (the MCP server);
-  /// `run --jobs` does the same in memory (`rebase`) and goes straight on to the fix agent.
+  /// `run --jobs` does the same, then goes straight on to the fix agent.
   ///
   /// Nothing is lost and the next `begin` builds on main's tip:
   /// - the conflicting attempt (the branch's tip, recorded by `settle`) is kept under

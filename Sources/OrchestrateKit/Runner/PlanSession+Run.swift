@@ -48,25 +48,42 @@ extension PlanSession {
     while let subtask = try nextSubtask() {
       try checkRedFirst(subtask)
       var cycle = try begin(subtask)
-      emitWithProgress(
-        .subtaskStarted(
-          order: subtask.order, total: plan.subtasks.count, id: subtask.id, description: subtask.description,
-          branch: cycle.branch, workdir: cycle.workdir, resumed: !cycle.fresh, attempt: cycle.attempts + 1))
+      announceStart(cycle)
       switch try complete(&cycle) {
       case .landed(let landing):
-        try updateUserCheckout()
-        emitWithProgress(
-          .subtaskCompleted(
-            id: subtask.id, commit: landing.commit.hex, attempts: landing.attempts, seconds: landing.seconds))
+        try announceLanded(cycle, landing)
       case .retry, .conflict:
-        events(
-          .subtaskStuck(
-            id: subtask.id, branch: cycle.branch, workdir: cycle.workdir, attempts: cycle.attempts,
-            resume: "git orchestrate run \(plan.id)"))
+        announceStuck(cycle)
         return .stuck(subtask: subtask.id, branch: cycle.branch, workdir: cycle.workdir, status: try finish())
       }
     }
     return try finishAll()
+  }
+
+  /// Says a sub-task (or, of a `best_of` sub-task's `contenders` agents, one) begins.
+  func announceStart(_ cycle: SubtaskCycle, contenders: Int = 1) {
+    let subtask = cycle.subtask
+    emitWithProgress(
+      .subtaskStarted(
+        order: subtask.order, total: plan.subtasks.count, id: subtask.id,
+        description: subtask.description + (contenders > 1 ? " (contender \(cycle.contender) of \(contenders))" : ""),
+        branch: cycle.branch, workdir: cycle.workdir, resumed: !cycle.fresh, attempt: cycle.attempts + 1))
+  }
+
+  /// Brings the user's checkout up to a sub-task that landed, then says so.
+  func announceLanded(_ cycle: SubtaskCycle, _ landing: Landing) throws {
+    try updateUserCheckout()
+    emitWithProgress(
+      .subtaskCompleted(
+        id: cycle.subtask.id, commit: landing.commit.hex, attempts: landing.attempts, seconds: landing.seconds))
+  }
+
+  /// Says a sub-task still fails after its attempt budget, where its work is and how to resume.
+  func announceStuck(_ cycle: SubtaskCycle) {
+    events(
+      .subtaskStuck(
+        id: cycle.subtask.id, branch: cycle.branch, workdir: cycle.workdir, attempts: cycle.attempts,
+        resume: "git orchestrate run \(plan.id)"))
   }
 
   /// Every sub-task is on main: the final checkpoint, if any, on main's last tree, then `finish`.
@@ -115,7 +132,7 @@ extension PlanSession {
       guard parallel != nil else {
         throw OrchestrateError.replayConflict(subtask: cycle.subtask.id, paths: paths, branch: cycle.branch)
       }
-      try rebase(&cycle)
+      _ = try restartOnMain(&cycle, conflicts: paths)
       return .replay(paths, mainName)
     case .landed, nil: return nil
     }

@@ -168,6 +168,21 @@ public struct Layout: Sendable {
     return worktreeName(plan: plan, slot: k - 1) == name ? k - 1 : nil
   }
 
+  /// The branch ref each of `plan`'s job slots has checked out, by slot: read from the worktrees'
+  /// HEAD files, without opening them (a resumed run and a restarted MCP server find each
+  /// sub-task's work folder by them).
+  public func slotHeads(plan: String) -> [Int: String] {
+    let folder = commonDirectory + "/worktrees"
+    var heads: [Int: String] = [:]
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+      guard let slot = Self.slot(ofWorktree: name, plan: plan),
+        let head = try? String(contentsOfFile: folder + "/" + name + "/HEAD", encoding: .utf8), head.hasPrefix("ref: ")
+      else { continue }
+      heads[slot] = head.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    return heads
+  }
+
   /// Logs of agent and checkpoint output, per plan.
   public func logDirectory(plan: String) -> String { stateDirectory + "/logs/" + plan }
 }

@@ -121,14 +121,30 @@ extension GitOrchestrate.PlanCommand {
 
     func run() throws {
       let orchestrator = try repository.orchestrator()
-      let stored = try orchestrator.resolvePlan(plan, addIfFile: false)
+      // A plan file not stored yet is shown as it would be stored (its waves before a run, say).
+      var isDirectory: ObjCBool = false
+      let stored: StoredPlan?
+      let plan: Plan
+      if let argument = self.plan, try orchestrator.store.find(argument) == nil,
+        FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory), !isDirectory.boolValue
+      {
+        plan = try PlanReader.read(contentsOf: argument)
+        stored = try orchestrator.store.find(plan.id)
+      } else {
+        let resolved = try orchestrator.resolvePlan(self.plan, addIfFile: false)
+        stored = resolved
+        plan = resolved.plan
+      }
       if json {
-        emit(String(decoding: try stored.plan.normalizedJSON(), as: UTF8.self))
+        emit(String(decoding: try plan.normalizedJSON(), as: UTF8.self))
         return
       }
-      let plan = stored.plan
       emit("plan \(plan.id): \(plan.description)")
-      emit("stored at \(Layout.planRef(plan.id)) (\(stored.commit.hex.prefix(10)))" + (stored.base.map { ", based on \($0.hex.prefix(10))" } ?? ""))
+      if let stored, try stored.plan.normalizedJSON() == plan.normalizedJSON() {
+        emit("stored at \(Layout.planRef(plan.id)) (\(stored.commit.hex.prefix(10)))" + (stored.base.map { ", based on \($0.hex.prefix(10))" } ?? ""))
+      } else {
+        emit("not stored \(stored == nil ? "yet" : "in this version (another is stored under that id)"); 'git orchestrate plan add' or 'run' stores it")
+      }
       for subtask in plan.subtasks {
         emit("\(subtask.order). \(subtask.id) [\(subtask.complexity.rawValue)]: \(subtask.description)")
         if !subtask.dependencies.isEmpty { emit("     after: \(subtask.dependencies.joined(separator: ", "))") }
