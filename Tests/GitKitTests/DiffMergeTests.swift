@@ -102,6 +102,62 @@ struct DiffMergeTests {
     }
   }
 
+  @Test("mergeTrees gives git's merge for changes on disjoint paths, and leaves shared paths to the full merge")
+  func mergeTreesDisjointShapes() throws {
+    try withTemporaryRepository { repo in
+      for index in 0..<6 { try repo.write("d\(index % 3)/sub/f\(index).txt", "\(index)\n") }
+      try repo.write("top.txt", "top\n")
+      try repo.write("lonely/only.txt", "alone\n")
+      try repo.write("becomes-folder", "file\n")
+      try repo.write("tool.sh", "echo\n")
+      try repo.write("same.txt", "s\n")
+      let base = try repo.commitAll("base")
+      // One side: edits deep in one folder, removes a folder's only file, turns a file into a folder,
+      // makes a script executable, adds the same file as the other side.
+      try repo.rawGit(["checkout", "-q", "-b", "left"])
+      try repo.write("d0/sub/f0.txt", "zero\n")
+      try repo.rawGit(["rm", "-q", "lonely/only.txt", "becomes-folder"])
+      try repo.write("becomes-folder/inside.txt", "now a folder\n")
+      try repo.write("tool.sh", "echo\n", executable: true)
+      try repo.write("both-add.txt", "same\n")
+      let left = try repo.commitAll("left")
+      // The other: edits in other folders, adds a new nested folder, a symbolic link.
+      try repo.rawGit(["checkout", "-q", "-b", "right", base])
+      try repo.write("d1/sub/f1.txt", "one\n")
+      try repo.write("d2/sub/f5.txt", "five\n")
+      try repo.write("new/deep/er/file.txt", "new\n")
+      try repo.rawGit(["rm", "-q", "top.txt"])
+      let right = try repo.commitAll("right")
+      try repo.rawGit(["checkout", "-q", "-b", "right-both", base])
+      try repo.write("both-add.txt", "same\n")
+      try repo.write("d1/sub/f1.txt", "one\n")
+      let rightBoth = try repo.commitAll("right and the same file as left")
+      try repo.rawGit(["checkout", "-q", "-b", "into-folder", base])
+      try repo.rawGit(["rm", "-q", "lonely/only.txt"])
+      try repo.write("lonely/only.txt/x", "a file where left removed one\n")
+      let intoFolder = try repo.commitAll("a folder where a file was")
+
+      let repository = try Repository(path: repo.path)
+      let tree = { (commit: String) in try repository.commit(try #require(OID(hex: commit))).tree }
+      for (ours, theirs) in [(left, right), (right, left), (left, rightBoth), (rightBoth, left), (left, left), (base, left)] {
+        let result = try repository.mergeTrees(ancestor: try tree(base), ours: try tree(ours), theirs: try tree(theirs))
+        let expected = try repo.rawGit(["merge-tree", "--write-tree", ours, theirs]).trimmed
+        #expect(result == .clean(tree: try #require(OID(hex: expected))), "merging \(ours) and \(theirs)")
+      }
+      // A path one side removed that the other made a folder of: not disjoint, and git's merge decides.
+      let clash = try repository.mergeTrees(ancestor: try tree(base), ours: try tree(left), theirs: try tree(intoFolder))
+      let gitSays = repo.run("/usr/bin/env", ["git", "merge-tree", "--write-tree", left, intoFolder])
+      if gitSays.status == 0 {
+        #expect(clash == .clean(tree: try #require(OID(hex: gitSays.stdout.trimmed))))
+      } else {
+        guard case .conflicts = clash else {
+          Issue.record("git's merge conflicts, ours gave \(clash)")
+          return
+        }
+      }
+    }
+  }
+
   @Test("walkFirstParents follows first parents newest first and stops before stop")
   func walkFirstParents() throws {
     try withTemporaryRepository { repo in
