@@ -26,6 +26,10 @@ final class ParallelState: @unchecked Sendable {
   /// The first error that stopped a job (tampering, an interrupt, an agent that cannot start):
   /// no new job starts, running ones are ended, and the run rethrows it.
   var error: Error?
+  /// The landing queue: a passed sub-task takes the next ticket and waits until it is served, so
+  /// one at a time replays onto main, is checked there and lands, in the order they passed.
+  var nextTicket = 0
+  var serving = 0
 
   init(jobs: Int, slots: Int) {
     self.jobs = jobs
@@ -222,6 +226,22 @@ extension PlanSession {
       }
       state.stuck.append(.init(subtask: subtask.id, branch: cycle.branch, workdir: cycle.workdir))
     }
+  }
+
+  /// Runs `body` (the settling of a passed verdict) in its turn of the landing queue. Without the
+  /// queue, the checkpoint run again on main's tip opens the gate, another job lands meanwhile, and
+  /// the replay and the check are done again on the newer tip: in a wave of N passes that land
+  /// together, the last was replayed and checked N − 1 times.
+  func inLandingTurn<T>(_ passed: Bool, _ body: () throws -> T) rethrows -> T {
+    guard passed, let state = parallel else { return try body() }
+    let ticket = state.nextTicket
+    state.nextTicket += 1
+    while state.serving != ticket { state.gate.wait() }
+    defer {
+      state.serving += 1
+      state.gate.broadcast()
+    }
+    return try body()
   }
 
   /// Runs an agent's or a checkpoint's command. In a parallel run the gate is open meanwhile, so

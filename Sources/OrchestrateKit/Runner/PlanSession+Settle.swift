@@ -9,7 +9,7 @@ extension PlanSession {
   /// - Throws: `OrchestrateError.dirtyCheckout` when landing would overwrite the user's own work,
   ///   `.alreadyCompleted` when another process landed the sub-task first.
   public func settle(_ cycle: inout SubtaskCycle, _ verdict: Verdict) throws -> Settlement {
-    let settlement = try settleVerdict(&cycle, verdict)
+    let settlement = try inLandingTurn(verdict.passed) { try settleVerdict(&cycle, verdict) }
     try refreshGuard()
     return settlement
   }
