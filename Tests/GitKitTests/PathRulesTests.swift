@@ -142,4 +142,32 @@ struct PathRulesTests {
       #expect(refused.map(\.path) == [".g\u{200C}it/hooks/post-checkout"])
     }
   }
+
+  @Test("the one-pass check of a plain path never passes a path the rules refuse")
+  func plainPathsAgreeWithTheRules() {
+    // Every table path, and every path of up to three components built from pieces that start each
+    // rule's needle (or nearly), in both link kinds: what the fast check passes, the rules pass.
+    let pieces = [
+      "", ".", "..", ".git", ".GIT", "git~1", "GIT~1", ".gitmodules", "gitmod~1", "gi7eba~9", "~1", "a\\.git", "a",
+      "b.txt", "git", "x.git", "\u{200C}.git", "é", "aux", "-g", " .git", "~", "g", "G",
+    ]
+    var paths = Self.table.map(\.0)
+    for first in pieces {
+      paths.append(first)
+      for second in pieces {
+        paths.append(first + "/" + second)
+        for third in ["a", ".git", "git~1", ""] { paths.append(first + "/" + second + "/" + third) }
+      }
+    }
+    paths += ["/a", "a/", "a//b", "a\u{0}b"]
+    var plain = 0
+    for path in paths {
+      for symlink in [false, true] where PathRules.isPlainlyFine(path) {
+        plain += 1
+        #expect(PathRules.ruleProblem(path, symlink: symlink) == nil, "\(path) passed the fast check")
+      }
+    }
+    #expect(plain > 100)
+    #expect(!PathRules.isPlainlyFine("a/.git/b") && !PathRules.isPlainlyFine("GIT~1") && PathRules.isPlainlyFine("src/a.txt"))
+  }
 }
