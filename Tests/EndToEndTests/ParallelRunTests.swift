@@ -270,6 +270,37 @@ struct ParallelRunTests {
   // MARK: - What a parallel run reports
 
   @Test(
+    "four sub-tasks that pass at once land through the queue: each after the first is replayed onto main and checked there once"
+  )
+  func landingQueueReplaysOnce() throws {
+    let (box, marks) = try Self.repository()
+    let ids = ["a", "b", "c", "d"]
+    // The steps end together (each waits for all four to start); each check takes a while and counts
+    // its runs, so without a queue a landing during another's check on main makes it replay again.
+    let plan = TestPlan(
+      id: "queue", maxAttempts: 1,
+      subtasks: ids.map { id in
+        .init(
+          id: id, description: "Make \(id)",
+          run: [
+            Self.mark("started-\(id)", in: marks) + "; " + Self.waitFor(ids.map { "started-\($0)" }, in: marks)
+              + "; echo \(id) > \(id).txt"
+          ],
+          checkpoint: ["test -f \(id).txt && echo run >> '\(marks.path)/checks-\(id)' && sleep 0.3"],
+          dependencies: [])
+      })
+    try box.write("plan.yml", plan.yaml)
+    let base = try box.git("rev-parse", "main")
+    let run = box.orchestrate("run", "--jobs", "4", "--json", "plan.yml")
+    #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+    #expect(try Set(Self.landed(box, since: base)).count == 4)
+    let replays = try Self.events(run).filter { $0["event"] as? String == "main_moved" }.map { $0["subtask"] as? String ?? "?" }
+    #expect(replays.count == 3 && Set(replays).count == 3, "replays: \(replays)")
+    let checks = ids.map { box.read("checks-\($0)", in: marks)?.split(separator: "\n").count ?? 0 }
+    #expect(checks.reduce(0, +) == 7 && checks.allSatisfy { (1...2).contains($0) }, "checkpoint runs per sub-task: \(checks)")
+  }
+
+  @Test(
     "--json from a parallel run: every event but run_started/run_finished names its sub-task, output by the sub-task that printed it; agent_started carries the attempt"
   )
   func jsonEventsTagged() throws {
