@@ -99,4 +99,25 @@ struct BestOfTests {
     let flag = box.orchestrate("run", "plan.yml", "--best-of", "0")
     #expect(flag.status == 2 && flag.stderr.contains("--best-of"), "\(flag.stderr)")
   }
+
+  @Test("--best-of on a plan of script steps says the steps run once, and runs them once")
+  func bestOfWithSteps() throws {
+    let box = try TemporaryRepository()
+    try box.git("config", "orchestrate.sandbox", "off")
+    try box.write(
+      "plan.yml",
+      """
+      id: steps
+      subtasks:
+        - id: s
+          run: ["echo s >> s.txt"]
+          checkpoint: { commands: ["test -f s.txt"] }
+      """)
+    let run = box.orchestrate("run", "plan.yml", "--best-of", "3")
+    #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+    #expect(
+      (run.stdout + run.stderr).contains("--best-of 3 applies to sub-tasks an agent works on; script steps run once (s)"),
+      "\(run.stdout)\n\(run.stderr)")
+    #expect(try box.git("show", "main:s.txt") == "s")
+  }
 }

@@ -32,6 +32,13 @@ extension PlanSession {
       .runStarted(
         plan: plan.id, total: plan.subtasks.count, completed: try progress().completed,
         mainBranch: mainName))
+    if let bestOf = settings.bestOfFlag, bestOf > 1 {
+      let steps = plan.subtasks.filter { !$0.run.isEmpty }.map(\.id)
+      if !steps.isEmpty {
+        let list = steps.count > 5 ? steps.prefix(5).joined(separator: ", ") + " and \(steps.count - 5) more" : steps.joined(separator: ", ")
+        events(.notice("--best-of \(bestOf) applies to sub-tasks an agent works on; script steps run once (\(list))"))
+      }
+    }
     batchRecords = true
     defer {
       // Stopped by an error: records are kept and the checkout still gets what landed, so it never
