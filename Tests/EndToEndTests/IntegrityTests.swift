@@ -194,31 +194,27 @@ struct IntegrityTests {
     // Without the run's history record, status reads main and keeps the file cache.
     try box.git("update-ref", "-d", "refs/orchestrate/history/demo")
     #expect(try Self.completed(box) == ["one"])
-    let cache = box.url.appendingPathComponent(".git/orchestrate/cache/history-demo.json")
+    let cache = box.url.appendingPathComponent(".git/orchestrate/cache/history-demo.record")
+    let kept = try String(contentsOf: cache, encoding: .utf8)
+    #expect(kept.contains("\none\t"), "\(kept)")
     let attempt = try box.git("rev-parse", "orchestrate/demo/02-two")
     let one = try box.git("rev-parse", "main")
+    // The record's lines: id, commit, attempts, =duration, =checkpoint, red, cost, tokens in and
+    // out, attempts costed, attempts unreported.
     for claimed in [attempt, one, String(repeating: "ab", count: 20)] {
-      var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: cache)) as? [String: Any])
-      var history = try #require(object["history"] as? [String: Any])
-      var completions = try #require(history["completions"] as? [String: Any])
-      completions["two"] = [
-        "commit": claimed, "attempts": 1, "duration": 1.0, "checkpoint": "passed (1 command, 0.1 s)",
-      ]
-      history["completions"] = completions
-      object["history"] = history
-      try JSONSerialization.data(withJSONObject: object).write(to: cache)
+      let forged = kept + "two\t\(claimed)\t1\t=1.0\t=passed (1 command, 0.1 s)\t\t\t\t\t0\t0\n"
+      try Data(forged.utf8).write(to: cache)
       #expect(try Self.completed(box) == ["one"], "claimed by \(claimed)")
     }
     // An edited duration is not believed either.
-    var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: cache)) as? [String: Any])
-    var history = try #require(object["history"] as? [String: Any])
-    var completions = try #require(history["completions"] as? [String: Any])
-    var first = try #require(completions["one"] as? [String: Any])
-    first["duration"] = 9999.0
-    completions["one"] = first
-    history["completions"] = completions
-    object["history"] = history
-    try JSONSerialization.data(withJSONObject: object).write(to: cache)
+    let lines = kept.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+      guard line.hasPrefix("one\t") else { return String(line) }
+      var fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+      fields[3] = "=9999.0"
+      return fields.joined(separator: "\t")
+    }
+    #expect(lines.joined(separator: "\n") != kept)
+    try Data(lines.joined(separator: "\n").utf8).write(to: cache)
     let status = box.orchestrate("status", "demo", "--json")
     #expect(!status.stdout.contains("9999"), "\(status.stdout)")
   }

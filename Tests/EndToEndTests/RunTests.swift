@@ -280,7 +280,7 @@ struct StatusCacheTests {
     #expect(try completed() == ["one", "two"])
     // The run recorded what it read of main; status reads that record.
     #expect(try box.git("cat-file", "-t", "refs/orchestrate/history/cached") == "blob")
-    let cache = box.url.appendingPathComponent(".git/orchestrate/cache/history-cached.json")
+    let cache = box.url.appendingPathComponent(".git/orchestrate/cache/history-cached.record")
     // Rewound: the user drops the last sub-task commit. The record no longer applies: status reads
     // main, and keeps what it read in its cache.
     try box.git("reset", "-q", "--hard", "main~1")
@@ -291,7 +291,7 @@ struct StatusCacheTests {
     try box.git("commit", "-q", "--allow-empty", "-m", "someone else")
     #expect(try completed() == ["one", "two"])
     // A corrupt cache is rebuilt, not trusted.
-    try Data("{not json".utf8).write(to: cache)
+    try Data("git-orchestrate history 1\nnot a record".utf8).write(to: cache)
     #expect(try completed() == ["one", "two"])
   }
 }
