@@ -5,6 +5,7 @@ import OrchestrateKit
 extension GitOrchestrate {
   struct Clean: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "clean",
       abstract: "Remove the work folders and sub-task branches of finished plans, keeping every attempt.",
       discussion: """
         With no plan, every completed plan is cleaned and unfinished ones are left alone. A branch's \

@@ -5,6 +5,7 @@ import OrchestrateKit
 extension GitOrchestrate {
   struct Hooks: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "hooks",
       abstract: "Install, remove or inspect the pre-push checkpoint hook.",
       discussion: """
         The hook refuses to push a sub-task commit whose checkpoint has not passed on that exact tree. \
@@ -49,7 +50,8 @@ extension GitOrchestrate {
 
 extension GitOrchestrate.Hooks {
   struct Install: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Install the pre-push hook (again: no change).")
+    static let configuration = CommandConfiguration(
+      commandName: "install", abstract: "Install the pre-push hook (again: no change).")
     @OptionGroup var repository: RepositoryOptions
 
     func run() throws {
@@ -72,7 +74,8 @@ extension GitOrchestrate.Hooks {
   }
 
   struct Uninstall: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Remove the pre-push hook and restore yours.")
+    static let configuration = CommandConfiguration(
+      commandName: "uninstall", abstract: "Remove the pre-push hook and restore yours.")
     @OptionGroup var repository: RepositoryOptions
 
     func run() throws {
@@ -89,7 +92,8 @@ extension GitOrchestrate.Hooks {
   }
 
   struct HooksStatus: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Tell what is installed.")
+    static let configuration = CommandConfiguration(
+      commandName: "status", abstract: "Tell what is installed.")
     @OptionGroup var repository: RepositoryOptions
     @Flag(help: "Print JSON.") var json = false
 

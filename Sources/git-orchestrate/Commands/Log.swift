@@ -5,6 +5,7 @@ import OrchestrateKit
 extension GitOrchestrate {
   struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "log",
       abstract: "One line per sub-task: order, id, state, attempts, duration, checkpoint.",
       discussion: "Completed sub-tasks come from main's history, the others from their branches (failed ones included)."
     )

@@ -12,7 +12,8 @@ extension GitOrchestrate {
 
 extension GitOrchestrate.PlanCommand {
   struct Validate: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Check a plan file and report every problem at once.")
+    static let configuration = CommandConfiguration(
+      commandName: "validate", abstract: "Check a plan file and report every problem at once.")
 
     @Argument(help: ArgumentHelp("The plan file (YAML or JSON).", valueName: "file"))
     var file: String
@@ -45,6 +46,7 @@ extension GitOrchestrate.PlanCommand {
 
   struct Add: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "add",
       abstract: "Store a plan in the repository (under refs/orchestrate/plans/<id>).")
 
     @OptionGroup var repository: RepositoryOptions
@@ -77,7 +79,8 @@ extension GitOrchestrate.PlanCommand {
   }
 
   struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the stored plans with their progress.")
+    static let configuration = CommandConfiguration(
+      commandName: "list", abstract: "List the stored plans with their progress.")
 
     @OptionGroup var repository: RepositoryOptions
 
@@ -107,7 +110,8 @@ extension GitOrchestrate.PlanCommand {
   }
 
   struct Show: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a stored plan.")
+    static let configuration = CommandConfiguration(
+      commandName: "show", abstract: "Show a stored plan.")
 
     @OptionGroup var repository: RepositoryOptions
 
@@ -168,6 +172,7 @@ extension GitOrchestrate.PlanCommand {
 
   struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "log",
       abstract: "Show every version of a stored plan: who changed what, and when.")
 
     @OptionGroup var repository: RepositoryOptions

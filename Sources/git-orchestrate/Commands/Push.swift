@@ -5,6 +5,7 @@ import OrchestrateKit
 extension GitOrchestrate {
   struct Push: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "push",
       abstract: "Push the plans and checkpoint records (merged with the remote's first).",
       discussion:
         "Sends refs/orchestrate/plans/* and refs/notes/orchestrate, so another clone can verify and report status.")
@@ -24,6 +25,7 @@ extension GitOrchestrate {
 
   struct Fetch: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "fetch",
       abstract: "Fetch the plans and checkpoint records of a remote and merge the records into yours.")
 
     @OptionGroup var repository: RepositoryOptions

@@ -5,6 +5,7 @@ import OrchestrateKit
 extension GitOrchestrate {
   struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "run",
       abstract: "Run a plan's remaining sub-tasks, one at a time, each validated before the next.",
       discussion: """
         FILE is added as a plan if new; with one stored plan the argument may be left out. Run it \

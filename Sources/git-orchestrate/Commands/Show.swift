@@ -5,6 +5,7 @@ import OrchestrateKit
 extension GitOrchestrate {
   struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "show",
       abstract: "Show a sub-task: its commit and trailers, checkpoint results, attempts and diff stat.",
       discussion: """
         A sub-task not completed is shown by its latest attempt, diffed against the main commit it \

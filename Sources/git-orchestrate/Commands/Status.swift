@@ -4,7 +4,8 @@ import OrchestrateKit
 
 extension GitOrchestrate {
   struct Status: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a plan's progress, computed from git alone.")
+    static let configuration = CommandConfiguration(
+      commandName: "status", abstract: "Show a plan's progress, computed from git alone.")
 
     @OptionGroup var repository: RepositoryOptions
 

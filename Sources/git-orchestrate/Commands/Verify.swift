@@ -5,6 +5,7 @@ import OrchestrateKit
 extension GitOrchestrate {
   struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "verify",
       abstract: "Check that each sub-task commit passed its checkpoint on its exact tree.",
       discussion: """
         A pass recorded in refs/notes/orchestrate for the commit's tree and the checkpoint's commands is \
