@@ -188,35 +188,30 @@ struct IntegrityTests {
     return object?["completed_subtasks"] as? [String] ?? []
   }
 
-  @Test("an edited history cache that claims sub-tasks main does not hold is rebuilt: status stays true")
+  @Test("a history file planted in the git directory's cache, claiming sub-tasks main does not hold, is never read")
   func editedCache() throws {
     let box = try Self.ranTwoSteps()
-    // Without the run's history record, status reads main and keeps the file cache.
+    // Without the run's history record, status reads main.
     try box.git("update-ref", "-d", "refs/orchestrate/history/demo")
     #expect(try Self.completed(box) == ["one"])
-    let cache = box.url.appendingPathComponent(".git/orchestrate/cache/history-demo.record")
-    let kept = try String(contentsOf: cache, encoding: .utf8)
-    #expect(kept.contains("\none\t"), "\(kept)")
     let attempt = try box.git("rev-parse", "orchestrate/demo/02-two")
     let one = try box.git("rev-parse", "main")
-    // The record's lines: id, commit, attempts, =duration, =checkpoint, red, cost, tokens in and
-    // out, attempts costed, attempts unreported.
+    let plan = try box.git("rev-parse", "refs/orchestrate/plans/demo")
+    let base = try box.git("rev-list", "--max-parents=0", "main")
+    let folder = box.url.appendingPathComponent(".git/orchestrate/cache")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     for claimed in [attempt, one, String(repeating: "ab", count: 20)] {
-      let forged = kept + "two\t\(claimed)\t1\t=1.0\t=passed (1 command, 0.1 s)\t\t\t\t\t0\t0\n"
-      try Data(forged.utf8).write(to: cache)
+      // The record's text, as earlier versions kept it there, and their JSON.
+      let record =
+        "git-orchestrate history 1\nplan \(plan)\nmain refs/heads/main\nbase \(base)\ntip \(one)\n\n"
+        + "one\t\(one)\t1\t=9999.0\t=passed\t\t\t\t\t0\t0\ntwo\t\(claimed)\t1\t=1.0\t=passed\t\t\t\t\t0\t0\n"
+      try Data(record.utf8).write(to: folder.appendingPathComponent("history-demo.record"))
+      let json = #"{"planCommit":"\#(plan)","mainRef":"refs/heads/main","history":{"mainTip":"\#(one)","completions":{"two":{"commit":"\#(claimed)","attempts":1,"duration":1.0,"cost":{"attempts":0,"unreported":0}}}}}"#
+      try Data(json.utf8).write(to: folder.appendingPathComponent("history-demo.json"))
       #expect(try Self.completed(box) == ["one"], "claimed by \(claimed)")
+      let status = box.orchestrate("status", "demo", "--json")
+      #expect(!status.stdout.contains("9999"), "\(status.stdout)")
     }
-    // An edited duration is not believed either.
-    let lines = kept.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-      guard line.hasPrefix("one\t") else { return String(line) }
-      var fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-      fields[3] = "=9999.0"
-      return fields.joined(separator: "\t")
-    }
-    #expect(lines.joined(separator: "\n") != kept)
-    try Data(lines.joined(separator: "\n").utf8).write(to: cache)
-    let status = box.orchestrate("status", "demo", "--json")
-    #expect(!status.stdout.contains("9999"), "\(status.stdout)")
   }
 
   @Test("main fast-forwarded to a failed attempt: the attempt completes nothing")

@@ -265,7 +265,7 @@ struct RunTests {
 
 @Suite("status cache")
 struct StatusCacheTests {
-  @Test("status keeps a cache of main's history, and stays right when main moves forward or is rewound")
+  @Test("status reads the run's history record, and stays right when main moves forward or is rewound")
   func cacheFollowsMain() throws {
     let box = try TemporaryRepository()
     let plan = TestPlan(
@@ -280,18 +280,16 @@ struct StatusCacheTests {
     #expect(try completed() == ["one", "two"])
     // The run recorded what it read of main; status reads that record.
     #expect(try box.git("cat-file", "-t", "refs/orchestrate/history/cached") == "blob")
-    let cache = box.url.appendingPathComponent(".git/orchestrate/cache/history-cached.record")
-    // Rewound: the user drops the last sub-task commit. The record no longer applies: status reads
-    // main, and keeps what it read in its cache.
+    // Rewound: the user drops the last sub-task commit. The record no longer applies: status reads main.
     try box.git("reset", "-q", "--hard", "main~1")
     #expect(try completed() == ["one"])
-    #expect(FileManager.default.fileExists(atPath: cache.path))
     // Forward again, with a commit of someone else's on top.
     try box.git("reset", "-q", "--hard", "HEAD@{1}")
     try box.git("commit", "-q", "--allow-empty", "-m", "someone else")
     #expect(try completed() == ["one", "two"])
-    // A corrupt cache is rebuilt, not trusted.
-    try Data("git-orchestrate history 1\nnot a record".utf8).write(to: cache)
+    // A damaged record is not believed: status reads main.
+    let blob = try box.git(["hash-object", "-w", "--stdin"], input: "git-orchestrate history 1\nnot a record")
+    try box.git("update-ref", "refs/orchestrate/history/cached", blob)
     #expect(try completed() == ["one", "two"])
   }
 }

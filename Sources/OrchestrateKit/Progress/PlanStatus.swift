@@ -117,50 +117,23 @@ struct History: Codable {
     return history
   }
 
-  /// `read`, from the plan's history record when there is one (`History+Record`), else with the
-  /// result kept in `<common dir>/orchestrate/cache/`: commits never change, so
-  /// only the commits main gained since the cached tip are read (a `status` of a long plan then
-  /// costs the same as a short one's). The cache is derived data: a missing, unreadable or
-  /// mismatched file is simply rebuilt, and so is one whose completions the commits it names do not
-  /// bear out (`matchesCommits`).
+  /// `read`, from the plan's history record when there is one (`History+Record`) and main only
+  /// gained commits since: then only those are read (a `status` of a long plan costs the same as a
+  /// short one's). Else main is read down to the plan's base. (A cache file kept in the git
+  /// directory, which anyone can edit, had to be checked against every commit it named: a second
+  /// pass over what reading main costs, so there is none.)
   static func readCached(
     repository: Repository, layout: Layout, mainRef: String, stored: StoredPlan
   ) throws -> History {
     let plan = stored.plan
-    let file = layout.stateDirectory + "/cache/history-" + plan.id + ".record"
     guard let tip = try repository.resolve(mainRef) else { return History() }
-    // What the plan's last run or session recorded, brought forward by what main gained since.
     if var recorded = loadRecord(repository: repository, stored: stored, mainRef: mainRef),
       try recorded.extend(to: tip, repository: repository, planID: plan.id, base: stored.base) != nil
     {
       return recorded
     }
-    // The cache file holds the record's text (parsed from its bytes; JSONDecoder took ~20 ms for
-    // 1,000 completions), but, being a file anyone can edit, is checked against the commits it names.
-    if let data = FileManager.default.contents(atPath: file),
-      let cached = History(record: data, stored: stored, mainRef: mainRef), let known = cached.mainTip,
-      cached.matchesCommits(repository: repository, planID: plan.id, base: stored.base)
-    {
-      if known == tip { return cached }
-      if let extended = try cached.extended(to: tip, repository: repository, planID: plan.id, base: stored.base) {
-        save(extended, stored: stored, mainRef: mainRef, to: file)
-        return extended
-      }
-    }
-    let fresh = try read(
+    return try read(
       repository: repository, mainRef: mainRef, planID: plan.id, base: stored.base, expected: plan.subtasks.count)
-    save(fresh, stored: stored, mainRef: mainRef, to: file)
-    return fresh
-  }
-
-  private static func save(_ history: History, stored: StoredPlan, mainRef: String, to file: String) {
-    guard history.mainTip != nil else { return }
-    let data = history.record(stored: stored, mainRef: mainRef)
-    let folder = (file as NSString).deletingLastPathComponent
-    try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    let temporary = file + ".\(getpid()).tmp"
-    guard FileManager.default.createFile(atPath: temporary, contents: data) else { return }
-    if rename(temporary, file) != 0 { unlink(temporary) }
   }
 
   /// This history brought forward to main's new `tip`, reading only the commits main gained since
@@ -212,28 +185,4 @@ struct History: Codable {
       cost: done.cost)
   }
 
-  /// Whether every completion this (cached) history names is what the commits say: the commit exists,
-  /// completes that very sub-task of `planID` by `CommitRole`, with the same attempts and
-  /// duration, and lies on main's first-parent history between `mainTip` and `base`.
-  ///
-  /// The cache is a file anyone can edit; status, the ETA and the run must never report a sub-task
-  /// done that main does not hold. Checking the commits it names costs one walk of commit ids, no
-  /// message parsing beyond the named commits.
-  func matchesCommits(repository: Repository, planID: String, base: OID?) -> Bool {
-    guard let tip = mainTip, repository.contains(tip) else { return completions.isEmpty && mainTip == nil }
-    if completions.isEmpty { return true }
-    for (subtask, completion) in completions {
-      guard let commit = try? repository.commit(completion.commit),
-        let done = CommitRole(commit).completion(of: planID), done.subtask == subtask,
-        done.attempts == completion.attempts, done.seconds == completion.duration,
-        done.checkpoint == completion.checkpoint, done.red == completion.red, done.cost == completion.cost
-      else { return false }
-    }
-    var stop = base
-    if let candidate = base, (try? repository.isAncestor(candidate, of: tip)) != true { stop = nil }
-    guard let chain = try? repository.commits(reachableFrom: [tip], hiding: stop.map { [$0] } ?? [], firstParentOnly: true)
-    else { return false }
-    let onMain = Set(chain)
-    return completions.values.allSatisfy { onMain.contains($0.commit) }
-  }
 }
