@@ -17,6 +17,22 @@ struct ParallelRunTests {
       "i=0; until \(all); do i=$((i+1)); if [ $i -gt 1200 ]; then echo 'timed out waiting for \(names.joined(separator: ", "))'; exit 1; fi; sleep 0.05; done"
   }
 
+  /// Independent sub-tasks, one per id, each of whose steps marks its start, waits until every one
+  /// has started (so they all run at once), writes `<id>.txt` and then runs `after`; `checkpoint` per id.
+  static func together(
+    _ ids: [String], in marks: URL, after: (String) -> String = { _ in "true" }, checkpoint: (String) -> String
+  ) -> [TestPlan.Subtask] {
+    ids.map { id in
+      .init(
+        id: id, description: "Make \(id)",
+        run: [
+          mark("started-\(id)", in: marks) + "; " + waitFor(ids.map { "started-\($0)" }, in: marks)
+            + "; echo \(id) > \(id).txt; " + after(id)
+        ],
+        checkpoint: [checkpoint(id)], dependencies: [])
+    }
+  }
+
   /// Shell text that leaves the mark `name` in `marks`.
   static func mark(_ name: String, in marks: URL) -> String { "touch '\(marks.appendingPathComponent(name).path)'" }
 
@@ -72,15 +88,7 @@ struct ParallelRunTests {
     let ids = ["a", "b", "c"]
     let plan = TestPlan(
       id: "trio", maxAttempts: 1,
-      subtasks: ids.map { id in
-        .init(
-          id: id, description: "Make \(id)",
-          run: [
-            Self.mark("started-\(id)", in: marks) + "; " + Self.waitFor(ids.map { "started-\($0)" }, in: marks)
-              + "; echo \(id) > \(id).txt; " + Self.mark("ended-\(id)", in: marks)
-          ],
-          checkpoint: ["test -f \(id).txt"], dependencies: [])
-      })
+      subtasks: Self.together(ids, in: marks, after: { Self.mark("ended-\($0)", in: marks) }) { "test -f \($0).txt" })
     try box.write("plan.yml", plan.yaml)
     let base = try box.git("rev-parse", "main")
     let run = box.orchestrate("run", "--jobs", "3", "plan.yml")
@@ -279,16 +287,7 @@ struct ParallelRunTests {
     // its runs, so without a queue a landing during another's check on main makes it replay again.
     let plan = TestPlan(
       id: "queue", maxAttempts: 1,
-      subtasks: ids.map { id in
-        .init(
-          id: id, description: "Make \(id)",
-          run: [
-            Self.mark("started-\(id)", in: marks) + "; " + Self.waitFor(ids.map { "started-\($0)" }, in: marks)
-              + "; echo \(id) > \(id).txt"
-          ],
-          checkpoint: ["test -f \(id).txt && echo run >> '\(marks.path)/checks-\(id)' && sleep 0.3"],
-          dependencies: [])
-      })
+      subtasks: Self.together(ids, in: marks) { "test -f \($0).txt && echo run >> '\(marks.path)/checks-\($0)' && sleep 0.3" })
     try box.write("plan.yml", plan.yaml)
     let base = try box.git("rev-parse", "main")
     let run = box.orchestrate("run", "--jobs", "4", "--json", "plan.yml")
