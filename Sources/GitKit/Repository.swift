@@ -56,8 +56,14 @@ public final class Repository {
 
   /// The directory shared by all worktrees (objects, refs, config), no trailing slash.
   public var commonDirectory: String {
-    trimmingTrailingSlash(String(cString: git_repository_commondir(pointer)))
+    if let cachedCommonDirectory { return cachedCommonDirectory }
+    let found = trimmingTrailingSlash(String(cString: git_repository_commondir(pointer)))
+    cachedCommonDirectory = found
+    return found
   }
+  /// The common directory never changes once the repository is open; the guard asks for it a
+  /// dozen times per MCP call.
+  private var cachedCommonDirectory: String?
 
   /// The working directory, no trailing slash; nil when bare.
   public var workingDirectory: String? {

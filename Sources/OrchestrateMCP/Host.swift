@@ -7,7 +7,7 @@ import OrchestrateKit
 /// Runs the actor's jobs on one dispatch queue of its own, so the blocking git work and checkpoint
 /// commands of a tool call never occupy the cooperative threads that read and write the protocol.
 final class QueueExecutor: SerialExecutor, Sendable {
-  private let queue = DispatchQueue(label: "git-orchestrate.mcp.host")
+  let queue = DispatchQueue(label: "git-orchestrate.mcp.host")
 
   func enqueue(_ job: consuming ExecutorJob) {
     let job = UnownedJob(job)
@@ -16,6 +16,12 @@ final class QueueExecutor: SerialExecutor, Sendable {
   }
 
   func asUnownedSerialExecutor() -> UnownedSerialExecutor { UnownedSerialExecutor(ordinary: self) }
+
+  /// A block run on the queue (`OrchestrationHost.runIsolated`) is isolated to the actor: the
+  /// queue is serial and runs every job of the actor.
+  func checkIsolated() {
+    dispatchPrecondition(condition: .onQueue(queue))
+  }
 }
 
 /// Collects the kit's run events during a tool call: notices go into the result, everything is logged.
@@ -94,6 +100,14 @@ public actor OrchestrationHost {
     self.sandbox = sandbox
     self.logger = logger
     self.events = EventLog(logger: logger)
+  }
+
+  /// Runs `body` isolated to the host on its queue, from a thread that is not a task's: the MCP
+  /// server's direct lane answers a tool call there without a hop through the task executors.
+  nonisolated func runIsolated(_ body: @escaping @Sendable (isolated OrchestrationHost) -> Void) {
+    executor.queue.async {
+      self.assumeIsolated { body($0) }
+    }
   }
 
   /// Notes that this session stored plan `id` as commit `commit`.

@@ -50,7 +50,7 @@ public enum OrchestrationServer {
 
   /// The object a tool call answers with, and `true` when it is a tool error; `call` wraps it as
   /// every result of this server is sent (`result(_:isError:)`).
-  static func answer(_ name: String, arguments: [String: Value]?, host: OrchestrationHost) async -> (
+  static func answer(_ name: String, arguments: [String: Value]?, host: isolated OrchestrationHost) -> (
     object: Value, isError: Bool?
   ) {
     guard let tool = tools.first(where: { $0.name == name }) else {
@@ -58,7 +58,7 @@ public enum OrchestrationServer {
     }
     let started = Date()
     do {
-      let value = try await tool.call(Arguments(tool: name, arguments), on: host)
+      let value = try tool.call(Arguments(tool: name, arguments), on: host)
       host.logger.info("\(name) done in \(String(format: "%.3f", Date().timeIntervalSince(started))) s")
       return (value, nil)
     } catch {
@@ -133,7 +133,8 @@ public enum OrchestrationServer {
   /// request received before that, then releases the repository lock.
   public static func runStdio(host: OrchestrationHost, logger: Logger) async throws {
     let server = await make(host: host)
-    let ordered = OrderedTransport(LineTransport(logger: logger), logger: logger)
+    let lane = DirectLane(host: host, logger: logger)
+    let ordered = OrderedTransport(LineTransport(logger: logger, lane: lane), logger: logger)
     let transport = DirectToolCalls(ordered, logger: logger) { name, arguments in
       await answer(name, arguments: arguments, host: host)
     }

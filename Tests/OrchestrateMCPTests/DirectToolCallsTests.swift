@@ -84,6 +84,70 @@ struct DirectToolCallsTests {
     #expect(String(decoding: sent[0], as: UTF8.self).contains(#""path":"a/b""#))
   }
 
+  @Test("values are written as the SDK's encoder writes them")
+  func writesValues() throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let keys = [
+      "a10", "a2", "B", "a", "_x", "aB", "a_b", "é", "z", "A", "ab", "", "a b", "\u{1F600}", "\"q\"", "e\u{301}",
+    ]
+    let numbers: [Value] = [
+      .double(50), .double(33.333333333333336), .double(0.1), .double(-0.0), .double(1e-7), .double(1e21),
+      .double(2_147_483_647), .double(2_147_483_648), .double(-3), .double(1e15), .int(-9), .int(Int.max),
+    ]
+    let strings: [Value] = [
+      "", "plain", "a/b", "tab\t nl\n cr\r bs\\ q\" bell\u{7} nul\u{0} del\u{7f} \u{2028} é ✓ \u{1F600}",
+      .string(String(decoding: (0..<32).map { UInt8($0) }, as: UTF8.self)),
+    ]
+    var object: [String: Value] = [:]
+    for (index, key) in keys.enumerated() { object[key] = index % 2 == 0 ? .int(index) : .string(key) }
+    let values: [Value] =
+      numbers + strings + [
+        .null, .bool(true), .bool(false), [], [:], .object(object),
+        ["list": .array(numbers + strings + [.null, ["nested": [1, [:], []]]])],
+      ]
+    for value in values {
+      #expect(try ValueJSON.bytes(value) == Array(encoder.encode(value)), "\(value)")
+    }
+  }
+
+  @Test("a request is read without JSONDecoder only as JSONDecoder reads it")
+  func readsPlainRequests() throws {
+    let plain = [
+      #"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get_next_subtask","arguments":{"master_task_id":"p"}}}"#,
+      #"{"jsonrpc": "2.0", "id": "x", "method": "tools/call", "params": {"name": "n", "arguments": {"a": [1, -2, 0, true, false, null, {"b": "\u00e9\n\"\/\ud83d\ude00"}], "c": {}}}}"#,
+      #" { "method":"tools/call","params":{"arguments":null,"name":"n","other":[1,{"k":"v"}]},"id":1,"jsonrpc":"2.0","extra":"e" } "#,
+      #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"é ✓","arguments":{"s":"data:,x","t":"a\tb"}}}"#,
+    ]
+    for text in plain {
+      let data = Data(text.utf8)
+      let read = try #require(ToolCallRequest.plain(data), "\(text)")
+      let decoded = try JSONDecoder().decode(ToolCallRequest.self, from: data)
+      #expect(read.id == decoded.id && read.name == decoded.name && read.arguments == decoded.arguments, "\(text)")
+    }
+    // Left to JSONDecoder: numbers that are not plain integers, keys twice, _meta, and anything malformed.
+    for text in [
+      #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"n","arguments":{"a":1.5}}}"#,
+      #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"n","arguments":{"a":1e3}}}"#,
+      #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"n","arguments":{"a":-0}}}"#,
+      #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"n","arguments":{"a":01}}}"#,
+      #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"n","arguments":{"a":1,"a":2}}}"#,
+      #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"n","_meta":{"progressToken":1}}}"#,
+      #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"n","arguments":{"a":"\ud800"}}}"#,
+      #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"n","arguments":[1]}}"#,
+      #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"n"}} x"#,
+      #"{"jsonrpc":"2.0","id":1,"method":"tools/call"}"#,
+      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"a\u{1}b\"}}",
+    ] {
+      #expect(ToolCallRequest.plain(Data(text.utf8)) == nil, "\(text)")
+    }
+    #expect(
+      ToolCallRequest.plain(
+        Data(
+          [UInt8](#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":""#.utf8) + [0xFF]
+            + Array(#""}}"#.utf8))) == nil)
+  }
+
   /// Waits up to five seconds for `value` to give something.
   func eventually<T>(_ value: () async -> T?) async throws -> T {
     for _ in 0..<500 {

@@ -63,10 +63,11 @@ extension JSONWriter {
 }
 
 /// Writes JSON as `JSONEncoder` with `.sortedKeys` and `.withoutEscapingSlashes` (and
-/// `.prettyPrinted` when `pretty`) lays it out; the caller writes keys in sorted order.
-struct JSONWriter {
+/// `.prettyPrinted` when `pretty`) lays it out; the caller writes keys in sorted order (the order of
+/// their UTF-8 bytes, as `JSONEncoder` sorts them). The MCP server writes its answers with it too.
+package struct JSONWriter {
   let pretty: Bool
-  private(set) var bytes: [UInt8] = []
+  package private(set) var bytes: [UInt8] = []
   private var level = 0
   /// Whether the object or array being written has no member yet.
   private var empty = true
@@ -78,7 +79,7 @@ struct JSONWriter {
   private static let compactColon = Array("\":".utf8)
   private static let hexDigits = Array("0123456789abcdef".utf8)
 
-  init(pretty: Bool, capacity: Int = 1 << 12) {
+  package init(pretty: Bool, capacity: Int = 1 << 12) {
     self.pretty = pretty
     bytes.reserveCapacity(capacity)
   }
@@ -112,11 +113,11 @@ struct JSONWriter {
     if pretty { newline() }
   }
 
-  mutating func object(_ body: (inout JSONWriter) throws -> Void) rethrows {
+  package mutating func object(_ body: (inout JSONWriter) throws -> Void) rethrows {
     try container(UInt8(ascii: "{"), UInt8(ascii: "}"), body)
   }
 
-  mutating func field(_ key: StaticString, _ value: (inout JSONWriter) throws -> Void) rethrows {
+  package mutating func field(_ key: StaticString, _ value: (inout JSONWriter) throws -> Void) rethrows {
     member()
     bytes.append(UInt8(ascii: "\""))
     bytes.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
@@ -124,7 +125,15 @@ struct JSONWriter {
     try value(&self)
   }
 
-  mutating func array<Element>(_ elements: [Element], _ element: (inout JSONWriter, Element) throws -> Void) rethrows {
+  /// A member whose key is only known at run time: escaped as any string.
+  package mutating func field(named key: String, _ value: (inout JSONWriter) throws -> Void) rethrows {
+    member()
+    string(key)
+    bytes.append(contentsOf: pretty ? Self.prettyColon.dropFirst() : Self.compactColon.dropFirst())
+    try value(&self)
+  }
+
+  package mutating func array<Element>(_ elements: [Element], _ element: (inout JSONWriter, Element) throws -> Void) rethrows {
     try container(UInt8(ascii: "["), UInt8(ascii: "]")) { json in
       for item in elements {
         json.member()
@@ -133,16 +142,25 @@ struct JSONWriter {
     }
   }
 
-  mutating func null() {
+  package mutating func null() {
     bytes.append(contentsOf: "null".utf8)
   }
 
-  mutating func integer(_ value: Int?) {
+  package mutating func boolean(_ value: Bool) {
+    bytes.append(contentsOf: value ? "true".utf8 : "false".utf8)
+  }
+
+  /// Bytes that are one JSON value already (written by this writer or `JSONEncoder`, same layout).
+  package mutating func raw(_ json: some Sequence<UInt8>) {
+    bytes.append(contentsOf: json)
+  }
+
+  package mutating func integer(_ value: Int?) {
     guard let value else { return null() }
     bytes.append(contentsOf: String(value).utf8)
   }
 
-  mutating func double(_ value: Double?) throws {
+  package mutating func double(_ value: Double?) throws {
     guard let value else { return null() }
     if let known = doubles[value.bitPattern] { return bytes.append(contentsOf: known) }
     let spelled = Array(try JSONEncoder().encode(value))
@@ -158,7 +176,7 @@ struct JSONWriter {
     bytes.append(contentsOf: spelled)
   }
 
-  mutating func string(_ value: String?) {
+  package mutating func string(_ value: String?) {
     guard var value else { return null() }
     bytes.append(UInt8(ascii: "\""))
     value.withUTF8 { text in

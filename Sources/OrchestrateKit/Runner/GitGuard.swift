@@ -176,6 +176,8 @@ public struct GitGuard: Equatable, Sendable {
 
   /// What changed between `self` (before) and `after`, each as a short sentence.
   public func changes(to after: GitGuard) -> [String] {
+    // Nothing changed, the usual answer (every MCP call checks): no sets or sorting to build.
+    if refs == after.refs, config == after.config, files == after.files, hooks == after.hooks { return [] }
     var found: [String] = []
     for name in Set(refs.keys).union(after.refs.keys).sorted() where refs[name] != after.refs[name] {
       found.append(Self.describe(ref: name, from: refs[name], to: after.refs[name]))

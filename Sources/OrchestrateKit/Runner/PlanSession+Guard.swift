@@ -57,7 +57,10 @@ extension PlanSession {
     // A parallel run's other jobs may change files meanwhile: it reads everything and checks.
     if parallel != nil { return try refreshGuard() }
     var refs = try GitGuard.captureRefs(repository, mainRef: mainRef)
-    for _ in 0..<5 {
+    // A reading that agrees with `earlier`'s refs (themselves two readings that agreed, a moment
+    // ago) is as sure as two readings that agree: the MCP server's calls that wrote no ref read
+    // them once here instead of twice.
+    for _ in 0..<5 where refs != earlier.refs {
       let again = try GitGuard.captureRefs(repository, mainRef: mainRef)
       if again == refs { break }
       refs = again

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MCP
+import OrchestrateKit
 
 /// Answers `tools/call` requests itself, each decoded once, and passes every other message on to
 /// the SDK's `Server` unchanged.
@@ -98,33 +99,41 @@ public actor DirectToolCalls: Transport {
     }
   }
 
-  /// The response `{id, jsonrpc, result: {content: [{text, type}], isError?, structuredContent}}`
-  /// with the object encoded once: `structuredContent` sorts last in `result`, and `result` last in
-  /// the response, so the object's bytes go just before the two closing braces, where the encoder
-  /// would have written the same bytes again.
+  /// The response `{id, jsonrpc, result: {content: [{text, type}], isError?, structuredContent}}`,
+  /// written as the SDK's encoder writes it (sorted keys, slashes unescaped) with the object
+  /// encoded once: its bytes are `structuredContent`, and their text is the content item's.
   static func encode(id: ID, object: Value, isError: Bool?) throws -> Data {
-    let json = try encoder.encode(object)
+    let json = try ValueJSON.bytes(object)
     let text = String(decoding: json, as: UTF8.self)
-    let shell = CallTool.Result(content: [.text(text: text, annotations: nil, _meta: nil)], isError: isError)
-    var data = try encoder.encode(Response<CallTool>(id: id, result: shell))
-    let closing = Data("}}".utf8)
-    guard data.count > closing.count, data.suffix(closing.count) == closing else {
-      return try encoder.encode(
-        Response<CallTool>(id: id, result: OrchestrationServer.result(object, isError: isError)))
+    var response = JSONWriter(pretty: false, capacity: 2 * json.count + 160)
+    response.object { top in
+      top.field("id") {
+        switch id {
+        case .string(let name): $0.string(name)
+        case .number(let number): $0.integer(number)
+        }
+      }
+      top.field("jsonrpc") { $0.string("2.0") }
+      top.field("result") {
+        $0.object { result in
+          result.field("content") {
+            $0.array([text]) { item, text in
+              item.object {
+                $0.field("text") { $0.string(text) }
+                $0.field("type") { $0.string("text") }
+              }
+            }
+          }
+          if let isError { result.field("isError") { $0.boolean(isError) } }
+          result.field("structuredContent") { $0.raw(json) }
+        }
+      }
     }
-    data.removeLast(closing.count)
-    data.append(contentsOf: #","structuredContent":"#.utf8)
-    data.append(json)
-    data.append(closing)
-    return data
+    return Data(response.bytes)
   }
 
   /// The SDK's own output format for every message it sends.
-  static var encoder: JSONEncoder {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return encoder
-  }
+  static var encoder: JSONEncoder { ValueJSON.encoder }
 }
 
 /// A `tools/call` request, read once; `nil` for anything else or anything not plainly formed.
@@ -137,7 +146,24 @@ struct ToolCallRequest: Decodable {
     // The top level first, without building it: only requests named tools/call are decoded.
     guard let top = Envelope.read(data), top.method == CallTool.name, top.id != nil, !top.hasResult, !top.hasError
     else { return nil }
+    if let plain = plain(data) { return plain }
     return try? JSONDecoder().decode(ToolCallRequest.self, from: data)
+  }
+
+  init(id: ID, name: String, arguments: [String: Value]?) {
+    self.id = id
+    self.name = name
+    self.arguments = arguments
+  }
+
+  /// The request read without `JSONDecoder` (a tenth of a `get_next_subtask` went to decoding its
+  /// few bytes): only when it is plainly formed, with no `_meta`, no key twice and no number but
+  /// an integer; `nil` leaves anything else to `JSONDecoder`, which decides as before.
+  static func plain(_ data: Data) -> ToolCallRequest? {
+    data.withUnsafeBytes { raw in
+      var reader = PlainJSONReader(bytes: raw.bindMemory(to: UInt8.self))
+      return try? reader.toolCall()
+    }
   }
 
   private enum Keys: String, CodingKey { case jsonrpc, id, method, params }
@@ -182,5 +208,224 @@ struct PlainValue: Decodable {
     } else {
       throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a JSON value")
     }
+  }
+}
+
+/// A strict JSON reader for the plainest messages: anything it is not sure to read as
+/// `JSONDecoder` would (a number with a fraction or exponent, a key given twice, text that is not
+/// UTF-8, …) throws, and the caller hands the message to `JSONDecoder`.
+struct PlainJSONReader {
+  struct NotPlain: Error {}
+
+  let bytes: UnsafeBufferPointer<UInt8>
+  var at = 0
+
+  /// `{jsonrpc: "2.0", id, method, params: {name, arguments?}}`, other keys read and ignored.
+  mutating func toolCall() throws -> ToolCallRequest {
+    var id: ID?
+    var name: String?
+    var arguments: [String: Value]?
+    var version: String?
+    var seen = Set<String>()
+    try members(&seen) { reader, key in
+      switch key {
+      case "jsonrpc": version = try reader.string()
+      case "id":
+        switch try reader.value() {
+        case .string(let text): id = .string(text)
+        case .int(let number): id = .number(number)
+        default: throw NotPlain()
+        }
+      case "params":
+        var seenParameters = Set<String>()
+        try reader.members(&seenParameters) { reader, key in
+          switch key {
+          case "name": name = try reader.string()
+          case "arguments":
+            switch try reader.value() {
+            case .object(let entries): arguments = entries
+            case .null: arguments = nil
+            default: throw NotPlain()
+            }
+          case "_meta": throw NotPlain()  // the SDK's `Metadata` decides what is well formed
+          default: _ = try reader.value()
+          }
+        }
+      default: _ = try reader.value()
+      }
+    }
+    space()
+    guard at == bytes.count, version == "2.0", let id, let name, seen.contains("params") else { throw NotPlain() }
+    return ToolCallRequest(id: id, name: name, arguments: arguments)
+  }
+
+  mutating func space() {
+    while at < bytes.count, bytes[at] == 0x20 || bytes[at] == 0x0A || bytes[at] == 0x0D || bytes[at] == 0x09 {
+      at += 1
+    }
+  }
+
+  mutating func expect(_ byte: UInt8) throws {
+    space()
+    guard at < bytes.count, bytes[at] == byte else { throw NotPlain() }
+    at += 1
+  }
+
+  /// The members of an object, each key once, `body` reading each value.
+  mutating func members(_ seen: inout Set<String>, _ body: (inout PlainJSONReader, String) throws -> Void) throws {
+    try expect(UInt8(ascii: "{"))
+    space()
+    if at < bytes.count, bytes[at] == UInt8(ascii: "}") {
+      at += 1
+      return
+    }
+    while true {
+      space()
+      let key = try string()
+      guard seen.insert(key).inserted else { throw NotPlain() }
+      try expect(UInt8(ascii: ":"))
+      try body(&self, key)
+      space()
+      guard at < bytes.count else { throw NotPlain() }
+      let byte = bytes[at]
+      at += 1
+      if byte == UInt8(ascii: "}") { return }
+      guard byte == UInt8(ascii: ",") else { throw NotPlain() }
+    }
+  }
+
+  mutating func value() throws -> Value {
+    space()
+    guard at < bytes.count else { throw NotPlain() }
+    switch bytes[at] {
+    case UInt8(ascii: "\""): return .string(try string())
+    case UInt8(ascii: "{"):
+      var entries: [String: Value] = [:]
+      var seen = Set<String>()
+      try members(&seen) { reader, key in entries[key] = try reader.value() }
+      return .object(entries)
+    case UInt8(ascii: "["):
+      at += 1
+      var items: [Value] = []
+      space()
+      if at < bytes.count, bytes[at] == UInt8(ascii: "]") {
+        at += 1
+        return .array(items)
+      }
+      while true {
+        items.append(try value())
+        space()
+        guard at < bytes.count else { throw NotPlain() }
+        let byte = bytes[at]
+        at += 1
+        if byte == UInt8(ascii: "]") { return .array(items) }
+        guard byte == UInt8(ascii: ",") else { throw NotPlain() }
+      }
+    case UInt8(ascii: "t"):
+      try word("true")
+      return .bool(true)
+    case UInt8(ascii: "f"):
+      try word("false")
+      return .bool(false)
+    case UInt8(ascii: "n"):
+      try word("null")
+      return .null
+    default:
+      return .int(try integer())
+    }
+  }
+
+  private mutating func word(_ text: StaticString) throws {
+    let count = text.utf8CodeUnitCount
+    guard at + count <= bytes.count else { throw NotPlain() }
+    for index in 0..<count where bytes[at + index] != text.utf8Start[index] { throw NotPlain() }
+    at += count
+  }
+
+  /// `-?[1-9][0-9]*` or `0`, up to 18 digits; anything else is `JSONDecoder`'s.
+  private mutating func integer() throws -> Int {
+    var negative = false
+    if at < bytes.count, bytes[at] == UInt8(ascii: "-") {
+      negative = true
+      at += 1
+    }
+    let start = at
+    var number = 0
+    while at < bytes.count, bytes[at] >= UInt8(ascii: "0"), bytes[at] <= UInt8(ascii: "9") {
+      number = number * 10 + Int(bytes[at] - UInt8(ascii: "0"))
+      at += 1
+    }
+    let digits = at - start
+    guard digits > 0, digits <= 18, bytes[start] != UInt8(ascii: "0") || (digits == 1 && !negative) else {
+      throw NotPlain()
+    }
+    if at < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[at]) {
+      throw NotPlain()
+    }
+    return negative ? -number : number
+  }
+
+  /// A string, its escapes read; its bytes must be UTF-8.
+  mutating func string() throws -> String {
+    try expect(UInt8(ascii: "\""))
+    let start = at
+    // The common case: no escape, so the bytes are the string's.
+    while at < bytes.count, bytes[at] != UInt8(ascii: "\""), bytes[at] != UInt8(ascii: "\\") {
+      guard bytes[at] >= 0x20 else { throw NotPlain() }
+      at += 1
+    }
+    guard at < bytes.count else { throw NotPlain() }
+    var text = Array(bytes[start..<at])
+    while bytes[at] == UInt8(ascii: "\\") {
+      guard at + 1 < bytes.count else { throw NotPlain() }
+      let escape = bytes[at + 1]
+      at += 2
+      switch escape {
+      case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): text.append(escape)
+      case UInt8(ascii: "b"): text.append(0x08)
+      case UInt8(ascii: "f"): text.append(0x0C)
+      case UInt8(ascii: "n"): text.append(0x0A)
+      case UInt8(ascii: "r"): text.append(0x0D)
+      case UInt8(ascii: "t"): text.append(0x09)
+      case UInt8(ascii: "u"):
+        var scalar = try hex4()
+        if (0xD800..<0xDC00).contains(scalar) {
+          try word("\\u")
+          let low = try hex4()
+          guard (0xDC00..<0xE000).contains(low) else { throw NotPlain() }
+          scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+        }
+        guard let unicode = Unicode.Scalar(scalar) else { throw NotPlain() }
+        text.append(contentsOf: String(Character(unicode)).utf8)
+      default: throw NotPlain()
+      }
+      while at < bytes.count, bytes[at] != UInt8(ascii: "\""), bytes[at] != UInt8(ascii: "\\") {
+        guard bytes[at] >= 0x20 else { throw NotPlain() }
+        text.append(bytes[at])
+        at += 1
+      }
+      guard at < bytes.count else { throw NotPlain() }
+    }
+    at += 1  // the closing quote
+    guard let string = String(validating: text, as: UTF8.self) else { throw NotPlain() }
+    return string
+  }
+
+  private mutating func hex4() throws -> UInt32 {
+    guard at + 4 <= bytes.count else { throw NotPlain() }
+    var value: UInt32 = 0
+    for _ in 0..<4 {
+      let byte = bytes[at]
+      let digit: UInt8
+      switch byte {
+      case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+      case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+      case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+      default: throw NotPlain()
+      }
+      value = value << 4 + UInt32(digit)
+      at += 1
+    }
+    return value
   }
 }

@@ -27,10 +27,8 @@ extension Value {
 
   /// Compact JSON text with sorted keys: the text content of every tool result.
   var jsonText: String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    guard let data = try? encoder.encode(self) else { return "{}" }
-    return String(decoding: data, as: UTF8.self)
+    guard let bytes = try? ValueJSON.bytes(self) else { return "{}" }
+    return String(decoding: bytes, as: UTF8.self)
   }
 
   /// A string, or null when there is none.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MCP
+import OrchestrateKit
 
 /// Newline-delimited JSON-RPC on standard input and output, fast for messages of any size.
 ///
@@ -14,14 +15,20 @@ public actor LineTransport: Transport {
 
   public nonisolated let logger: Logger
   private let input: Int32
-  private let output: Int32
+  private let output: LineWriter
+  private let lane: DirectLane?
   private let stream: AsyncThrowingStream<Data, Error>
   private let continuation: AsyncThrowingStream<Data, Error>.Continuation
   private var connected = false
 
-  public init(input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO, logger: Logger? = nil) {
+  /// - Parameter lane: answers plain `tools/call` requests itself when nothing else is under way
+  ///   (see `DirectLane`); every other message is handed on as read.
+  public init(
+    input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO, logger: Logger? = nil, lane: DirectLane? = nil
+  ) {
     self.input = input
-    self.output = output
+    self.output = LineWriter(output)
+    self.lane = lane
     self.logger = logger ?? Logger(label: "git-orchestrate.mcp.lines", factory: { _ in SwiftLogNoOpLogHandler() })
     (stream, continuation) = AsyncThrowingStream.makeStream(of: Data.self)
   }
@@ -32,7 +39,9 @@ public actor LineTransport: Transport {
     let input = input
     let continuation = continuation
     let logger = logger
-    let reader = Thread { Self.readLines(from: input, into: continuation, logger: logger) }
+    let lane = lane
+    lane?.connect(to: continuation, output: output)
+    let reader = Thread { Self.readLines(from: input, into: continuation, lane: lane, logger: logger) }
     reader.name = "mcp-stdin"
     reader.start()
   }
@@ -43,33 +52,21 @@ public actor LineTransport: Transport {
   }
 
   public func send(_ data: Data) async throws {
-    var message = data
-    message.append(UInt8(ascii: "\n"))
-    let output = output
-    try message.withUnsafeBytes { buffer in
-      var offset = 0
-      while offset < buffer.count {
-        let written = write(output, buffer.baseAddress! + offset, buffer.count - offset)
-        if written >= 0 {
-          offset += written
-        } else if errno == EINTR {
-          continue
-        } else if errno == EAGAIN {
-          var ready = pollfd(fd: output, events: Int16(POLLOUT), revents: 0)
-          _ = poll(&ready, 1, -1)
-        } else {
-          throw MCPError.transportError(POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO))
-        }
-      }
-    }
+    // Counted out once written, so that a call the lane answers next is written after it.
+    defer { lane?.sent(data) }
+    try output.send(data)
   }
 
   public func receive() -> AsyncThrowingStream<Data, Error> { stream }
 
-  /// Reads until end of input, yielding each non-empty line; runs on its own thread.
+  /// Reads until end of input, handing on each non-empty line; runs on its own thread.
   private static func readLines(
-    from input: Int32, into continuation: AsyncThrowingStream<Data, Error>.Continuation, logger: Logger
+    from input: Int32, into continuation: AsyncThrowingStream<Data, Error>.Continuation, lane: DirectLane?,
+    logger: Logger
   ) {
+    let deliver: (Data) -> Void = { line in
+      if let lane { lane.accept(line) } else { continuation.yield(line) }
+    }
     var pending = [UInt8]()
     var searched = 0  // bytes of `pending` known to hold no newline
     var dropping = false  // inside a line over the size limit
@@ -94,7 +91,7 @@ public actor LineTransport: Transport {
         if dropping {
           dropping = false
         } else if end > start {
-          continuation.yield(Data(pending[start..<end]))
+          deliver(Data(pending[start..<end]))
         }
         start = end + 1
         searched = 0
@@ -104,14 +101,47 @@ public actor LineTransport: Transport {
       if pending.count > maximumMessageSize {
         if !dropping {
           logger.error("a message over \(maximumMessageSize >> 20) MB was dropped")
-          continuation.yield(Data("message too large".utf8))  // answered with a parse error
+          deliver(Data("message too large".utf8))  // answered with a parse error
         }
         dropping = true
         pending.removeAll(keepingCapacity: true)
         searched = 0
       }
     }
-    if !dropping, !pending.isEmpty { continuation.yield(Data(pending)) }
-    continuation.finish()
+    if !dropping, !pending.isEmpty { deliver(Data(pending)) }
+    if let lane { lane.endOfInput() } else { continuation.finish() }
+  }
+}
+
+/// Standard output, one message per line; a message is written whole before the next begins
+/// (the SDK's answers and the direct lane's come from different threads).
+public final class LineWriter: Sendable {
+  private let output: LockedBox<Int32>
+
+  init(_ output: Int32) {
+    self.output = LockedBox(output)
+  }
+
+  func send(_ data: Data) throws {
+    var message = data
+    message.append(UInt8(ascii: "\n"))
+    try output.withLock { output in
+      try message.withUnsafeBytes { buffer in
+        var offset = 0
+        while offset < buffer.count {
+          let written = write(output, buffer.baseAddress! + offset, buffer.count - offset)
+          if written >= 0 {
+            offset += written
+          } else if errno == EINTR {
+            continue
+          } else if errno == EAGAIN {
+            var ready = pollfd(fd: output, events: Int16(POLLOUT), revents: 0)
+            _ = poll(&ready, 1, -1)
+          } else {
+            throw MCPError.transportError(POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO))
+          }
+        }
+      }
+    }
   }
 }
