@@ -94,10 +94,9 @@ extension Repository {
   /// - Throws: `GitError` when the object is missing, not a blob, or damaged.
   @discardableResult
   public func readBlob(_ oid: OID, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
-    // The size first, from the pack's index or the loose object's header: a blob of at most one
-    // piece is read whole, and only a larger one is looked for as a loose file to stream. (Looking
-    // for the loose file first cost a failed open per file when writing a packed 20k-file tree.)
-    if let size = blobSize(oid), size <= Self.blobPieceSize {
+    // A packed blob is read whole (libgit2 1.5 has no pack stream) without first looking for a
+    // loose file, which cost a failed open per file when writing a packed 20k-file tree.
+    if isPacked(oid) {
       return try withBlob(oid) { bytes in
         if bytes.count > 0 { try body(bytes) }
         return bytes.count
@@ -114,22 +113,27 @@ extension Repository {
     }
   }
 
-  /// The size of object `oid` from its header, nil when it cannot be read (`readBlob` then finds out why).
-  private func blobSize(_ oid: OID) -> Int? {
-    var odb: OpaquePointer?
-    guard git_repository_odb(&odb, pointer) == 0 else {
-      git_error_clear()
-      return nil
+  /// Whether `oid` is in one of the repository's packs, by their indexes alone. The packs are those
+  /// there at the first question (no refresh): an object packed since is looked for as a loose file
+  /// first, as every object was before.
+  func isPacked(_ oid: OID) -> Bool {
+    if packs == nil {
+      var odb: OpaquePointer?
+      var backend: OpaquePointer?
+      guard git_odb_new(&odb) == 0 else {
+        git_error_clear()
+        return false
+      }
+      guard git_odb_backend_pack(&backend, commonDirectory + "/objects") == 0, git_odb_add_backend(odb, backend, 1) == 0
+      else {
+        git_error_clear()
+        git_odb_free(odb)
+        return false
+      }
+      packs = odb
     }
-    defer { git_odb_free(odb) }
     var raw = oid.raw
-    var size = 0
-    var type = GIT_OBJECT_ANY
-    guard git_odb_read_header(&size, &type, odb, &raw) == 0 else {
-      git_error_clear()
-      return nil
-    }
-    return size
+    return git_odb_exists_ext(packs, &raw, UInt32(GIT_ODB_LOOKUP_NO_REFRESH.rawValue)) == 1
   }
 
   /// The largest piece `readBlob` hands over at once.

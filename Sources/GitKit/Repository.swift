@@ -8,12 +8,15 @@ public final class Repository {
   let pointer: OpaquePointer
   /// `packed-refs` as `scanReferences` last parsed it.
   var packedReferences: PackedReferences?
+  /// An object database of the repository's packs alone (`isPacked`), made on first use.
+  var packs: OpaquePointer?
 
   private init(pointer: OpaquePointer) {
     self.pointer = pointer
   }
 
   deinit {
+    if let packs { git_odb_free(packs) }
     git_repository_free(pointer)
   }
 
