@@ -128,7 +128,9 @@ extension History {
         if line.isEmpty { continue }
         fields.removeAll(keepingCapacity: true)
         var start = line.startIndex
-        for index in line.indices where line[index] == UInt8(ascii: "\t") {
+        // A range of positions, not `line.indices`: Slice's `indices` was called unspecialised,
+        // the runtime looking up a tuple type's metadata on each line.
+        for index in line.startIndex..<line.endIndex where line[index] == UInt8(ascii: "\t") {
           fields.append(line[start..<index])
           start = index + 1
         }
