@@ -85,8 +85,17 @@ struct JSONWriter {
 
   private mutating func newline() {
     bytes.append(UInt8(ascii: "\n"))
-    bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * level))
+    // From a fixed run of spaces: appending a `repeatElement` went element by element, for every
+    // line of a status of thousands of sub-tasks.
+    var count = 2 * level
+    while count > 0 {
+      let chunk = min(count, Self.spaces.count)
+      Self.spaces.withUnsafeBufferPointer { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[..<chunk])) }
+      count -= chunk
+    }
   }
+
+  private static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 64)
 
   /// Opens `open`, runs `body` for the members, closes with `close`.
   private mutating func container(_ open: UInt8, _ close: UInt8, _ body: (inout JSONWriter) throws -> Void) rethrows {
