@@ -95,15 +95,30 @@ extension SubtaskLogEntry {
     column(duration, 8)
     column(costUSD.map(Ledger.money) ?? "-", 9)
     column(checkpoint ?? "-", widths.checkpoint)
-    if let commit { bytes.append(contentsOf: commit.prefix(12).utf8) }
+    if let commit {
+      // An id is hexadecimal: its first 12 characters are its first 12 bytes.
+      if Self.isPlainASCII(commit) {
+        bytes.append(contentsOf: commit.utf8.prefix(12))
+      } else {
+        bytes.append(contentsOf: commit.prefix(12).utf8)
+      }
+    }
     return String(decoding: bytes, as: UTF8.self).trimmingSpaces
   }
 
   /// `text.count` (the width `pad` gave a column), without walking grapheme clusters when every
   /// byte is ASCII other than a carriage return, whose characters are one byte each.
   static func characterCount(_ text: String) -> Int {
-    for byte in text.utf8 where byte >= 0x80 || byte == UInt8(ascii: "\r") { return text.count }
-    return text.utf8.count
+    isPlainASCII(text) ? text.utf8.count : text.count
+  }
+
+  /// Whether every byte of `text` is ASCII other than CR (so each byte is a character), read from
+  /// its contiguous UTF-8 where it has one, as native and small strings do.
+  static func isPlainASCII(_ text: String) -> Bool {
+    let plain = text.utf8.withContiguousStorageIfAvailable { bytes in
+      !bytes.contains { $0 >= 0x80 || $0 == UInt8(ascii: "\r") }
+    }
+    return plain ?? !text.utf8.contains { $0 >= 0x80 || $0 == UInt8(ascii: "\r") }
   }
 }
 
