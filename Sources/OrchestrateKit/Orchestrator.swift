@@ -189,18 +189,22 @@ public final class Orchestrator {
     completed.reserveCapacity(subtasks.count - open.count)
     var tally = Estimate.Tally()
     var current: String?
-    for subtask in subtasks {
-      let branch = Layout.branchName(plan: plan.id, subtask: subtask)
-      let done = history.completions[subtask.id]
-      tally.count(subtask.complexity, done)
+    for index in subtasks.indices {
+      // A completed sub-task (nearly all of a long plan's) reads its fields where they are: a copy
+      // of the whole `Subtask` retained and released each of its strings and arrays.
+      let branch = Layout.branchName(plan: plan.id, subtask: subtasks[index])
+      let done = history.completions[subtasks[index].id]
+      tally.count(subtasks[index].complexity, done)
       if let done {
-        completed.append(subtask.id)
+        completed.append(subtasks[index].id)
         details.append(
           .init(
-            id: subtask.id, order: subtask.order, description: subtask.description, state: .completed,
-            commit: done.commit.hex, attempts: done.attempts, durationSeconds: done.duration, branch: branch))
+            id: subtasks[index].id, order: subtasks[index].order, description: subtasks[index].description,
+            state: .completed, commit: done.commit.hex, attempts: done.attempts, durationSeconds: done.duration,
+            branch: branch))
         continue
       }
+      let subtask = subtasks[index]
       var state = PlanStatus.State.pending
       var attempts = 0
       var tipHex: String?

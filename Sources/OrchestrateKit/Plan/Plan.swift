@@ -277,13 +277,14 @@ public struct Plan: Codable, Sendable, Equatable {
   var isSoundForEngine: Bool {
     guard RefNameComponent.problem(with: id) == nil, !subtasks.isEmpty else { return false }
     var previous = Int.min
-    var ids = Set<String>()
-    for subtask in subtasks {
-      guard RefNameComponent.problem(with: subtask.id) == nil, ids.insert(subtask.id).inserted,
-        subtask.order > previous, !subtask.checkpoint.commands.isEmpty,
-        !subtask.checkpoint.commands.contains(where: \.isEmpty)
+    // Sized once, and each sub-task read in place: every status and log checks all of a plan's.
+    var ids = Set<String>(minimumCapacity: subtasks.count)
+    for index in subtasks.indices {
+      guard RefNameComponent.problem(with: subtasks[index].id) == nil, ids.insert(subtasks[index].id).inserted,
+        subtasks[index].order > previous, !subtasks[index].checkpoint.commands.isEmpty,
+        !subtasks[index].checkpoint.commands.contains(where: \.isEmpty)
       else { return false }
-      previous = subtask.order
+      previous = subtasks[index].order
     }
     if let final = finalCheckpoint, final.commands.isEmpty { return false }
     return true

@@ -30,21 +30,44 @@ extension PlanStatus {
 }
 
 extension JSONWriter {
-  /// A detail as its synthesized `Encodable` writes it: nil optionals left out.
+  /// A detail as its synthesized `Encodable` writes it: nil optionals left out. Written with
+  /// `key` rather than a closure per field: one detail per sub-task, and the closures' captures
+  /// of the detail retained and released its strings for every field.
   fileprivate mutating func detail(_ detail: PlanStatus.Detail) throws {
-    try object { json in
-      try json.field("attempts") { $0.integer(detail.attempts) }
-      try json.field("branch") { $0.string(detail.branch) }
-      if let commit = detail.commit { try json.field("commit") { $0.string(commit) } }
-      if let cost = detail.costUSD { try json.field("cost_usd") { try $0.decimal(cost) } }
-      try json.field("description") { $0.string(detail.description) }
-      if let seconds = detail.durationSeconds { try json.field("duration_seconds") { try $0.double(seconds) } }
-      try json.field("id") { $0.string(detail.id) }
-      if let tokens = detail.inputTokens { try json.field("input_tokens") { $0.integer(tokens) } }
-      try json.field("order") { $0.integer(detail.order) }
-      if let tokens = detail.outputTokens { try json.field("output_tokens") { $0.integer(tokens) } }
-      try json.field("state") { $0.string(detail.state.rawValue) }
+    let outer = open(UInt8(ascii: "{"))
+    key("attempts")
+    integer(detail.attempts)
+    key("branch")
+    string(detail.branch)
+    if let commit = detail.commit {
+      key("commit")
+      string(commit)
     }
+    if let cost = detail.costUSD {
+      key("cost_usd")
+      try decimal(cost)
+    }
+    key("description")
+    string(detail.description)
+    if let seconds = detail.durationSeconds {
+      key("duration_seconds")
+      try double(seconds)
+    }
+    key("id")
+    string(detail.id)
+    if let tokens = detail.inputTokens {
+      key("input_tokens")
+      integer(tokens)
+    }
+    key("order")
+    integer(detail.order)
+    if let tokens = detail.outputTokens {
+      key("output_tokens")
+      integer(tokens)
+    }
+    key("state")
+    string(detail.state.rawValue)
+    close(UInt8(ascii: "}"), outer)
   }
 
   /// A cost summary as its own `encode(to:)` writes it: every key, null when unknown.
@@ -86,23 +109,43 @@ package struct JSONWriter {
 
   private mutating func newline() {
     bytes.append(UInt8(ascii: "\n"))
-    bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * level))
+    // From a fixed run of spaces: appending a `repeatElement` went element by element, for every
+    // line of a status of thousands of sub-tasks.
+    var count = 2 * level
+    while count > 0 {
+      let chunk = min(count, Self.spaces.count)
+      Self.spaces.withUnsafeBufferPointer { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[..<chunk])) }
+      count -= chunk
+    }
   }
+
+  private static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 64)
 
   /// Opens `open`, runs `body` for the members, closes with `close`.
   private mutating func container(_ open: UInt8, _ close: UInt8, _ body: (inout JSONWriter) throws -> Void) rethrows {
-    bytes.append(open)
+    let outer = self.open(open)
+    try body(&self)
+    self.close(close, outer)
+  }
+
+  /// Opens a container with `byte`; returns what `close` needs to restore.
+  fileprivate mutating func open(_ byte: UInt8) -> Bool {
+    bytes.append(byte)
     let outerEmpty = empty
     empty = true
     level += 1
-    try body(&self)
+    return outerEmpty
+  }
+
+  /// Closes the container `open` returned `outerEmpty` for with `byte`.
+  fileprivate mutating func close(_ byte: UInt8, _ outerEmpty: Bool) {
     level -= 1
     if pretty {
       // An empty container is written with an empty line inside.
       if empty { bytes.append(UInt8(ascii: "\n")) }
       newline()
     }
-    bytes.append(close)
+    bytes.append(byte)
     empty = outerEmpty
   }
 
@@ -118,11 +161,16 @@ package struct JSONWriter {
   }
 
   package mutating func field(_ key: StaticString, _ value: (inout JSONWriter) throws -> Void) rethrows {
+    self.key(key)
+    try value(&self)
+  }
+
+  /// Starts a member of the object being written: its key and colon; the value comes next.
+  package mutating func key(_ key: StaticString) {
     member()
     bytes.append(UInt8(ascii: "\""))
     bytes.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
     bytes.append(contentsOf: pretty ? Self.prettyColon : Self.compactColon)
-    try value(&self)
   }
 
   /// A member whose key is only known at run time: escaped as any string.

@@ -65,8 +65,8 @@ extension SubtaskLogEntry {
 
     public init(_ entries: [SubtaskLogEntry] = []) {
       for entry in entries {
-        id = max(id, entry.id.count)
-        checkpoint = max(checkpoint, (entry.checkpoint ?? "-").count)
+        id = max(id, SubtaskLogEntry.characterCount(entry.id))
+        checkpoint = max(checkpoint, SubtaskLogEntry.characterCount(entry.checkpoint ?? "-"))
       }
     }
   }
@@ -78,14 +78,47 @@ extension SubtaskLogEntry {
   public func line(widths: Widths) -> String {
     let attemptsText = attempts == 0 ? "-" : Plural.count(attempts, "attempt")
     let duration = durationSeconds.map { Durations.format($0) } ?? "-"
-    func pad(_ text: String, _ width: Int) -> String {
-      text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    // Written into one buffer: `log` of a plan of 10,000 sub-tasks makes 10,000 lines, and an array
+    // of padded strings joined was ~3 µs a line, a quarter of the whole command.
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(widths.id + widths.checkpoint + 64)
+    func column(_ text: String, _ width: Int) {
+      bytes.append(contentsOf: text.utf8)
+      let count = Self.characterCount(text)
+      if count < width { bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: width - count)) }
+      bytes.append(UInt8(ascii: " "))
     }
-    return [
-      pad("\(order)/\(total)", 6), pad(id, widths.id), pad(state.rawValue, 12), pad(attemptsText, 11), pad(duration, 8),
-      pad(costUSD.map(Ledger.money) ?? "-", 9),
-      pad(checkpoint ?? "-", widths.checkpoint), commit.map { String($0.prefix(12)) } ?? "",
-    ].joined(separator: " ").trimmingSpaces
+    column("\(order)/\(total)", 6)
+    column(id, widths.id)
+    column(state.rawValue, 12)
+    column(attemptsText, 11)
+    column(duration, 8)
+    column(costUSD.map(Ledger.money) ?? "-", 9)
+    column(checkpoint ?? "-", widths.checkpoint)
+    if let commit {
+      // An id is hexadecimal: its first 12 characters are its first 12 bytes.
+      if Self.isPlainASCII(commit) {
+        bytes.append(contentsOf: commit.utf8.prefix(12))
+      } else {
+        bytes.append(contentsOf: commit.prefix(12).utf8)
+      }
+    }
+    return String(decoding: bytes, as: UTF8.self).trimmingSpaces
+  }
+
+  /// `text.count` (the width `pad` gave a column), without walking grapheme clusters when every
+  /// byte is ASCII other than a carriage return, whose characters are one byte each.
+  static func characterCount(_ text: String) -> Int {
+    isPlainASCII(text) ? text.utf8.count : text.count
+  }
+
+  /// Whether every byte of `text` is ASCII other than CR (so each byte is a character), read from
+  /// its contiguous UTF-8 where it has one, as native and small strings do.
+  static func isPlainASCII(_ text: String) -> Bool {
+    let plain = text.utf8.withContiguousStorageIfAvailable { bytes in
+      !bytes.contains { $0 >= 0x80 || $0 == UInt8(ascii: "\r") }
+    }
+    return plain ?? !text.utf8.contains { $0 >= 0x80 || $0 == UInt8(ascii: "\r") }
   }
 }
 

@@ -29,25 +29,33 @@ extension GitOrchestrate {
         emit(String(decoding: try encoder.encode(entries.flatMap { $0 }), as: UTF8.self))
         return
       }
-      // One write for the whole log: a plan of 10,000 sub-tasks is 10,000 lines.
-      var lines: [String] = []
+      // One write for the whole log, its bytes gathered as they come: a plan of 10,000 sub-tasks
+      // is 10,000 lines, a megabyte that joining strings copied twice more.
+      var bytes: [UInt8] = []
+      var first = true
+      func add(_ line: String) {
+        if !first { bytes.append(UInt8(ascii: "\n")) }
+        first = false
+        bytes.append(contentsOf: line.utf8)
+      }
       for (index, stored) in plans.enumerated() {
         if plans.count > 1 {
-          if index > 0 { lines.append("") }
-          lines.append(Style.bold("plan \(stored.plan.id): \(stored.plan.description)"))
+          if index > 0 { add("") }
+          add(Style.bold("plan \(stored.plan.id): \(stored.plan.description)"))
         }
+        bytes.reserveCapacity(bytes.count + entries[index].count * 96)
         let widths = SubtaskLogEntry.Widths(entries[index])
         for entry in entries[index] {
           let line = entry.line(widths: widths)
           switch entry.state {
-          case .completed: lines.append(line)
-          case .failed: lines.append(Style.red(line))
-          case .inProgress, .interrupted: lines.append(Style.yellow(line))
-          case .pending: lines.append(Style.dim(line))
+          case .completed: add(line)
+          case .failed: add(Style.red(line))
+          case .inProgress, .interrupted: add(Style.yellow(line))
+          case .pending: add(Style.dim(line))
           }
         }
       }
-      if !lines.isEmpty { emit(lines.joined(separator: "\n")) }
+      if !first { emit(utf8: Data(bytes)) }
     }
   }
 }

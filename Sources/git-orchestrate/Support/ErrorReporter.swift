@@ -76,9 +76,9 @@ func emit(_ text: String) {
 /// Prints UTF-8 `data` and a newline, as `emit` prints text, without making a string of it first
 /// (the JSON status of a long plan is megabytes).
 func emit(utf8 data: Data) {
-  var line = data
-  line.append(UInt8(ascii: "\n"))
-  FileHandle.standardOutput.write(line)
+  // Two writes rather than a copy of the megabytes with the newline appended.
+  FileHandle.standardOutput.write(data)
+  FileHandle.standardOutput.write(Data([UInt8(ascii: "\n")]))
 }
 
 /// Colour only on a terminal, and never with NO_COLOR.
