@@ -305,50 +305,7 @@ struct NormalizedPlanParser {
 
   /// Appends the character of the escape after a backslash to `scratch`.
   private mutating func unescape() throws {
-    guard index < bytes.count else { throw Failure() }
-    let byte = bytes[index]
-    index += 1
-    switch byte {
-    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scratch.append(byte)
-    case UInt8(ascii: "b"): scratch.append(0x08)
-    case UInt8(ascii: "f"): scratch.append(0x0C)
-    case UInt8(ascii: "n"): scratch.append(0x0A)
-    case UInt8(ascii: "r"): scratch.append(0x0D)
-    case UInt8(ascii: "t"): scratch.append(0x09)
-    case UInt8(ascii: "u"):
-      var scalar = try hex4()
-      if (0xD800..<0xDC00).contains(scalar) {
-        // A high surrogate must be followed by an escaped low one.
-        guard literal("\\u") else { throw Failure() }
-        let low = try hex4()
-        guard (0xDC00..<0xE000).contains(low) else { throw Failure() }
-        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-      } else if (0xDC00..<0xE000).contains(scalar) {
-        throw Failure()
-      }
-      guard let unicode = Unicode.Scalar(scalar) else { throw Failure() }
-      scratch.append(contentsOf: UTF8.encode(unicode)!)
-    default:
-      throw Failure()
-    }
-  }
-
-  private mutating func hex4() throws -> UInt32 {
-    guard index + 4 <= bytes.count else { throw Failure() }
-    var value: UInt32 = 0
-    for _ in 0..<4 {
-      let byte = bytes[index]
-      index += 1
-      let digit: UInt8
-      switch byte {
-      case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-      case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-      case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-      default: throw Failure()
-      }
-      value = value << 4 | UInt32(digit)
-    }
-    return value
+    guard JSONEscape.read(bytes, at: &index, into: &scratch) else { throw Failure() }
   }
 
   /// The text of the number that comes next, as JSON spells numbers.

@@ -377,28 +377,8 @@ struct PlainJSONReader {
     guard at < bytes.count else { throw NotPlain() }
     var text = Array(bytes[start..<at])
     while bytes[at] == UInt8(ascii: "\\") {
-      guard at + 1 < bytes.count else { throw NotPlain() }
-      let escape = bytes[at + 1]
-      at += 2
-      switch escape {
-      case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): text.append(escape)
-      case UInt8(ascii: "b"): text.append(0x08)
-      case UInt8(ascii: "f"): text.append(0x0C)
-      case UInt8(ascii: "n"): text.append(0x0A)
-      case UInt8(ascii: "r"): text.append(0x0D)
-      case UInt8(ascii: "t"): text.append(0x09)
-      case UInt8(ascii: "u"):
-        var scalar = try hex4()
-        if (0xD800..<0xDC00).contains(scalar) {
-          try word("\\u")
-          let low = try hex4()
-          guard (0xDC00..<0xE000).contains(low) else { throw NotPlain() }
-          scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-        }
-        guard let unicode = Unicode.Scalar(scalar) else { throw NotPlain() }
-        text.append(contentsOf: String(Character(unicode)).utf8)
-      default: throw NotPlain()
-      }
+      at += 1
+      guard JSONEscape.read(bytes, at: &at, into: &text) else { throw NotPlain() }
       while at < bytes.count, bytes[at] != UInt8(ascii: "\""), bytes[at] != UInt8(ascii: "\\") {
         guard bytes[at] >= 0x20 else { throw NotPlain() }
         text.append(bytes[at])
@@ -409,23 +389,5 @@ struct PlainJSONReader {
     at += 1  // the closing quote
     guard let string = String(validating: text, as: UTF8.self) else { throw NotPlain() }
     return string
-  }
-
-  private mutating func hex4() throws -> UInt32 {
-    guard at + 4 <= bytes.count else { throw NotPlain() }
-    var value: UInt32 = 0
-    for _ in 0..<4 {
-      let byte = bytes[at]
-      let digit: UInt8
-      switch byte {
-      case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-      case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-      case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-      default: throw NotPlain()
-      }
-      value = value << 4 + UInt32(digit)
-      at += 1
-    }
-    return value
   }
 }
