@@ -82,7 +82,9 @@ extension Repository {
     try check(git_blob_lookup(&blob, pointer, &raw), "git_blob_lookup")
     defer { git_blob_free(blob) }
     let size = Int(git_blob_rawsize(blob))
-    guard size > 0, let bytes = git_blob_rawcontent(blob) else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+    guard size > 0, let bytes = git_blob_rawcontent(blob) else {
+      return try body(UnsafeRawBufferPointer(start: nil, count: 0))
+    }
     return try body(UnsafeRawBufferPointer(start: bytes, count: size))
   }
 
@@ -151,7 +153,8 @@ extension Repository {
         let code = git_blob_create_from_buffer(&oid, pointer, bytes.baseAddress, bytes.count)
         if code < 0, git_error_last() == nil, errno != 0 {
           throw GitError(
-            code: code, errorClass: 0, function: "git_blob_create_from_buffer", message: String(cString: strerror(errno)))
+            code: code, errorClass: 0, function: "git_blob_create_from_buffer",
+            message: String(cString: strerror(errno)))
         }
         try check(code, "git_blob_create_from_buffer")
       }

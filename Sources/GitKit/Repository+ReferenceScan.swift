@@ -78,7 +78,9 @@ struct PackedReferences: Sendable {
     var found: [(name: String, target: OID)] = []
     for entry in entries[low...] {
       guard bytes[entry.name].starts(with: wanted) else { break }
-      let target = bytes.withUnsafeBufferPointer { OID(hexDigits: UnsafeBufferPointer(rebasing: $0[entry.target..<entry.target + 40])) }
+      let target = bytes.withUnsafeBufferPointer {
+        OID(hexDigits: UnsafeBufferPointer(rebasing: $0[entry.target..<entry.target + 40]))
+      }
       guard let target else { return nil }
       found.append((String(decoding: bytes[entry.name], as: UTF8.self), target))
     }
@@ -104,7 +106,9 @@ extension Repository {
     // guard scans a prefix several times per MCP call.
     let characters = Array(prefix.utf8)
     guard prefix.hasPrefix("refs/"),
-      !["refs/worktree/", "refs/bisect/", "refs/rewritten/"].contains(where: { prefix.hasPrefix($0) || $0.hasPrefix(prefix) }),
+      !["refs/worktree/", "refs/bisect/", "refs/rewritten/"].contains(where: {
+        prefix.hasPrefix($0) || $0.hasPrefix(prefix)
+      }),
       !characters.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "[") }),
       !zip(characters, characters.dropFirst()).contains(where: { $0 == UInt8(ascii: ".") && $1 == UInt8(ascii: ".") })
     else { return nil }
@@ -210,8 +214,9 @@ extension Repository {
     guard data.count >= 40, let oid = OID(hex: String(decoding: data.prefix(40), as: UTF8.self)) else { return nil }
     if data.count > 40 {
       let next = data[data.startIndex + 40]
-      guard next == UInt8(ascii: "\n") || next == UInt8(ascii: " ") || next == UInt8(ascii: "\t")
-        || next == UInt8(ascii: "\r")
+      guard
+        next == UInt8(ascii: "\n") || next == UInt8(ascii: " ") || next == UInt8(ascii: "\t")
+          || next == UInt8(ascii: "\r")
       else { return nil }
     }
     return oid

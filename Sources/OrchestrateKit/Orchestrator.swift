@@ -99,9 +99,12 @@ public final class Orchestrator {
       }
       if !addIfFile, FileManager.default.fileExists(atPath: argument, isDirectory: &isDir), !isDir.boolValue {
         throw OrchestrateError.invalidArgument(
-          "'\(argument)' is a plan file, not a stored plan; store it with 'git orchestrate plan add \(argument)' (or run it)")
+          "'\(argument)' is a plan file, not a stored plan; store it with 'git orchestrate plan add \(argument)' (or run it)"
+        )
       }
-      if argument.hasSuffix(".yml") || argument.hasSuffix(".yaml") || argument.hasSuffix(".json") || argument.contains("/") {
+      if argument.hasSuffix(".yml") || argument.hasSuffix(".yaml") || argument.hasSuffix(".json")
+        || argument.contains("/")
+      {
         throw OrchestrateError.invalidArgument("no plan file '\(argument)' and no stored plan with that id")
       }
       throw OrchestrateError.planNotFound(argument, known: try store.ids())

@@ -26,7 +26,9 @@ struct BestOfTests {
       """)
   }
 
-  @Test("best_of: the first contender to pass lands; the other is stopped, its work kept as an attempt on its branch; show lists both")
+  @Test(
+    "best_of: the first contender to pass lands; the other is stopped, its work kept as an attempt on its branch; show lists both"
+  )
   func firstPassingContenderLands() throws {
     let box = try TemporaryRepository()
     try box.git("config", "orchestrate.sandbox", "off")
@@ -116,7 +118,8 @@ struct BestOfTests {
     let run = box.orchestrate("run", "plan.yml", "--best-of", "3")
     #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
     #expect(
-      (run.stdout + run.stderr).contains("--best-of 3 applies to sub-tasks an agent works on; script steps run once (s)"),
+      (run.stdout + run.stderr).contains(
+        "--best-of 3 applies to sub-tasks an agent works on; script steps run once (s)"),
       "\(run.stdout)\n\(run.stderr)")
     #expect(try box.git("show", "main:s.txt") == "s")
   }

@@ -206,7 +206,8 @@ struct IntegrityTests {
         "git-orchestrate history 1\nplan \(plan)\nmain refs/heads/main\nbase \(base)\ntip \(one)\n\n"
         + "one\t\(one)\t1\t=9999.0\t=passed\t\t\t\t\t0\t0\ntwo\t\(claimed)\t1\t=1.0\t=passed\t\t\t\t\t0\t0\n"
       try Data(record.utf8).write(to: folder.appendingPathComponent("history-demo.record"))
-      let json = #"{"planCommit":"\#(plan)","mainRef":"refs/heads/main","history":{"mainTip":"\#(one)","completions":{"two":{"commit":"\#(claimed)","attempts":1,"duration":1.0,"cost":{"attempts":0,"unreported":0}}}}}"#
+      let json =
+        #"{"planCommit":"\#(plan)","mainRef":"refs/heads/main","history":{"mainTip":"\#(one)","completions":{"two":{"commit":"\#(claimed)","attempts":1,"duration":1.0,"cost":{"attempts":0,"unreported":0}}}}}"#
       try Data(json.utf8).write(to: folder.appendingPathComponent("history-demo.json"))
       #expect(try Self.completed(box) == ["one"], "claimed by \(claimed)")
       let status = box.orchestrate("status", "demo", "--json")
@@ -232,7 +233,8 @@ struct IntegrityTests {
   func historyRecord() throws {
     let box = try Self.ranTwoSteps()
     let record = try box.git("cat-file", "-p", "refs/orchestrate/history/demo")
-    #expect(record.hasPrefix("git-orchestrate history 1\nplan \(try box.git("rev-parse", "refs/orchestrate/plans/demo"))\n"))
+    #expect(
+      record.hasPrefix("git-orchestrate history 1\nplan \(try box.git("rev-parse", "refs/orchestrate/plans/demo"))\n"))
     #expect(record.contains("\ntip \(try box.git("rev-parse", "main"))\n"))
     #expect(try Self.completed(box) == ["one"])
     // Someone else's commit on main: read on top of the record.

@@ -287,16 +287,21 @@ struct ParallelRunTests {
     // its runs, so without a queue a landing during another's check on main makes it replay again.
     let plan = TestPlan(
       id: "queue", maxAttempts: 1,
-      subtasks: Self.together(ids, in: marks) { "test -f \($0).txt && echo run >> '\(marks.path)/checks-\($0)' && sleep 0.3" })
+      subtasks: Self.together(ids, in: marks) {
+        "test -f \($0).txt && echo run >> '\(marks.path)/checks-\($0)' && sleep 0.3"
+      })
     try box.write("plan.yml", plan.yaml)
     let base = try box.git("rev-parse", "main")
     let run = box.orchestrate("run", "--jobs", "4", "--json", "plan.yml")
     #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
     #expect(try Set(Self.landed(box, since: base)).count == 4)
-    let replays = try Self.events(run).filter { $0["event"] as? String == "main_moved" }.map { $0["subtask"] as? String ?? "?" }
+    let replays = try Self.events(run).filter { $0["event"] as? String == "main_moved" }.map {
+      $0["subtask"] as? String ?? "?"
+    }
     #expect(replays.count == 3 && Set(replays).count == 3, "replays: \(replays)")
     let checks = ids.map { box.read("checks-\($0)", in: marks)?.split(separator: "\n").count ?? 0 }
-    #expect(checks.reduce(0, +) == 7 && checks.allSatisfy { (1...2).contains($0) }, "checkpoint runs per sub-task: \(checks)")
+    #expect(
+      checks.reduce(0, +) == 7 && checks.allSatisfy { (1...2).contains($0) }, "checkpoint runs per sub-task: \(checks)")
   }
 
   @Test(

@@ -139,13 +139,16 @@ struct DiffMergeTests {
 
       let repository = try Repository(path: repo.path)
       let tree = { (commit: String) in try repository.commit(try #require(OID(hex: commit))).tree }
-      for (ours, theirs) in [(left, right), (right, left), (left, rightBoth), (rightBoth, left), (left, left), (base, left)] {
+      for (ours, theirs) in [
+        (left, right), (right, left), (left, rightBoth), (rightBoth, left), (left, left), (base, left),
+      ] {
         let result = try repository.mergeTrees(ancestor: try tree(base), ours: try tree(ours), theirs: try tree(theirs))
         let expected = try repo.rawGit(["merge-tree", "--write-tree", ours, theirs]).trimmed
         #expect(result == .clean(tree: try #require(OID(hex: expected))), "merging \(ours) and \(theirs)")
       }
       // A path one side removed that the other made a folder of: not disjoint, and git's merge decides.
-      let clash = try repository.mergeTrees(ancestor: try tree(base), ours: try tree(left), theirs: try tree(intoFolder))
+      let clash = try repository.mergeTrees(
+        ancestor: try tree(base), ours: try tree(left), theirs: try tree(intoFolder))
       let gitSays = repo.run("/usr/bin/env", ["git", "merge-tree", "--write-tree", left, intoFolder])
       if gitSays.status == 0 {
         #expect(clash == .clean(tree: try #require(OID(hex: gitSays.stdout.trimmed))))

@@ -168,6 +168,7 @@ struct PathRulesTests {
       }
     }
     #expect(plain > 100)
-    #expect(!PathRules.isPlainlyFine("a/.git/b") && !PathRules.isPlainlyFine("GIT~1") && PathRules.isPlainlyFine("src/a.txt"))
+    #expect(
+      !PathRules.isPlainlyFine("a/.git/b") && !PathRules.isPlainlyFine("GIT~1") && PathRules.isPlainlyFine("src/a.txt"))
   }
 }

@@ -99,7 +99,9 @@ extension History {
   /// The history a record holds, or nil when it is not a record of this plan version, main branch
   /// and base, or not well formed. Read from the bytes: a record of 10,000 sub-tasks is a megabyte.
   init?(record data: Data, stored: StoredPlan, mainRef: String) {
-    guard let parsed = data.withUnsafeBytes({ History(record: $0, stored: stored, mainRef: mainRef) }) else { return nil }
+    guard let parsed = data.withUnsafeBytes({ History(record: $0, stored: stored, mainRef: mainRef) }) else {
+      return nil
+    }
     self = parsed
   }
 
@@ -181,16 +183,21 @@ extension History {
     guard !field.isEmpty, field.count <= 18 else { return Int(String(decoding: field, as: UTF8.self)) }
     var value = 0
     for byte in field {
-      guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return Int(String(decoding: field, as: UTF8.self)) }
+      guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else {
+        return Int(String(decoding: field, as: UTF8.self))
+      }
       value = value * 10 + Int(byte - UInt8(ascii: "0"))
     }
     return value
   }
 
   /// A field read back: `.some(nil)` when empty, `.some(value)` when it parses, nil when it does not.
-  private static func optional<Value>(_ field: Slice<UnsafeBufferPointer<UInt8>>, _ parse: (String) -> Value?) -> Value?? {
+  private static func optional<Value>(_ field: Slice<UnsafeBufferPointer<UInt8>>, _ parse: (String) -> Value?)
+    -> Value??
+  {
     if field.isEmpty { return .some(nil) }
-    guard field.first == UInt8(ascii: "="), let text = unescaped(Substring(String(decoding: field.dropFirst(), as: UTF8.self))),
+    guard field.first == UInt8(ascii: "="),
+      let text = unescaped(Substring(String(decoding: field.dropFirst(), as: UTF8.self))),
       let value = parse(text)
     else { return nil }
     return .some(value)

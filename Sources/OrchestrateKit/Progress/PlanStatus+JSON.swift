@@ -181,7 +181,9 @@ package struct JSONWriter {
     try value(&self)
   }
 
-  package mutating func array<Element>(_ elements: [Element], _ element: (inout JSONWriter, Element) throws -> Void) rethrows {
+  package mutating func array<Element>(_ elements: [Element], _ element: (inout JSONWriter, Element) throws -> Void)
+    rethrows
+  {
     try container(UInt8(ascii: "["), UInt8(ascii: "]")) { json in
       for item in elements {
         json.member()

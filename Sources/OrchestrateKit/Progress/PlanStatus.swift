@@ -7,7 +7,9 @@ public struct PlanStatus: Codable, Sendable, Equatable {
   public enum State: String, Codable, Sendable {
     /// `interrupted`: work began on the sub-task's branch, no attempt was recorded and nothing runs
     /// now (a run stopped by Ctrl-C or killed); `run` resumes it.
-    case completed, failed, inProgress = "in_progress", interrupted, pending
+    case completed, failed
+    case inProgress = "in_progress"
+    case interrupted, pending
   }
 
   public struct Detail: Codable, Sendable, Equatable {
@@ -104,7 +106,8 @@ struct History: Codable {
   var mainTip: OID?
 
   /// Reads main's first-parent history from its tip down to the plan's base commit.
-  static func read(repository: Repository, mainRef: String, planID: String, base: OID?, expected: Int) throws -> History {
+  static func read(repository: Repository, mainRef: String, planID: String, base: OID?, expected: Int) throws -> History
+  {
     var history = History()
     guard let tip = try repository.resolve(mainRef) else { return history }
     history.mainTip = tip
@@ -171,7 +174,8 @@ struct History: Codable {
     // The new commits are the newer ones: they win, as the newest does in `read`.
     var changes: [Change] = []
     for (subtask, completion) in added.completions {
-      changes.append(Change(subtask: subtask, old: completions.updateValue(completion, forKey: subtask), new: completion))
+      changes.append(
+        Change(subtask: subtask, old: completions.updateValue(completion, forKey: subtask), new: completion))
     }
     return changes
   }

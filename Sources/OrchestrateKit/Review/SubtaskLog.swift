@@ -34,9 +34,10 @@ extension Orchestrator {
     return try status.subtaskDetails.map { detail in
       var checkpoint: String?
       if detail.state == .completed {
-        checkpoint = history.completions[detail.id].map { done in
-          done.checkpoint.map { $0 + (done.red == nil ? "" : " · red first") }
-        } ?? nil
+        checkpoint =
+          history.completions[detail.id].map { done in
+            done.checkpoint.map { $0 + (done.red == nil ? "" : " · red first") }
+          } ?? nil
       } else if let hex = detail.commit, let oid = OID(hex: hex), detail.attempts > 0 {
         checkpoint = try repository.commit(oid).trailer(Trailers.result)
       }

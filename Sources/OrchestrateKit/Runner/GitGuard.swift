@@ -188,10 +188,15 @@ public struct GitGuard: Equatable, Sendable {
     for entry in config where !now.contains(entry) { found.append("config removed \(entry)") }
     for path in Set(files.keys).union(after.files.keys).sorted() where files[path] != after.files[path] {
       let (old, new) = (files[path] ?? "absent", after.files[path] ?? "absent")
-      found.append(old == "absent" ? "file created \(path)" : new == "absent" ? "file removed \(path)" : "file changed \(path)")
+      found.append(
+        old == "absent" ? "file created \(path)" : new == "absent" ? "file removed \(path)" : "file changed \(path)")
     }
     for (path, print) in after.hooks.sorted(by: { $0.key < $1.key }) {
-      if hooks[path] == nil { found.append("hook added \(path)") } else if hooks[path] != print { found.append("hook changed \(path)") }
+      if hooks[path] == nil {
+        found.append("hook added \(path)")
+      } else if hooks[path] != print {
+        found.append("hook changed \(path)")
+      }
     }
     for path in hooks.keys.sorted() where after.hooks[path] == nil { found.append("hook removed \(path)") }
     return found
@@ -237,9 +242,11 @@ public struct GitGuard: Equatable, Sendable {
       do {
         if let old = refs[name] {
           if let current = after.refs[name] {
-            try repository.updateReference(name, to: old, expected: current, message: "orchestrate: put back after tampering")
+            try repository.updateReference(
+              name, to: old, expected: current, message: "orchestrate: put back after tampering")
           } else {
-            try repository.updateReference(name, to: old, expected: nil, message: "orchestrate: put back after tampering")
+            try repository.updateReference(
+              name, to: old, expected: nil, message: "orchestrate: put back after tampering")
           }
         } else if let current = after.refs[name] {
           try repository.deleteReference(name, expected: current)

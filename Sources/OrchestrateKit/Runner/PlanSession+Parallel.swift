@@ -134,7 +134,9 @@ extension PlanSession {
     // sub-task begun again from its branch): one on a landed sub-task's branch, or unused.
     let done = (try? history().completions) ?? [:]
     let unfinished = Set(
-      plan.subtasks.filter { done[$0.id] == nil && $0.id != subtask.id }.map { Layout.branchRef(plan: plan.id, subtask: $0) })
+      plan.subtasks.filter { done[$0.id] == nil && $0.id != subtask.id }.map {
+        Layout.branchRef(plan: plan.id, subtask: $0)
+      })
     return free.first { headOf($0) == branchRef }
       ?? free.first { slot in headOf(slot).map { head in !unfinished.contains(where: { head.hasPrefix($0) }) } ?? true }
       ?? free[0]

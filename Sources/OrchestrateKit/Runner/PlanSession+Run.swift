@@ -35,8 +35,11 @@ extension PlanSession {
     if let bestOf = settings.bestOfFlag, bestOf > 1 {
       let steps = plan.subtasks.filter { !$0.run.isEmpty }.map(\.id)
       if !steps.isEmpty {
-        let list = steps.count > 5 ? steps.prefix(5).joined(separator: ", ") + " and \(steps.count - 5) more" : steps.joined(separator: ", ")
-        events(.notice("--best-of \(bestOf) applies to sub-tasks an agent works on; script steps run once (\(list))"))
+        let list =
+          steps.count > 5
+          ? steps.prefix(5).joined(separator: ", ") + " and \(steps.count - 5) more" : steps.joined(separator: ", ")
+        events(
+          .notice("--best-of \(bestOf) applies to sub-tasks an agent works on; script steps run once (\(list))"))
       }
     }
     batchRecords = true
@@ -179,7 +182,9 @@ extension PlanSession {
       // Nothing ran in this process: open the workspace on the last sub-task's branch.
       guard let last = plan.subtasks.last else { throw OrchestrateError.io("the plan has no sub-task") }
       let ref = Layout.branchRef(plan: plan.id, subtask: last)
-      if try repository.resolve(ref) == nil { try repository.setReference(ref, to: tip, message: "orchestrate: final checkpoint") }
+      if try repository.resolve(ref) == nil {
+        try repository.setReference(ref, to: tip, message: "orchestrate: final checkpoint")
+      }
       workspace = try openWorkspace(branchRef: ref)
       try workspace.switchTo(branchRef: ref, commit: try repository.resolve(ref) ?? tip, planID: plan.id)
     }

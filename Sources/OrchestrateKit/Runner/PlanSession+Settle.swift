@@ -43,14 +43,16 @@ extension PlanSession {
           throw OrchestrateError.alreadyCompleted(plan: plan.id, subtask: cycle.subtask.id)
         }
         if let paths = try replay(&cycle, tree: tree, onto: tip) {
-          return .conflict(paths: paths, attemptCommit: try recordAttempt(&cycle, tree: tree, failure: .replay(paths, mainName)))
+          return .conflict(
+            paths: paths, attemptCommit: try recordAttempt(&cycle, tree: tree, failure: .replay(paths, mainName)))
         }
         verdict = try check(cycle)
         continue
       }
       Trace.mark(" land: main tip")
       let seconds = cycle.spent + Date().timeIntervalSince(cycle.attemptStarted)
-      let (commit, changes) = try makeCompletion(cycle, tree: tree, checkpointSeconds: checkpointSeconds, seconds: seconds)
+      let (commit, changes) = try makeCompletion(
+        cycle, tree: tree, checkpointSeconds: checkpointSeconds, seconds: seconds)
       // The branch's attempts, kept once the branch moves to the landing commit (a branch that only
       // followed main, replayed onto it, holds none).
       if let oldTip = try repository.resolve(cycle.branchRef), oldTip != cycle.base,
@@ -78,7 +80,8 @@ extension PlanSession {
     guard tip != cycle.base, cycle.landing == nil else { return nil }
     let tree = try openedWorkspace(cycle).snapshot()
     guard let paths = try replay(&cycle, tree: tree, onto: tip) else { return nil }
-    return .conflict(paths: paths, attemptCommit: try recordAttempt(&cycle, tree: tree, failure: .replay(paths, mainName)))
+    return .conflict(
+      paths: paths, attemptCommit: try recordAttempt(&cycle, tree: tree, failure: .replay(paths, mainName)))
   }
 
   /// Replays `tree` (built on `cycle.base`) onto main's `tip` in the workspace.

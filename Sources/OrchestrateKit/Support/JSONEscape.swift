@@ -6,7 +6,8 @@ package enum JSONEscape {
   /// appends the UTF-8 bytes it stands for to `out` and moves `position` past it.
   /// - Returns: false (nothing appended) for a letter JSON has no escape for, bad hex digits, or a
   ///   surrogate that is not one half of a pair.
-  package static func read(_ bytes: UnsafeBufferPointer<UInt8>, at position: inout Int, into out: inout [UInt8]) -> Bool {
+  package static func read(_ bytes: UnsafeBufferPointer<UInt8>, at position: inout Int, into out: inout [UInt8]) -> Bool
+  {
     guard position < bytes.count else { return false }
     let letter = bytes[position]
     var at = position + 1
@@ -20,7 +21,9 @@ package enum JSONEscape {
     case UInt8(ascii: "u"):
       guard var scalar = hex4(bytes, at: &at) else { return false }
       if (0xD800..<0xDC00).contains(scalar) {
-        guard at + 2 <= bytes.count, bytes[at] == UInt8(ascii: "\\"), bytes[at + 1] == UInt8(ascii: "u") else { return false }
+        guard at + 2 <= bytes.count, bytes[at] == UInt8(ascii: "\\"), bytes[at + 1] == UInt8(ascii: "u") else {
+          return false
+        }
         at += 2
         guard let low = hex4(bytes, at: &at), (0xDC00..<0xE000).contains(low) else { return false }
         scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)

@@ -11,7 +11,9 @@ extension Workspace {
     let index = try self.index
     var changes: [(path: String, oid: OID?, mode: FileMode?)] = []
     if let old {
-      for change in try repository.diffTrees(old, target) { changes.append((change.path, change.newOID, change.newMode)) }
+      for change in try repository.diffTrees(old, target) {
+        changes.append((change.path, change.newOID, change.newMode))
+      }
     } else {
       try index.clear()
       try repository.walkTree(target) { path, oid, mode in changes.append((path, oid, mode)) }
@@ -73,7 +75,7 @@ extension Workspace {
     #endif
   }
 
-  /// Whether the process's umask leaves 0o755 and 0o644 as they are (022 and stricter-free masks),
+  /// Whether the process's umask leaves 0o755 and 0o644 as they are (a umask of 022 or 002 does),
   /// read from /proc (setting the umask to read it would race with other threads' files); false
   /// where it cannot be read, so the mode is then always set.
   static let umaskKeepsModes: Bool = {

@@ -145,9 +145,13 @@ extension GitOrchestrate.PlanCommand {
       }
       emit("plan \(plan.id): \(plan.description)")
       if let stored, try stored.plan.normalizedJSON() == plan.normalizedJSON() {
-        emit("stored at \(Layout.planRef(plan.id)) (\(stored.commit.hex.prefix(10)))" + (stored.base.map { ", based on \($0.hex.prefix(10))" } ?? ""))
+        emit(
+          "stored at \(Layout.planRef(plan.id)) (\(stored.commit.hex.prefix(10)))"
+            + (stored.base.map { ", based on \($0.hex.prefix(10))" } ?? ""))
       } else {
-        emit("not stored \(stored == nil ? "yet" : "in this version (another is stored under that id)"); 'git orchestrate plan add' or 'run' stores it")
+        emit(
+          "not stored \(stored == nil ? "yet" : "in this version (another is stored under that id)"); 'git orchestrate plan add' or 'run' stores it"
+        )
       }
       for subtask in plan.subtasks {
         emit("\(subtask.order). \(subtask.id) [\(subtask.complexity.rawValue)]: \(subtask.description)")

@@ -36,9 +36,15 @@ extension GitOrchestrate {
       help: ArgumentHelp("Limit per agent run and per checkpoint command, e.g. 10m, 90s, 1h.", valueName: "duration"))
     var timeout: String?
 
-    @Option(help: ArgumentHelp("Run agents and checkpoints in a bubblewrap sandbox: auto, on or off (default: git config orchestrate.sandbox, else auto).", valueName: "auto|on|off"))
+    @Option(
+      help: ArgumentHelp(
+        "Run agents and checkpoints in a bubblewrap sandbox: auto, on or off (default: git config orchestrate.sandbox, else auto).",
+        valueName: "auto|on|off"))
     var sandbox: String?
-    @Option(help: ArgumentHelp("Stop before an agent starts once the plan's agents reported this much, in US dollars (overrides max_cost and orchestrate.maxCost).", valueName: "usd"))
+    @Option(
+      help: ArgumentHelp(
+        "Stop before an agent starts once the plan's agents reported this much, in US dollars (overrides max_cost and orchestrate.maxCost).",
+        valueName: "usd"))
     var budget: String?
 
     @Option(

@@ -24,7 +24,9 @@ extension GitOrchestrate {
       completion: .custom(Completions.planIDs))
     var plan: String?
 
-    @Option(help: ArgumentHelp("Show one failed attempt: its message, its diff against main, its full output.", valueName: "n"))
+    @Option(
+      help: ArgumentHelp(
+        "Show one failed attempt: its message, its diff against main, its full output.", valueName: "n"))
     var attempt: Int?
 
     @Flag(help: "Also print the diff (of a sub-task not completed: its latest attempt against main).") var patch = false

@@ -60,19 +60,21 @@ extension GitOrchestrate {
       }
       if !report.passed { throw ExitCode(1) }
     }
-  
+
     /// Why nothing was verified, and what to do: a fresh clone has neither plans nor records until
     /// `git orchestrate fetch`, and by default only main's commits not on its upstream are looked at.
     static func nothingVerified(_ orchestrator: Orchestrator, revisions: [String]) throws -> String {
       let repository = orchestrator.repository
       if try orchestrator.store.ids().isEmpty {
-        return "no plans in this clone, so no commit is known as a sub-task commit: run 'git orchestrate fetch' to get the plans and checkpoint records"
+        return
+          "no plans in this clone, so no commit is known as a sub-task commit: run 'git orchestrate fetch' to get the plans and checkpoint records"
       }
       if try repository.resolve(Layout.notesRef) == nil {
         return "no checkpoint records in this clone (\(Layout.notesRef)): run 'git orchestrate fetch' to get them"
       }
       if revisions.isEmpty {
-        return "no sub-task commit on main that its upstream lacks; give a range to verify others, e.g. 'git orchestrate verify main'"
+        return
+          "no sub-task commit on main that its upstream lacks; give a range to verify others, e.g. 'git orchestrate verify main'"
       }
       return "no sub-task commit in \(revisions.joined(separator: " "))"
     }

@@ -83,7 +83,8 @@ func emit(utf8 data: Data) {
 
 /// Colour only on a terminal, and never with NO_COLOR.
 enum Style {
-  static let enabled: Bool = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+  static let enabled: Bool =
+    isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
     && ProcessInfo.processInfo.environment["TERM"] != "dumb"
 
   static func green(_ s: String) -> String { enabled ? "\u{1B}[32m\(s)\u{1B}[0m" : s }
@@ -94,7 +95,8 @@ enum Style {
 }
 
 func jsonLine(_ object: Any) -> String {
-  guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+  guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+  else {
     return "{}"
   }
   return String(decoding: data, as: UTF8.self)
