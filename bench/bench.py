@@ -516,14 +516,9 @@ class Bench:
             ("git-cli", f"git -C {repo} log --first-parent --format=%(trailers:key=Orchestrate-Subtask,valueonly) {base}..main"),
         ], runs=max(20, self.reps * 5), warmup=3)
         ours, theirs = median(result["ours"]) * 1000, median(result["git-cli"]) * 1000
-        # The same with no state the tool may keep between calls (.git/orchestrate/cache): a first call.
-        cache = os.path.join(repo, ".git", "orchestrate", "cache")
-        cold = self.hyperfine("status-cold", [("cold", f"{self.binary} status --json -C {repo} status-bench")],
-                              runs=max(10, self.reps * 3), prepare=f"rm -rf {cache}")
-        cold_ms = median(cold["cold"]) * 1000
         self.results["figures"]["status"] = {
-            "ms": ours, "git_cli_ms": theirs, "cold_ms": cold_ms, "commits": commits, "all_seconds": result}
-        log(f"  status {ours:.1f} ms (with no cache {cold_ms:.1f} ms); git log of the plan's range {theirs:.1f} ms")
+            "ms": ours, "git_cli_ms": theirs, "commits": commits, "all_seconds": result}
+        log(f"  status {ours:.1f} ms; git log of the plan's range {theirs:.1f} ms")
 
     # MARK: - 4: verify of 1,000 sub-task commits with recorded passes
 

@@ -78,10 +78,6 @@ def rows(results):
             f"3. `status --json`, 1,000 completed sub-tasks over {status['commits'] - 1000:,} commits of other history",
             ms(status["ms"]), ms(status["git_cli_ms"]) + " ¹", ratio(status["git_cli_ms"], status["ms"]), "≤ 50 ms",
             verdict(status["ms"], 50.0)])
-        if status.get("cold_ms") is not None:
-            out.append([
-                "3b. the same as a first call: `.git/orchestrate/cache` removed before each run", ms(status["cold_ms"]),
-                ms(status["git_cli_ms"]) + " ¹", ratio(status["git_cli_ms"], status["cold_ms"]), "(context)", "—"])
     verify = figures.get("verify")
     if verify:
         out.append([

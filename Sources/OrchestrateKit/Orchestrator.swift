@@ -150,8 +150,7 @@ public final class Orchestrator {
       holderPlan = session.plan.id
       holderRunning = session.parallel.map { Array($0.running.keys) }
     } else {
-      history = try History.readCached(
-        repository: repository, layout: layout, mainRef: "refs/heads/" + mainName, stored: stored)
+      history = try History.readRecorded(repository: repository, mainRef: "refs/heads/" + mainName, stored: stored)
       let holder = RepositoryLock.liveHolder(at: layout.lockPath)
       holderPlan = holder?.plan
       holderRunning = holder?.running

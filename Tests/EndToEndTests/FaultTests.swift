@@ -66,9 +66,7 @@ struct FaultTests {
         finished = true
       }
       try #require(finished, "\(note)")
-      let subtasks = try box.git(
-        "log", "--first-parent", "--reverse", "--format=%(trailers:key=Orchestrate-Subtask,valueonly)", "\(base)..main"
-      ).split(separator: "\n").map(String.init)
+      let subtasks = try box.landedSubtasks(since: base)
       #expect(subtasks == (1...12).map { "\($0)/12 s\($0)" }, "\(note)")
       #expect(try box.git("log", "-1", "--format=%(trailers:key=Orchestrate-Plan,valueonly)", "main") == id)
       for step in 1...12 {
@@ -164,9 +162,7 @@ struct FaultTests {
       }
       try #require(finished, "\(note)")
       // Each sub-task once on main's first-parent history, nothing else, a dependency before its dependents.
-      let landed = try box.git(
-        "log", "--first-parent", "--reverse", "--format=%(trailers:key=Orchestrate-Subtask,valueonly)", "\(base)..main"
-      ).split(separator: "\n").map { String($0.split(separator: " ").last ?? "") }
+      let landed = try box.landedSubtasks(since: base).map { String($0.split(separator: " ").last ?? "") }
       #expect(landed.sorted() == (1...6).map { "s\($0)" }, "\(landed), \(note)")
       #expect(try box.git("rev-list", "--count", "\(base)..main") == "6", "\(note)")
       let position = { (id: String) in landed.firstIndex(of: id) ?? -1 }

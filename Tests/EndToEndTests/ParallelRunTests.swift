@@ -62,13 +62,6 @@ struct ParallelRunTests {
     return Dictionary(uniqueKeysWithValues: details.map { ($0["id"] as! String, $0["state"] as! String) })
   }
 
-  /// The `Orchestrate-Subtask` trailers of main's first-parent history after `base`, oldest first.
-  static func landed(_ box: TemporaryRepository, since base: String) throws -> [String] {
-    try box.git(
-      "log", "--first-parent", "--reverse", "--format=%(trailers:key=Orchestrate-Subtask,valueonly)", "\(base)..main"
-    ).split(separator: "\n").map(String.init)
-  }
-
   /// The commit on main that completes `subtask` of `plan`.
   static func completion(_ box: TemporaryRepository, plan: String, _ subtask: String) throws -> String {
     let lines = try box.git(
@@ -95,7 +88,7 @@ struct ParallelRunTests {
     #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
     for id in ids { #expect(box.exists("ended-\(id)", in: marks), "\(id) did not finish its step") }
     // Each sub-task landed once, one commit each, in whatever order they passed.
-    #expect(try Set(Self.landed(box, since: base)) == ["1/3 a", "2/3 b", "3/3 c"])
+    #expect(try Set(box.landedSubtasks(since: base)) == ["1/3 a", "2/3 b", "3/3 c"])
     #expect(try box.git("rev-list", "--count", "--first-parent", "\(base)..main") == "3")
     for id in ids { #expect(try box.git("show", "main:\(id).txt") == id) }
     // Three job slots: the plan's work folder and two beside it.
@@ -159,7 +152,7 @@ struct ParallelRunTests {
     #expect(!isAncestor(b, mainAtC), "b was on main before c started")
     // d, without a dependencies key, started only once c, the one before it, was on main.
     #expect(isAncestor(c, mainAtD), "d started before c was on main")
-    #expect(try Set(Self.landed(box, since: "main~4")) == ["1/4 a", "2/4 b", "3/4 c", "4/4 d"])
+    #expect(try Set(box.landedSubtasks(since: "main~4")) == ["1/4 a", "2/4 b", "3/4 c", "4/4 d"])
   }
 
   // MARK: - Landing one at a time
@@ -243,7 +236,7 @@ struct ParallelRunTests {
     let base = try box.git("rev-parse", "main")
     let run = box.orchestrate("run", "--jobs", "3", "--json", "plan.yml")
     #expect(run.status == 1, "\(run.stdout)\n\(run.stderr)")
-    #expect(try Self.landed(box, since: base) == ["3/3 c"])
+    #expect(try box.landedSubtasks(since: base) == ["3/3 c"])
     #expect(!box.exists("b-ran", in: marks), "b ran although a is not on main")
     #expect((try? box.git("rev-parse", "--verify", "-q", "refs/heads/orchestrate/blk/02-b")) == nil)
 
@@ -272,7 +265,7 @@ struct ParallelRunTests {
     #expect(again.stdout.contains("Branch: orchestrate/blk/01-a"), "\(again.stdout)")
     #expect(again.stdout.contains("Working directory: \(workdir)"), "\(again.stdout)")
     #expect(!box.exists("b-ran", in: marks))
-    #expect(try Self.landed(box, since: base) == ["3/3 c"])
+    #expect(try box.landedSubtasks(since: base) == ["3/3 c"])
   }
 
   // MARK: - What a parallel run reports
@@ -294,7 +287,7 @@ struct ParallelRunTests {
     let base = try box.git("rev-parse", "main")
     let run = box.orchestrate("run", "--jobs", "4", "--json", "plan.yml")
     #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
-    #expect(try Set(Self.landed(box, since: base)).count == 4)
+    #expect(try Set(box.landedSubtasks(since: base)).count == 4)
     let replays = try Self.events(run).filter { $0["event"] as? String == "main_moved" }.map {
       $0["subtask"] as? String ?? "?"
     }

@@ -12,17 +12,10 @@ while main never holds a tree whose checkpoint did not pass on it. Exits 1 with 
 """
 
 import asyncio
-import contextlib
-import json
 import os
 import subprocess
-import sys
 
-from mcp import ClientSession, StdioServerParameters
-from mcp.client.stdio import stdio_client
-
-BINARY, REPO = sys.argv[1], sys.argv[2]
-FAILURES = []
+from interop import BINARY, REPO, call, check, finish, git, server
 
 
 def subtask(sid, order, description, commands, dependencies):
@@ -57,16 +50,6 @@ CLASH = {
 SHARED = "first\n2\n3\n4\n5\n6\nlast\n"
 
 
-def check(condition, message):
-    if not condition:
-        FAILURES.append(message)
-    return condition
-
-
-def git(*args):
-    return subprocess.run(["git", "-C", REPO, *args], check=True, capture_output=True, text=True).stdout.strip()
-
-
 def main_subjects(since):
     return git("log", "--first-parent", "--format=%s", f"{since}..main").splitlines()
 
@@ -76,33 +59,6 @@ def verify_main(since, what):
     out = subprocess.run([BINARY, "verify", "--cached", "--json", f"{since}..main", "-C", REPO],
                          capture_output=True, text=True)
     check(out.returncode == 0, f"{what}: verify --cached failed: {out.stdout[-800:]} {out.stderr[-400:]}")
-
-
-async def call(session, name, arguments, expect_error=False):
-    """Calls a tool; checks isError, and that structuredContent equals the JSON text of content[0]."""
-    try:
-        result = await session.call_tool(name, arguments)
-    except Exception as error:  # the SDK raises when structuredContent does not match outputSchema
-        FAILURES.append(f"{name}({json.dumps(arguments)[:200]}): client error: {error}")
-        return {}
-    is_error = bool(result.isError)
-    text = result.content[0].text if result.content and result.content[0].type == "text" else None
-    check(is_error == expect_error,
-          f"{name}({json.dumps(arguments)[:200]}): isError={is_error}, expected {expect_error}: {text}")
-    try:
-        check(json.loads(text) == result.structuredContent, f"{name}: content[0] text differs from structuredContent")
-    except (TypeError, ValueError):
-        FAILURES.append(f"{name}: content[0] is not JSON text: {text!r}")
-    return result.structuredContent or {}
-
-
-@contextlib.asynccontextmanager
-async def server():
-    params = StdioServerParameters(command=BINARY, args=["mcp", "-C", REPO], env=dict(os.environ))
-    async with stdio_client(params) as (read, write):
-        async with ClientSession(read, write) as session:
-            await session.initialize()
-            yield session
 
 
 def by_id(result):
@@ -116,7 +72,7 @@ def write(workdir, name, text):
 
 async def fan_out():
     start = git("rev-parse", "main")
-    async with server() as session:
+    async with server() as (session, _):
         stored = await call(session, "decompose_task", FAN)
         check(stored.get("total_subtasks") == 3, f"decompose_task: {stored}")
         tools = {tool.name: tool for tool in (await session.list_tools()).tools}
@@ -161,7 +117,7 @@ async def fan_out():
         check("subtasks" not in single, "count 1 returned the list")
 
     # A new server finds each sub-task in its folder.
-    async with server() as session:
+    async with server() as (session, _):
         passed = await call(session, "validate_checkpoint", {"master_task_id": "fan", "subtask_id": "right"})
         check(passed.get("passed") is True and passed.get("workdir") == right["workdir"],
               f"after a restart, right was validated in {passed.get('workdir')}: {passed.get('reason')}")
@@ -209,7 +165,7 @@ async def clash():
     git("add", "shared.txt")
     git("commit", "-q", "-m", "shared file")
     start = git("rev-parse", "main")
-    async with server() as session:
+    async with server() as (session, _):
         await call(session, "decompose_task", CLASH)
         entries = by_id(await call(session, "get_next_subtask", {"master_task_id": "clash", "count": 3}))
         check(sorted(entries) == ["alpha", "beta", "omega"], f"clash handed out {sorted(entries)}")
@@ -271,9 +227,4 @@ async def main():
 
 
 asyncio.run(main())
-if FAILURES:
-    print(f"{len(FAILURES)} check(s) failed:", file=sys.stderr)
-    for failure in FAILURES:
-        print("  - " + failure, file=sys.stderr)
-    sys.exit(1)
-print("all MCP parallel checks passed")
+finish("all MCP parallel checks passed")

@@ -12,13 +12,8 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 
-from mcp import ClientSession, StdioServerParameters
-from mcp.client.stdio import stdio_client
-
-BINARY, REPO = sys.argv[1], sys.argv[2]
-FAILURES = []
+from interop import BINARY, FAILURES, REPO, call, check, finish, git, server
 
 PLAN = {
     "task_id": "interop",
@@ -51,163 +46,126 @@ PLAN = {
 }
 
 
-def check(condition, message):
-    if not condition:
-        FAILURES.append(message)
-    return condition
-
-
-def git(*args):
-    return subprocess.run(["git", "-C", REPO, *args], check=True, capture_output=True, text=True).stdout.strip()
-
-
 def has_keys(obj, keys, what):
     missing = [k for k in keys if not isinstance(obj, dict) or k not in obj]
     check(not missing, f"{what}: missing fields {missing} in {json.dumps(obj)[:400]}")
 
 
-async def call(session, name, arguments, expect_error=False):
-    """Calls a tool; checks isError, and that structuredContent equals the JSON text of content[0]."""
-    try:
-        result = await session.call_tool(name, arguments)
-    except Exception as error:  # the SDK raises when structuredContent does not match outputSchema
-        FAILURES.append(f"{name}({json.dumps(arguments)[:200]}): client error: {error}")
-        return {}
-    is_error = bool(result.isError)
-    text = result.content[0].text if result.content and result.content[0].type == "text" else None
-    check(is_error == expect_error,
-          f"{name}({json.dumps(arguments)[:200]}): isError={is_error}, expected {expect_error}: {text}")
-    check(isinstance(result.structuredContent, dict), f"{name}: structuredContent is not an object")
-    try:
-        check(json.loads(text) == result.structuredContent, f"{name}: content[0] text differs from structuredContent")
-    except (TypeError, ValueError):
-        FAILURES.append(f"{name}: content[0] is not JSON text: {text!r}")
-    return result.structuredContent or {}
-
-
 async def main():
-    params = StdioServerParameters(command=BINARY, args=["mcp", "-C", REPO], env=dict(os.environ))
-    async with stdio_client(params) as (read, write):
-        async with ClientSession(read, write) as session:
-            init = await session.initialize()
-            check(init.serverInfo.name == "orchestration", f"server name is {init.serverInfo.name}")
+    async with server() as (session, init):
+        check(init.serverInfo.name == "orchestration", f"server name is {init.serverInfo.name}")
 
-            tools = {tool.name: tool for tool in (await session.list_tools()).tools}
-            for name in ["get_next_subtask", "validate_checkpoint", "complete_subtask", "get_decomposition_status",
-                         "decompose_task", "list_plans", "get_subtask_failure"]:
-                if check(name in tools, f"tool {name} is not listed"):
-                    tool = tools[name]
-                    check(tool.inputSchema.get("type") == "object", f"{name}: no input schema")
-                    check(bool(tool.outputSchema), f"{name}: no output schema")
-                    check(len(tool.description or "") > 80, f"{name}: description too short for an LLM reader")
+        tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+        for name in ["get_next_subtask", "validate_checkpoint", "complete_subtask", "get_decomposition_status",
+                     "decompose_task", "list_plans", "get_subtask_failure"]:
+            if check(name in tools, f"tool {name} is not listed"):
+                tool = tools[name]
+                check(tool.inputSchema.get("type") == "object", f"{name}: no input schema")
+                check(bool(tool.outputSchema), f"{name}: no output schema")
+                check(len(tool.description or "") > 80, f"{name}: description too short for an LLM reader")
 
-            # Bad arguments are tool errors, never crashes.
-            no_commands = json.loads(json.dumps(PLAN))
-            no_commands["task_id"] = "broken"
-            del no_commands["subtasks"][1]["checkpoint"]["commands"]
-            error = await call(session, "decompose_task", no_commands, expect_error=True)
-            check("farewell" in error.get("error", ""), f"command-less checkpoint error does not name the sub-task: {error}")
-            await call(session, "get_next_subtask", {}, expect_error=True)
-            await call(session, "get_next_subtask", {"master_task_id": 12.5}, expect_error=True)
-            await call(session, "get_next_subtask", {"master_task_id": "no-such-plan"}, expect_error=True)
-            await call(session, "no_such_tool", {}, expect_error=True)
+        # Bad arguments are tool errors, never crashes.
+        no_commands = json.loads(json.dumps(PLAN))
+        no_commands["task_id"] = "broken"
+        del no_commands["subtasks"][1]["checkpoint"]["commands"]
+        error = await call(session, "decompose_task", no_commands, expect_error=True)
+        check("farewell" in error.get("error", ""), f"command-less checkpoint error does not name the sub-task: {error}")
+        await call(session, "get_next_subtask", {}, expect_error=True)
+        await call(session, "get_next_subtask", {"master_task_id": 12.5}, expect_error=True)
+        await call(session, "get_next_subtask", {"master_task_id": "no-such-plan"}, expect_error=True)
+        await call(session, "no_such_tool", {}, expect_error=True)
 
-            stored = await call(session, "decompose_task", PLAN)
-            has_keys(stored, ["master_task_id", "total_subtasks"], "decompose_task")
-            check(stored.get("master_task_id") == "interop" and stored.get("total_subtasks") == 2,
-                  f"decompose_task returned {stored}")
-            plans = await call(session, "list_plans", {})
-            check(any(p.get("id") == "interop" for p in plans.get("plans", [])), f"list_plans: {plans}")
-            for plan in plans.get("plans", []):
-                has_keys(plan, ["id", "description", "total_subtasks", "completed", "progress_percentage"], "list_plans")
+        stored = await call(session, "decompose_task", PLAN)
+        has_keys(stored, ["master_task_id", "total_subtasks"], "decompose_task")
+        check(stored.get("master_task_id") == "interop" and stored.get("total_subtasks") == 2,
+              f"decompose_task returned {stored}")
+        plans = await call(session, "list_plans", {})
+        check(any(p.get("id") == "interop" for p in plans.get("plans", [])), f"list_plans: {plans}")
+        for plan in plans.get("plans", []):
+            has_keys(plan, ["id", "description", "total_subtasks", "completed", "progress_percentage"], "list_plans")
 
-            completed_orders = []
-            while True:
-                nxt = await call(session, "get_next_subtask", {"master_task_id": "interop"})
-                has_keys(nxt, ["has_next", "progress"], "get_next_subtask")
-                has_keys(nxt.get("progress"), ["total", "completed", "current"], "get_next_subtask.progress")
-                if not nxt.get("has_next"):
-                    check("subtask" not in nxt, "has_next false but a subtask is given")
-                    break
-                has_keys(nxt, ["subtask", "branch", "workdir"], "get_next_subtask")
-                subtask = nxt.get("subtask", {})
-                has_keys(subtask, ["id", "order", "description", "orchestration_prompt", "estimated_complexity",
-                                   "checkpoint"], "get_next_subtask.subtask")
-                has_keys(subtask.get("checkpoint"), ["description", "commands"], "subtask.checkpoint")
-                workdir = nxt.get("workdir", "")
-                check(os.path.isabs(workdir) and os.path.isdir(workdir), f"workdir {workdir!r} is not a directory")
-                check(workdir in subtask.get("orchestration_prompt", ""), "the orchestration prompt does not name workdir")
-                sid = subtask.get("id")
-                if len(completed_orders) > 5 or sid is None:
-                    FAILURES.append("the loop does not end")
-                    break
-                print(f"Starting subtask {subtask.get('order')}/{nxt['progress'].get('total')}: {subtask.get('description')}")
+        completed_orders = []
+        while True:
+            nxt = await call(session, "get_next_subtask", {"master_task_id": "interop"})
+            has_keys(nxt, ["has_next", "progress"], "get_next_subtask")
+            has_keys(nxt.get("progress"), ["total", "completed", "current"], "get_next_subtask.progress")
+            if not nxt.get("has_next"):
+                check("subtask" not in nxt, "has_next false but a subtask is given")
+                break
+            has_keys(nxt, ["subtask", "branch", "workdir"], "get_next_subtask")
+            subtask = nxt.get("subtask", {})
+            has_keys(subtask, ["id", "order", "description", "orchestration_prompt", "estimated_complexity",
+                               "checkpoint"], "get_next_subtask.subtask")
+            has_keys(subtask.get("checkpoint"), ["description", "commands"], "subtask.checkpoint")
+            workdir = nxt.get("workdir", "")
+            check(os.path.isabs(workdir) and os.path.isdir(workdir), f"workdir {workdir!r} is not a directory")
+            check(workdir in subtask.get("orchestration_prompt", ""), "the orchestration prompt does not name workdir")
+            sid = subtask.get("id")
+            if len(completed_orders) > 5 or sid is None:
+                FAILURES.append("the loop does not end")
+                break
+            print(f"Starting subtask {subtask.get('order')}/{nxt['progress'].get('total')}: {subtask.get('description')}")
 
-                # Undone work, with the caller claiming success: nothing reaches main.
-                main_before = git("rev-parse", "main")
-                refused = await call(session, "complete_subtask", {
-                    "master_task_id": "interop", "subtask_id": sid,
-                    "checkpoint_result": {"passed": True}, "artifacts": ["made-up.txt"]})
-                has_keys(refused, ["completed", "commit", "reason", "progress"], "complete_subtask")
-                check(refused.get("completed") is False, f"undone work was completed: {refused}")
-                check(git("rev-parse", "main") == main_before, "main moved for undone work")
+            # Undone work, with the caller claiming success: nothing reaches main.
+            main_before = git("rev-parse", "main")
+            refused = await call(session, "complete_subtask", {
+                "master_task_id": "interop", "subtask_id": sid,
+                "checkpoint_result": {"passed": True}, "artifacts": ["made-up.txt"]})
+            has_keys(refused, ["completed", "commit", "reason", "progress"], "complete_subtask")
+            check(refused.get("completed") is False, f"undone work was completed: {refused}")
+            check(git("rev-parse", "main") == main_before, "main moved for undone work")
 
-                failed = await call(session, "validate_checkpoint", {"master_task_id": "interop", "subtask_id": sid})
-                has_keys(failed, ["passed", "reason", "error", "results"], "validate_checkpoint")
-                check(failed.get("passed") is False, f"undone work passed: {failed}")
-                for item in failed.get("results", []):
-                    has_keys(item, ["command", "exit_code", "duration_seconds", "output_tail"], "results[]")
-                check(any(r.get("exit_code", 0) != 0 for r in failed.get("results", [])), "no failing command reported")
-                failure = await call(session, "get_subtask_failure", {"master_task_id": "interop", "subtask_id": sid})
-                check(failure.get("has_failure") is True, f"get_subtask_failure: {failure}")
+            failed = await call(session, "validate_checkpoint", {"master_task_id": "interop", "subtask_id": sid})
+            has_keys(failed, ["passed", "reason", "error", "results"], "validate_checkpoint")
+            check(failed.get("passed") is False, f"undone work passed: {failed}")
+            for item in failed.get("results", []):
+                has_keys(item, ["command", "exit_code", "duration_seconds", "output_tail"], "results[]")
+            check(any(r.get("exit_code", 0) != 0 for r in failed.get("results", [])), "no failing command reported")
+            failure = await call(session, "get_subtask_failure", {"master_task_id": "interop", "subtask_id": sid})
+            check(failure.get("has_failure") is True, f"get_subtask_failure: {failure}")
 
-                # Out of order, and commands from the caller, are refused.
-                other = "farewell" if sid == "greeting" else "greeting"
-                await call(session, "validate_checkpoint", {"master_task_id": "interop", "subtask_id": other},
-                           expect_error=True)
-                await call(session, "validate_checkpoint", {"subtask_id": sid, "test_commands": ["true"]},
-                           expect_error=True)
+            # Out of order, and commands from the caller, are refused.
+            other = "farewell" if sid == "greeting" else "greeting"
+            await call(session, "validate_checkpoint", {"master_task_id": "interop", "subtask_id": other},
+                       expect_error=True)
+            await call(session, "validate_checkpoint", {"subtask_id": sid, "test_commands": ["true"]},
+                       expect_error=True)
 
-                # The work, done in workdir as the conductor would.
-                name, word = ("greeting.txt", "hello") if sid == "greeting" else ("farewell.txt", "goodbye")
-                with open(os.path.join(workdir, name), "w") as handle:
-                    handle.write(word + "\n")
-                again = await call(session, "get_next_subtask", {"master_task_id": "interop"})
-                check(again.get("subtask", {}).get("id") == sid and again.get("workdir") == workdir,
-                      "asking twice gave another sub-task or directory")
-                check(os.path.exists(os.path.join(workdir, name)), "asking again lost the work in progress")
+            # The work, done in workdir as the conductor would.
+            name, word = ("greeting.txt", "hello") if sid == "greeting" else ("farewell.txt", "goodbye")
+            with open(os.path.join(workdir, name), "w") as handle:
+                handle.write(word + "\n")
+            again = await call(session, "get_next_subtask", {"master_task_id": "interop"})
+            check(again.get("subtask", {}).get("id") == sid and again.get("workdir") == workdir,
+                  "asking twice gave another sub-task or directory")
+            check(os.path.exists(os.path.join(workdir, name)), "asking again lost the work in progress")
 
-                passed = await call(session, "validate_checkpoint", {
-                    "checkpoint_description": subtask["checkpoint"]["description"], "subtask_id": sid,
-                    "test_commands": subtask["checkpoint"]["commands"]})
-                check(passed.get("passed") is True, f"done work failed: {passed}")
-                check(passed.get("error") is None, "a pass carries an error")
+            passed = await call(session, "validate_checkpoint", {
+                "checkpoint_description": subtask["checkpoint"]["description"], "subtask_id": sid,
+                "test_commands": subtask["checkpoint"]["commands"]})
+            check(passed.get("passed") is True, f"done work failed: {passed}")
+            check(passed.get("error") is None, "a pass carries an error")
 
-                done = await call(session, "complete_subtask", {
-                    "master_task_id": "interop", "subtask_id": sid, "checkpoint_result": passed, "artifacts": [name]})
-                check(done.get("completed") is True, f"complete_subtask: {done}")
-                check(done.get("commit") == git("rev-parse", "main"), "main is not the returned commit")
-                has_keys(done.get("progress"), ["total", "completed", "current"], "complete_subtask.progress")
-                completed_orders.append(subtask.get("order"))
+            done = await call(session, "complete_subtask", {
+                "master_task_id": "interop", "subtask_id": sid, "checkpoint_result": passed, "artifacts": [name]})
+            check(done.get("completed") is True, f"complete_subtask: {done}")
+            check(done.get("commit") == git("rev-parse", "main"), "main is not the returned commit")
+            has_keys(done.get("progress"), ["total", "completed", "current"], "complete_subtask.progress")
+            completed_orders.append(subtask.get("order"))
 
-                status = await call(session, "get_decomposition_status", {"master_task_id": "interop"})
-                cli = json.loads(subprocess.run([BINARY, "status", "--json", "interop", "-C", REPO], check=True,
-                                                capture_output=True, text=True).stdout)
-                check(set(status) == set(cli), f"status fields {sorted(status)} differ from status --json {sorted(cli)}")
-                check(status.get("completed_subtasks") == cli.get("completed_subtasks"), "status differs from the CLI")
-                print(f"Progress: {status.get('progress_percentage')}%  current: {status.get('current_subtask')}")
+            status = await call(session, "get_decomposition_status", {"master_task_id": "interop"})
+            cli = json.loads(subprocess.run([BINARY, "status", "--json", "interop", "-C", REPO], check=True,
+                                            capture_output=True, text=True).stdout)
+            check(set(status) == set(cli), f"status fields {sorted(status)} differ from status --json {sorted(cli)}")
+            check(status.get("completed_subtasks") == cli.get("completed_subtasks"), "status differs from the CLI")
+            print(f"Progress: {status.get('progress_percentage')}%  current: {status.get('current_subtask')}")
 
-            check(completed_orders == [1, 2], f"completed orders {completed_orders}")
-            subjects = git("log", "--first-parent", "--format=%s", "-2", "main").splitlines()
-            check(subjects == ["Write the farewell", "Write the greeting"], f"main's history: {subjects}")
-            final = await call(session, "get_decomposition_status", {"master_task_id": "interop"})
-            check(final.get("progress_percentage") == 100, f"final status: {final}")
+        check(completed_orders == [1, 2], f"completed orders {completed_orders}")
+        subjects = git("log", "--first-parent", "--format=%s", "-2", "main").splitlines()
+        check(subjects == ["Write the farewell", "Write the greeting"], f"main's history: {subjects}")
+        final = await call(session, "get_decomposition_status", {"master_task_id": "interop"})
+        check(final.get("progress_percentage") == 100, f"final status: {final}")
 
 
 asyncio.run(main())
-if FAILURES:
-    print(f"{len(FAILURES)} check(s) failed:", file=sys.stderr)
-    for failure in FAILURES:
-        print("  - " + failure, file=sys.stderr)
-    sys.exit(1)
-print("all MCP interop checks passed")
+finish("all MCP interop checks passed")

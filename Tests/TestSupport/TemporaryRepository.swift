@@ -118,6 +118,14 @@ public final class TemporaryRepository {
     try git("log", "--first-parent", "--format=%s", "main").split(separator: "\n").map(String.init)
   }
 
+  /// The `Orchestrate-Subtask` trailers (`order/total id`) of main's first-parent history after
+  /// `base`, oldest first: the sub-tasks that landed, in the order they landed.
+  public func landedSubtasks(since base: String) throws -> [String] {
+    try git(
+      "log", "--first-parent", "--reverse", "--format=%(trailers:key=Orchestrate-Subtask,valueonly)", "\(base)..main"
+    ).split(separator: "\n").map(String.init)
+  }
+
   /// The trailers of `revision`'s message, by key.
   public func trailers(_ revision: String) throws -> [String: String] {
     let text = try git("log", "-1", "--format=%(trailers:only,unfold)", revision)

@@ -6,9 +6,9 @@ import GitKit
 ///
 /// The record is a blob the session writes, behind a ref of the tool's namespace: it is trusted as
 /// the plan ref and main are (the sandbox makes refs read-only to agents, and the guard puts back
-/// any ref under `refs/orchestrate/` that an agent moves), unlike a file under `.git/orchestrate/cache/`,
-/// which anyone can edit and which is therefore checked against every commit it names. `run` and
-/// the MCP server never read it: they walk main themselves.
+/// any ref under `refs/orchestrate/` that an agent moves), unlike a file in the git directory,
+/// which anyone can edit (so there is none: without the record, `status` reads main). `run` and the
+/// MCP server never read it: they walk main themselves.
 ///
 /// The blob is text: a header naming what it was read for and down to where, then one line per
 /// completion, its fields separated by tabs (tabs, newlines and backslashes in values escaped).

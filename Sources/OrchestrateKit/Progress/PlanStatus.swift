@@ -90,8 +90,8 @@ public struct PlanStatus: Codable, Sendable, Equatable {
 }
 
 /// What main's history says about one plan's sub-tasks.
-struct History: Codable {
-  struct Completion: Codable {
+struct History {
+  struct Completion {
     var commit: OID
     var attempts: Int
     var duration: Double?
@@ -125,9 +125,7 @@ struct History: Codable {
   /// short one's). Else main is read down to the plan's base. (A cache file kept in the git
   /// directory, which anyone can edit, had to be checked against every commit it named: a second
   /// pass over what reading main costs, so there is none.)
-  static func readCached(
-    repository: Repository, layout: Layout, mainRef: String, stored: StoredPlan
-  ) throws -> History {
+  static func readRecorded(repository: Repository, mainRef: String, stored: StoredPlan) throws -> History {
     let plan = stored.plan
     guard let tip = try repository.resolve(mainRef) else { return History() }
     if var recorded = loadRecord(repository: repository, stored: stored, mainRef: mainRef),
@@ -139,13 +137,6 @@ struct History: Codable {
       repository: repository, mainRef: mainRef, planID: plan.id, base: stored.base, expected: plan.subtasks.count)
   }
 
-  /// This history brought forward to main's new `tip`, reading only the commits main gained since
-  /// `mainTip`; `nil` when main was rewritten rather than extended (then read it again in full).
-  func extended(to tip: OID, repository: Repository, planID: String, base: OID?) throws -> History? {
-    var extended = self
-    return try extended.extend(to: tip, repository: repository, planID: planID, base: base) == nil ? nil : extended
-  }
-
   /// A completion that `extend` brought in: a sub-task completed, or completed again (`old`).
   struct Change {
     var subtask: String
@@ -153,7 +144,7 @@ struct History: Codable {
     var new: Completion
   }
 
-  /// `extended(to:…)` in place.
+  /// This history brought forward to main's new `tip`, reading only the commits main gained since `mainTip`.
   /// - Returns: the completions the new commits brought; nil (and nothing changed) when main was
   ///   rewritten rather than extended.
   @discardableResult

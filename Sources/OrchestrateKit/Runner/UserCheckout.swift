@@ -36,7 +36,9 @@ final class UserCheckout {
   static func all(repository: Repository, layout: Layout, mainRef: String, mainTip: OID) throws -> [UserCheckout] {
     var found: [UserCheckout] = []
     var seen = Set<String>()
-    if let own = try UserCheckout(repository: repository, mainRef: mainRef, mainTip: mainTip, syncRef: syncRef(for: repository, layout: layout)) {
+    if let own = try UserCheckout(
+      repository: repository, mainRef: mainRef, mainTip: mainTip, syncRef: syncRef(for: repository, layout: layout))
+    {
       found.append(own)
       seen.insert(own.workdir)
     }
@@ -49,8 +51,12 @@ final class UserCheckout {
     }
     for path in others where !seen.contains(path) && !(path + "/").hasPrefix(layout.stateDirectory + "/") {
       seen.insert(path)
-      guard let other = try? Repository(path: path), other.commonDirectory == repository.commonDirectory else { continue }
-      if let checkout = try UserCheckout(repository: other, mainRef: mainRef, mainTip: mainTip, syncRef: syncRef(for: other, layout: layout)) {
+      guard let other = try? Repository(path: path), other.commonDirectory == repository.commonDirectory else {
+        continue
+      }
+      if let checkout = try UserCheckout(
+        repository: other, mainRef: mainRef, mainTip: mainTip, syncRef: syncRef(for: other, layout: layout))
+      {
         found.append(checkout)
       }
     }
@@ -59,8 +65,11 @@ final class UserCheckout {
 
   /// The main working tree uses `Layout.syncRef`; a linked worktree one of its own.
   static func syncRef(for repository: Repository, layout: Layout) -> String {
-    let gitDirectory = repository.gitDirectory.hasSuffix("/") ? String(repository.gitDirectory.dropLast()) : repository.gitDirectory
-    let common = repository.commonDirectory.hasSuffix("/") ? String(repository.commonDirectory.dropLast()) : repository.commonDirectory
+    let gitDirectory =
+      repository.gitDirectory.hasSuffix("/") ? String(repository.gitDirectory.dropLast()) : repository.gitDirectory
+    let common =
+      repository.commonDirectory.hasSuffix("/")
+      ? String(repository.commonDirectory.dropLast()) : repository.commonDirectory
     guard gitDirectory != common else { return Layout.syncRef }
     return Layout.syncRef + "-" + (gitDirectory as NSString).lastPathComponent
   }
@@ -96,7 +105,8 @@ final class UserCheckout {
     }
     let probe = try Probe(self)
     try repairInterruptedWrite(probe)
-    return try conflicts(entries, probe, committed: try committedVersions(to: target, paths: Set(entries.map(\.path))))
+    let committed = entries.isEmpty ? [:] : try mainLine(to: target, landed: false).committed
+    return try conflicts(entries, probe, committed: committed)
   }
 
   /// Paths among `changes` (relative to `syncedTo`) where the user's checkout holds something of
@@ -172,8 +182,8 @@ final class UserCheckout {
     Trace.mark("  checkout: start")
     let old = try repository.commit(syncedTo).tree
     let new = try repository.commit(target).tree
-    let owed = try landedPaths(to: target)
-    let changes = try repository.diffTrees(old, new).filter(owed)
+    let line = try mainLine(to: target)
+    let changes = try repository.diffTrees(old, new).filter { line.landed.contains($0.path) }
     Trace.mark("  checkout: owed paths")
     try repairInterruptedWrite(try Probe(self))
     // Under the index lock, as git's own commands: the user's `git add` or `git commit` happens
@@ -184,8 +194,7 @@ final class UserCheckout {
     defer { lock.release() }
     let probe = try Probe(self)
     Trace.mark("  checkout: index read")
-    let conflicting = try conflicts(
-      changes, probe, committed: try committedVersions(to: target, paths: Set(changes.map(\.path))))
+    let conflicting = try conflicts(changes, probe, committed: line.committed)
     Trace.mark("  checkout: conflicts")
     guard conflicting.isEmpty else {
       throw OrchestrateError.dirtyCheckout(files: conflicting, branch: String(mainRef.dropFirst("refs/heads/".count)))
@@ -314,7 +323,9 @@ final class UserCheckout {
       if let staged {
         guard staged.mode == .blob || staged.mode == .executable else { continue }
         try Self.writeFile(full, oid: staged.oid, executable: staged.mode == .executable, repository: repository)
-        if let (stat, _) = FileStat.of(full) { try index.set(path: change.path, oid: staged.oid, mode: staged.mode, stat: stat) }
+        if let (stat, _) = FileStat.of(full) {
+          try index.set(path: change.path, oid: staged.oid, mode: staged.mode, stat: stat)
+        }
       } else {
         unlink(full)
       }
@@ -431,7 +442,8 @@ final class UserCheckout {
       let stat = FileStat(info)
       if let (seen, oid) = known[path], seen.matches(stat) { return oid }
       var oid: OID?
-      if info.st_mode & S_IFMT == S_IFREG, let entry = index.entry(path: path), entry.mode == .blob || entry.mode == .executable,
+      if info.st_mode & S_IFMT == S_IFREG, let entry = index.entry(path: path),
+        entry.mode == .blob || entry.mode == .executable,
         entry.stat.matches(stat), let indexTime, Self.older(entry.stat, than: indexTime)
       {
         oid = entry.oid
@@ -447,23 +459,19 @@ final class UserCheckout {
     }
   }
 
-  /// The paths the tool's own sub-task commits changed between `syncedTo` and `target`: the only
-  /// ones the checkout is owed. What main got from the user's own commits (made in this checkout,
-  /// perhaps a moment ago, perhaps still being made) is there already, or newer.
-  private func landedPaths(to target: OID) throws -> (DiffEntry) -> Bool {
-    var paths = Set<String>()
-    // Main's own line from `target` back to `syncedTo` (a first-parent walk: it also works in a
-    // shallow clone, where a revision walk or a merge base fails at the missing parents). When
-    // main was rewritten under the checkout, the walk goes on to where history ends, bounded.
-    var walked = 0
-    try repository.walkFirstParents(from: target, stop: syncedTo) { commit in
-      walked += 1
-      guard case .completion = CommitRole(commit) else { return walked < 100_000 }
-      let parentTree = try commit.parents.first.map { try repository.commit($0).tree }
-      for change in try repository.diffTrees(parentTree, commit.tree) { paths.insert(change.path) }
-      return walked < 100_000
-    }
-    return { paths.contains($0.path) }
+  /// What main got between `syncedTo` and `target`, in one walk of main's own line (first parents:
+  /// it also works in a shallow clone, where a revision walk or a merge base fails at the missing
+  /// parents; when main was rewritten under the checkout, the walk goes on to where history ends,
+  /// bounded).
+  private struct MainLine {
+    /// The paths the tool's own sub-task commits changed: the only ones the checkout is owed. What
+    /// main got from the user's own commits (made in this checkout, perhaps a moment ago, perhaps
+    /// still being made) is there already, or newer.
+    var landed = Set<String>()
+    /// The versions (content and mode) the user's own commits, those that complete no sub-task, put
+    /// at each path: what the checkout may hold, committed, that the tool did not write. No tree is
+    /// read for it when main got only sub-task commits.
+    var committed: [String: [Version]] = [:]
   }
 
   /// A path's content and mode in a commit.
@@ -472,23 +480,26 @@ final class UserCheckout {
     var mode: FileMode?
   }
 
-  /// The versions of `paths` that the user's own commits (those that complete no sub-task) put on
-  /// main between `syncedTo` and `target`: what the checkout may hold, committed, that the tool did
-  /// not write. Empty, and no tree read, when main got only sub-task commits.
-  private func committedVersions(to target: OID, paths: Set<String>) throws -> [String: [Version]] {
-    var versions: [String: [Version]] = [:]
-    guard !paths.isEmpty else { return versions }
+  /// `MainLine` up to `target`; with `landed` false, the sub-task commits' changes are not read.
+  private func mainLine(to target: OID, landed wantsLanded: Bool = true) throws -> MainLine {
+    var line = MainLine()
     var walked = 0
     try repository.walkFirstParents(from: target, stop: syncedTo) { commit in
       walked += 1
-      if case .completion = CommitRole(commit) { return walked < 100_000 }
+      var isCompletion = false
+      if case .completion = CommitRole(commit) { isCompletion = true }
+      guard wantsLanded || !isCompletion else { return walked < 100_000 }
       let parentTree = try commit.parents.first.map { try repository.commit($0).tree }
-      for change in try repository.diffTrees(parentTree, commit.tree) where paths.contains(change.path) {
-        if let oid = change.newOID { versions[change.path, default: []].append(Version(oid: oid, mode: change.newMode)) }
+      for change in try repository.diffTrees(parentTree, commit.tree) {
+        if isCompletion {
+          line.landed.insert(change.path)
+        } else if let oid = change.newOID {
+          line.committed[change.path, default: []].append(Version(oid: oid, mode: change.newMode))
+        }
       }
       return walked < 100_000
     }
-    return versions
+    return line
   }
 
   /// The mode git would record for the file at `path`: symlink, executable or plain; nil if none.
