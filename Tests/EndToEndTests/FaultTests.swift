@@ -381,6 +381,45 @@ struct FaultTests {
     #expect(try box.git("status", "--porcelain", "--untracked-files=no") == "")
   }
 
+  @Test(
+    "runs killed one after another while a dead run's git locks are removed: the next run still removes them and completes"
+  )
+  func staleGitLockAcrossKilledRecoveries() throws {
+    let box = try TemporaryRepository()
+    try box.write("plan.yml", RunTests.simple(id: "chain").yaml)
+    // A run that started a minute ago died holding the user's index lock, made 50 s ago.
+    let lockFile = box.url.appendingPathComponent(".git/orchestrate/lock")
+    try FileManager.default.createDirectory(at: lockFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+    let formatter = ISO8601DateFormatter()
+    let dead =
+      #"{"pid":\#(IntegrityTests.deadPID(box)),"host":"\#(ProcessInfo.processInfo.hostName)","plan":"chain","command":"run","started":"\#(formatter.string(from: Date().addingTimeInterval(-60)))"}"#
+    try Data(dead.utf8).write(to: lockFile)
+    let indexLock = box.url.appendingPathComponent(".git/index.lock")
+    _ = FileManager.default.createFile(atPath: indexLock.path, contents: Data())
+    try FileManager.default.setAttributes(
+      [.modificationDate: Date().addingTimeInterval(-50)], ofItemAtPath: indexLock.path)
+    // The next holder takes the lock over and is killed before it removes anything (debug-lock
+    // takes it as a run does and removes nothing): its own start is after the index lock was made.
+    let marks = box.root.appendingPathComponent("marks")
+    let killed = Process()
+    killed.executableURL = orchestrateBinary
+    killed.arguments = ["debug-lock", "--marks", marks.path, "--name", "killed", "--lines", "9"]
+    killed.currentDirectoryURL = box.url
+    killed.environment = box.environment
+    try killed.run()
+    #expect(eventually("the second holder to take the lock") { box.read("marks", in: box.root) == "in killed recovered\n" })
+    kill(killed.processIdentifier, SIGKILL)
+    killed.waitUntilExit()
+    #expect(FileManager.default.fileExists(atPath: indexLock.path))
+
+    let result = box.orchestrate("run", "plan.yml")
+    #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: indexLock.path))
+    #expect(try box.mainSubjects() == ["Make a file", "initial"])
+    #expect(try box.git("status", "--porcelain", "--untracked-files=no") == "")
+    #expect(!box.isLocked)
+  }
+
   // MARK: - A read-only object store
 
   @Test("a read-only object store: exit 2 with a clear message, nothing changed")

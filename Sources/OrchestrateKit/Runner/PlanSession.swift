@@ -93,6 +93,7 @@ public final class PlanSession {
       RepositoryLock.removeStaleGitLocks(
         layout: orchestrator.layout, deadRunStarted: lock.staleHolderStarted, mainRef: settings.mainRef,
         userGitDirectory: orchestrator.repository.workingDirectory == nil ? nil : orchestrator.repository.gitDirectory)
+      lock.staleGitLocksRemoved()
     }
   }
 

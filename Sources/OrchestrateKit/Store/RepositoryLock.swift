@@ -21,13 +21,18 @@ public final class RepositoryLock {
     /// The sub-tasks a parallel run works on now (nil: a sequential run, whose sub-task under way
     /// is the first unfinished one).
     public var running: [String]?
+    /// While this holder has not yet removed the git locks a dead run left: when the earliest such
+    /// run started. A holder killed in the middle of that passes the date on to the next one, which
+    /// would otherwise judge those locks by the start of a run that never made them.
+    public var clearingSince: Date?
   }
 
   public let path: String
   public var isHeld: Bool { descriptor >= 0 }
   /// Whether `acquire` took the lock over from a holder that had died (killed, crashed).
   public private(set) var recoveredStale = false
-  /// When the lock was taken over: when the dead run that held it had started.
+  /// When the lock was taken over: when the dead run that held it had started, or the earliest dead
+  /// run whose locks that run had not yet removed when it died.
   public private(set) var staleHolderStarted: Date?
   /// The open lock file while the lock is held; closing it releases the lock.
   private var descriptor: Int32 = -1
@@ -48,12 +53,11 @@ public final class RepositoryLock {
     if isHeld { return }
     try FileManager.default.createDirectory(
       atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-    let me = Holder(
+    var me = Holder(
       pid: getpid(), host: ProcessInfo.processInfo.hostName, plan: plan, command: command,
       started: Date())
     let encoder = JSONEncoder()
     encoder.dateEncodingStrategy = .iso8601
-    let data = try encoder.encode(me)
     let deadline = Date().addingTimeInterval(2)
     while true {
       let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
@@ -88,15 +92,16 @@ public final class RepositoryLock {
       // We hold it. A record still in the file is a holder that died without releasing.
       if let dead = Self.readHolder(fd) {
         recoveredStale = true
-        staleHolderStarted = dead.started
-      }
-      guard ftruncate(fd, 0) == 0, pwrite(fd, [UInt8](data), data.count, 0) == data.count else {
-        let message = String(cString: strerror(errno))
-        close(fd)
-        throw OrchestrateError.io("cannot write the lock file \(path): \(message)")
+        staleHolderStarted = min(dead.started, dead.clearingSince ?? dead.started)
+        me.clearingSince = staleHolderStarted
       }
       descriptor = fd
-      record = me
+      guard write(me) else {
+        let message = String(cString: strerror(errno))
+        close(fd)
+        descriptor = -1
+        throw OrchestrateError.io("cannot write the lock file \(path): \(message)")
+      }
       return
     }
   }
@@ -107,17 +112,41 @@ public final class RepositoryLock {
   public func record(running: [String]) {
     guard isHeld, var updated = record else { return }
     updated.running = running
-    let encoder = JSONEncoder()
-    encoder.dateEncodingStrategy = .iso8601
-    guard let data = try? encoder.encode(updated) else { return }
-    if pwrite(descriptor, [UInt8](data), data.count, 0) == data.count { _ = ftruncate(descriptor, off_t(data.count)) }
-    record = updated
+    _ = write(updated)
   }
 
-  /// Releases the lock: the file is removed while still locked, then closed.
+  /// Records that the git locks the dead holder left are removed (`RepositoryLock.removeStaleGitLocks`).
+  public func staleGitLocksRemoved() {
+    guard isHeld, var updated = record, updated.clearingSince != nil else { return }
+    updated.clearingSince = nil
+    _ = write(updated)
+  }
+
+  /// Writes `holder` as the record. It is written over the old one, padded with spaces to the old
+  /// length, before the file is cut to its length: a reader, or the next holder after a kill at any
+  /// instant, finds one whole record.
+  private func write(_ holder: Holder) -> Bool {
+    let encoder = JSONEncoder()
+    encoder.dateEncodingStrategy = .iso8601
+    guard var bytes = try? [UInt8](encoder.encode(holder)) else { return false }
+    let length = bytes.count
+    var info = stat()
+    if fstat(descriptor, &info) == 0, Int(info.st_size) > length {
+      bytes += [UInt8](repeating: UInt8(ascii: " "), count: Int(info.st_size) - length)
+    }
+    guard pwrite(descriptor, bytes, bytes.count, 0) == bytes.count, ftruncate(descriptor, off_t(length)) == 0 else {
+      return false
+    }
+    record = holder
+    return true
+  }
+
+  /// Releases the lock: the file is removed while still locked, then closed. A holder that took
+  /// the lock over from a dead run and did not remove the git locks that run left (a `clean`, the
+  /// MCP server storing a plan) keeps the file: the next holder takes it for a dead one's and does.
   public func release() {
     guard isHeld else { return }
-    unlink(path)
+    if record?.clearingSince == nil { unlink(path) }
     close(descriptor)
     descriptor = -1
   }

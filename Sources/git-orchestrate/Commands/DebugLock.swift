@@ -30,6 +30,8 @@ extension GitOrchestrate {
       let deadline = Date().addingTimeInterval(20)
       while Date() < deadline, count() < lines { usleep(2_000) }
       try append("out \(name)")
+      // A run would have removed the git locks of the dead holder by now; this one stands for it.
+      lock.staleGitLocksRemoved()
       lock.release()
     }
 
