@@ -13,6 +13,9 @@ let package = Package(
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+    // SHA-1 for the index files GitKit writes itself (BoringSSL's, with the CPU's SHA instructions):
+    // libgit2's collision-detecting SHA-1 is most of the cost of writing a 20k-entry index.
+    .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
   ],
   targets: [
     .systemLibrary(
@@ -20,7 +23,7 @@ let package = Package(
       pkgConfig: "libgit2",
       providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
     ),
-    .target(name: "GitKit", dependencies: ["CGit2"]),
+    .target(name: "GitKit", dependencies: ["CGit2", .product(name: "Crypto", package: "swift-crypto")]),
     .target(
       name: "OrchestrateKit",
       dependencies: ["GitKit", .product(name: "Yams", package: "Yams")]

@@ -93,7 +93,19 @@ public final class Index {
   /// Reads the index file again if it changed on disk since it was read: libgit2 keeps a
   /// repository's index in memory, and the user's own git may have written it since.
   public func reload() throws {
+    if let own = repository.ownIndexWrite {
+      // Written by `writePatched` and unchanged since: memory already holds it (libgit2's own
+      // record of the file is older, and it would read all of it again).
+      if let (now, _) = FileStat.of(filePath), now.matches(own), now.device == own.device { return }
+      repository.ownIndexWrite = nil
+    }
     try check(git_index_read(pointer, 0), "git_index_read")
+  }
+
+  /// The index file's path (the repository's gitdir, `index`).
+  var filePath: String {
+    let directory = repository.gitDirectory
+    return (directory.hasSuffix("/") ? directory : directory + "/") + "index"
   }
 
   /// The mode staged at `path` (stage 0), or nil when it is not in the index.

@@ -72,7 +72,7 @@ public struct OID: Hashable, Sendable, CustomStringConvertible, Codable {
     self.init(pointer.pointee)
   }
 
-  private init(bytes: UnsafeRawBufferPointer) {
+  init(bytes: UnsafeRawBufferPointer) {
     self.init(
       head: bytes.loadUnaligned(as: UInt64.self),
       middle: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self),

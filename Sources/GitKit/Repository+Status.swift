@@ -110,6 +110,24 @@ public final class IndexLock {
     }
   }
 
+  /// Writes the lock file with `write` (given its descriptor, it returns the errno of a failure or
+  /// nil) and renames it over `target` (git's way of replacing the index), letting the lock go; on
+  /// failure the lock file is removed and the target untouched.
+  func commit(to target: String, write: (Int32) -> Int32?) throws {
+    guard descriptor >= 0 else {
+      throw GitError(code: -1, errorClass: 0, function: "index.lock", message: "the index lock is not held")
+    }
+    var failure = write(descriptor)
+    if close(descriptor) != 0, failure == nil { failure = errno }
+    descriptor = -1
+    if failure == nil, rename(path, target) == 0 { return }
+    let code = failure ?? errno
+    unlink(path)
+    throw GitError(
+      code: -1, errorClass: Int32(GIT_ERROR_OS.rawValue), function: "index write",
+      message: "could not write \(target): \(String(cString: strerror(code)))")
+  }
+
   /// Lets the lock go; again does nothing.
   public func release() {
     guard descriptor >= 0 else { return }

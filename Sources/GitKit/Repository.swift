@@ -10,6 +10,9 @@ public final class Repository {
   var packedReferences: PackedReferences?
   /// An object database of the repository's packs alone (`isPacked`), made on first use.
   var packs: OpaquePointer?
+  /// The index file as GitKit last wrote it itself (`Index.writePatched`): while the file still
+  /// has this stat data, libgit2's copy in memory holds what it holds, and is not read again.
+  var ownIndexWrite: FileStat?
 
   private init(pointer: OpaquePointer) {
     self.pointer = pointer

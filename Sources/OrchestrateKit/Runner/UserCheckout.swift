@@ -200,6 +200,10 @@ final class UserCheckout {
       throw OrchestrateError.dirtyCheckout(files: conflicting, branch: String(mainRef.dropFirst("refs/heads/".count)))
     }
     let index = probe.index
+    // The same changes, for writing the index file without libgit2 (`Index.writePatched`); an
+    // entry only libgit2 can make (a submodule's, a file's it must stat) makes it write the file.
+    var edits: [String: IndexFile.Edit] = [:]
+    var libgit2Writes = false
     var journaled = false
     var madeFolders = Set<String>()
     // Links are looked for again at the write (one made since `conflicts` must not be followed
@@ -224,6 +228,7 @@ final class UserCheckout {
         }
         if mode == .gitlink {
           try index.add(path: change.path)
+          libgit2Writes = true
           continue
         }
         if current != oid || look.mode != mode {
@@ -255,23 +260,29 @@ final class UserCheckout {
         // by reading, filtering and hashing the file again.
         if let (stat, _) = FileStat.of(full) {
           try index.set(path: change.path, oid: oid, mode: mode, stat: stat)
+          edits[change.path] = .set(oid: oid, mode: mode, stat: stat)
         } else {
           try index.add(path: change.path)
+          libgit2Writes = true
         }
       } else {
         unlink(full)
         try index.remove(path: change.path)
+        edits[change.path] = .remove
         Self.removeEmptyParents(of: full, below: workdir)
       }
     }
     Trace.mark("  checkout: files written")
     // The index is written after every file, and the journal removed after the index: until then a
     // file whose entry still names the old content may be a torn write of the tool's.
-    lock.release()
-    try index.write()
+    let patched = try !libgit2Writes && index.writePatched(edits, lock: lock)
+    if !patched {
+      lock.release()
+      try index.write()
+    }
     if journaled { unlink(journalPath) }
     syncedTo = target
-    Trace.mark("  checkout: index written, updated \(changes.count) files")
+    Trace.mark("  checkout: index written (\(patched ? "patched" : "libgit2")), updated \(changes.count) files")
     return changes.count
   }
 
