@@ -204,7 +204,8 @@ extension IndexFile.Parsed {
     var placed: [(at: Int, replaces: Bool, path: [UInt8], edit: IndexFile.Edit)] = []
     placed.reserveCapacity(sorted.count)
     for (path, edit) in sorted {
-      guard !path.isEmpty, path.count < 4096, !path.contains(0) else { return nil }
+      // A name that is not UTF-8 reached here repaired (U+FFFD), not as the tree has it.
+      guard !path.isEmpty, path.count < 4096, !path.contains(0), !Self.hasReplacement(path) else { return nil }
       let at = lowerBound(path)
       let matches = at < entries.count && path.withUnsafeBufferPointer { IndexFile.compare(self.path(at), $0) == 0 }
       // A conflicted path (stages 1–3) is left to libgit2, which knows what adding over it means.
@@ -269,8 +270,10 @@ extension IndexFile.Parsed {
       guard seconds > modified.seconds || (seconds == modified.seconds && nanoseconds >= modified.nanoseconds)
       else { continue }
       if !stillMatches(item, workdir: workdir) {
+        // Smudged in memory too, by name: a name that is not UTF-8 is left to libgit2.
+        guard let name = String(validating: path(item), as: UTF8.self) else { return nil }
         smudge.insert(item)
-        smudged.append(String(decoding: path(item), as: UTF8.self))
+        smudged.append(name)
       }
     }
 
@@ -347,7 +350,8 @@ extension IndexFile.Parsed {
       device: Self.uint32(bytes, at + 16), inode: Self.uint32(bytes, at + 20), uid: Self.uint32(bytes, at + 28),
       gid: Self.uint32(bytes, at + 32), size: Self.uint32(bytes, at + 36))
     let oid = OID(bytes: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[(at + 40)..<(at + 60)]))
-    let full = workdir + "/" + String(decoding: path(item), as: UTF8.self)
+    guard let name = String(validating: path(item), as: UTF8.self) else { return false }
+    let full = workdir + "/" + name
     guard mode != FileMode.gitlink.rawValue else { return true }
     guard let (now, _) = FileStat.of(full), now.matches(recorded) else { return true }
     guard let content = Self.blobID(full, symlink: mode == FileMode.symlink.rawValue, size: Int(now.size)) else {
@@ -386,6 +390,15 @@ extension IndexFile.Parsed {
     }
     let digest = Array(hasher.finalize())
     return digest.withUnsafeBytes { OID(bytes: $0) }
+  }
+
+  /// Whether `bytes` hold U+FFFD, what Swift puts for bytes that are not UTF-8.
+  static func hasReplacement(_ bytes: [UInt8]) -> Bool {
+    guard bytes.count >= 3 else { return false }
+    for at in 0..<(bytes.count - 2) where bytes[at] == 0xEF && bytes[at + 1] == 0xBF && bytes[at + 2] == 0xBD {
+      return true
+    }
+    return false
   }
 
   static func append(_ value: UInt32, to out: inout [UInt8]) {

@@ -137,7 +137,7 @@ struct IndexFileTests {
     }
   }
 
-  @Test("a change libgit2 alone knows how to make is left to it: a file under a file, a file over a folder")
+  @Test("a change libgit2 alone knows how to make is left to it: a file under a file, a file over a folder, a name not UTF-8")
   func leftToLibgit2() throws {
     let box = try Self.repository(.committed, count: 20)
     let repository = try Repository(path: box.path)
@@ -151,6 +151,8 @@ struct IndexFileTests {
     #expect(try !index.writePatched(["f0.txt/inside": .set(oid: oid, mode: .blob, stat: stat)], lock: lock))
     #expect(try !index.writePatched(["a": .set(oid: oid, mode: .blob, stat: stat)], lock: lock))
     #expect(try !index.writePatched(["a/b/c": .set(oid: oid, mode: .blob, stat: stat)], lock: lock))
+    // A name that was not UTF-8 reaches here repaired (U+FFFD): not the tree's name.
+    #expect(try !index.writePatched(["caf\u{FFFD}.txt": .set(oid: oid, mode: .blob, stat: stat)], lock: lock))
     #expect(try box.git("ls-files", "-s") == before)
     // Removing the folder's entries with it is fine.
     let under = index.paths(under: "a/b/c")
