@@ -13,6 +13,8 @@ public final class Repository {
   /// The index file as GitKit last wrote it itself (`Index.writePatched`): while the file still
   /// has this stat data, libgit2's copy in memory holds what it holds, and is not read again.
   var ownIndexWrite: FileStat?
+  /// The last few `diffTrees` answers, by the ids asked for.
+  var recentDiffs: [(old: OID?, new: OID?, entries: [DiffEntry])] = []
 
   private init(pointer: OpaquePointer) {
     self.pointer = pointer

@@ -6,6 +6,42 @@ import Testing
 
 @Suite("Diff, merge and history")
 struct DiffMergeTests {
+  @Test("diffTrees against git diff-tree over random changes: names sorting around \"/\", files becoming folders and back")
+  func diffTreesAgainstGit() throws {
+    try withTemporaryRepository { repo in
+      let names = ["a", "a-b", "a.b", "a0", "b", "a/b", "a/b-c", "a/b.c", "a/b/c", "x/y/z", "x/y-z", "x/y"]
+      var state: UInt64 = 7
+      func next(_ bound: Int) -> Int {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Int((state >> 33) % UInt64(bound))
+      }
+      var commits: [String] = []
+      for round in 0..<24 {
+        // Each round: a random set of the names as files, a name kept only when no other chosen name
+        // is below it (git has no file that is also a folder).
+        let chosen = names.filter { _ in next(2) == 0 }
+        let files = chosen.filter { name in !chosen.contains { $0.hasPrefix(name + "/") } }
+        _ = try repo.git("rm", "-rq", "--ignore-unmatch", ".")
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: repo.path)) ?? [] where entry != ".git" {
+          try FileManager.default.removeItem(at: repo.url.appendingPathComponent(entry))
+        }
+        for file in files { try repo.write(file, "\(file) \(next(3))\n", executable: next(5) == 0) }
+        try repo.write("keep", "round \(round % 2)\n")
+        commits.append(try repo.commitAll("round \(round)"))
+      }
+      let repository = try Repository(path: repo.path)
+      for (old, new) in zip(commits, commits.dropFirst()) {
+        let ours = try repository.diffTrees(try #require(OID(hex: old)), try #require(OID(hex: new))).map { entry -> String in
+          let letter = [DiffEntry.Status.added: "A", .deleted: "D", .modified: "M", .typeChanged: "T"][entry.status]!
+          return "\(letter) \(entry.path)"
+        }
+        let theirs = try repo.git("diff-tree", "-r", "--no-renames", "--name-status", old, new)
+          .split(separator: "\n").map { $0.replacingOccurrences(of: "\t", with: " ") }
+        #expect(ours == theirs, "\(old)..\(new)")
+      }
+    }
+  }
+
   @Test("diffTrees lists added, modified, deleted and type-changed paths, sorted")
   func diffTrees() throws {
     try withTemporaryRepository { repo in
