@@ -401,12 +401,9 @@ struct FaultTests {
     // The next holder takes the lock over and is killed before it removes anything (debug-lock
     // takes it as a run does and removes nothing): its own start is after the index lock was made.
     let marks = box.root.appendingPathComponent("marks")
-    let killed = Process()
-    killed.executableURL = orchestrateBinary
-    killed.arguments = ["debug-lock", "--marks", marks.path, "--name", "killed", "--lines", "9"]
-    killed.currentDirectoryURL = box.url
-    killed.environment = box.environment
-    try killed.run()
+    let killed = try box.start(
+      ["debug-lock", "--marks", marks.path, "--name", "killed", "--lines", "9"],
+      log: box.root.appendingPathComponent("debug-lock.log"))
     #expect(eventually("the second holder to take the lock") { box.read("marks", in: box.root) == "in killed recovered\n" })
     kill(killed.processIdentifier, SIGKILL)
     killed.waitUntilExit()

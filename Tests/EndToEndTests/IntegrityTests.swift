@@ -79,12 +79,9 @@ struct IntegrityTests {
     try box.write("plan.yml", Self.twoSteps)
     #expect(box.orchestrate("plan", "add", "plan.yml").status == 0)
     let marks = box.root.appendingPathComponent("marks")
-    let holder = Process()
-    holder.executableURL = orchestrateBinary
-    holder.arguments = ["debug-lock", "--marks", marks.path, "--name", "holder", "--lines", "2"]
-    holder.currentDirectoryURL = box.url
-    holder.environment = box.environment
-    try holder.run()
+    let holder = try box.start(
+      ["debug-lock", "--marks", marks.path, "--name", "holder", "--lines", "2"],
+      log: box.root.appendingPathComponent("debug-lock.log"))
     #expect(eventually("the agent to start") { (box.read("marks", in: box.root) ?? "").contains("in holder") })
     let run = box.orchestrate("run", "demo")
     #expect(run.status == 3, "\(run.stdout)\n\(run.stderr)")

@@ -403,12 +403,9 @@ struct SteeringTests {
     #expect((error["message"] as? String)?.contains("no plan 'nothing-stored'") == true)
 
     let marks = box.root.appendingPathComponent("marks")
-    let holder = Process()
-    holder.executableURL = orchestrateBinary
-    holder.arguments = ["debug-lock", "--marks", marks.path, "--name", "holder", "--lines", "2"]
-    holder.currentDirectoryURL = box.url
-    holder.environment = box.environment
-    try holder.run()
+    let holder = try box.start(
+      ["debug-lock", "--marks", marks.path, "--name", "holder", "--lines", "2"],
+      log: box.root.appendingPathComponent("debug-lock.log"))
     defer {
       if let handle = try? FileHandle(forWritingTo: marks) {
         handle.seekToEndOfFile()
