@@ -93,10 +93,10 @@ public final class Index {
   /// Reads the index file again if it changed on disk since it was read: libgit2 keeps a
   /// repository's index in memory, and the user's own git may have written it since.
   public func reload() throws {
-    if let own = repository.ownIndexWrite {
+    if repository.ownIndexWrite != nil {
       // Written by `writePatched` and unchanged since: memory already holds it (libgit2's own
       // record of the file is older, and it would read all of it again).
-      if let (now, _) = FileStat.of(filePath), now.matches(own), now.device == own.device { return }
+      if let (now, _) = FileStat.of(filePath), repository.isOwnIndexWrite(now) { return }
       repository.ownIndexWrite = nil
     }
     try check(git_index_read(pointer, 0), "git_index_read")

@@ -87,11 +87,6 @@ public struct IndexFile {
       return Patched(original: original, pieces: pieces, checksum: checksum, smudged: smudged)
     }
   }
-
-  /// The SHA-1 of `bytes` (git's checksum of an index file; also the blob ids of racy files).
-  static func sha1(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
-    Array(Insecure.SHA1.hash(data: bytes))
-  }
 }
 
 // MARK: - Reading
@@ -204,8 +199,10 @@ extension IndexFile.Parsed {
     var placed: [(at: Int, replaces: Bool, path: [UInt8], edit: IndexFile.Edit)] = []
     placed.reserveCapacity(sorted.count)
     for (path, edit) in sorted {
-      // A name that is not UTF-8 reached here repaired (U+FFFD), not as the tree has it.
-      guard !path.isEmpty, path.count < 4096, !path.contains(0), !Self.hasReplacement(path) else { return nil }
+      // A name that is not UTF-8 reached here repaired (U+FFFD, bytes EF BF BD), not as the tree has it.
+      guard !path.isEmpty, path.count < 4096, !path.contains(0),
+        !path.indices.dropLast(2).contains(where: { path[$0] == 0xEF && path[$0 + 1] == 0xBF && path[$0 + 2] == 0xBD })
+      else { return nil }
       let at = lowerBound(path)
       let matches = at < entries.count && path.withUnsafeBufferPointer { IndexFile.compare(self.path(at), $0) == 0 }
       // A conflicted path (stages 1–3) is left to libgit2, which knows what adding over it means.
@@ -354,51 +351,15 @@ extension IndexFile.Parsed {
     let full = workdir + "/" + name
     guard mode != FileMode.gitlink.rawValue else { return true }
     guard let (now, _) = FileStat.of(full), now.matches(recorded) else { return true }
-    guard let content = Self.blobID(full, symlink: mode == FileMode.symlink.rawValue, size: Int(now.size)) else {
-      return false
+    // As it is, no filters: a file with attributes that change it reads as different, and is
+    // smudged, which costs git one more look and nothing else.
+    let content: OID?
+    if mode == FileMode.symlink.rawValue {
+      content = (try? FileManager.default.destinationOfSymbolicLink(atPath: full)).map { OID.hashBlob(Data($0.utf8)) }
+    } else {
+      content = OID.hashFile(atPath: full)
     }
     return content == oid
-  }
-
-  /// The blob id of the file at `full` as it is (no filters: a file with attributes that change it
-  /// reads as different, and is smudged, which costs git one more look and nothing else).
-  static func blobID(_ full: String, symlink: Bool, size: Int) -> OID? {
-    var hasher = Insecure.SHA1()
-    if symlink {
-      var target = [UInt8](repeating: 0, count: 4097)
-      let count = readlink(full, &target, 4096)
-      guard count >= 0 else { return nil }
-      hasher.update(data: Array("blob \(count)\0".utf8))
-      hasher.update(data: target[0..<count])
-    } else {
-      let fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-      guard fd >= 0 else { return nil }
-      defer { close(fd) }
-      var info = stat()
-      guard fstat(fd, &info) == 0 else { return nil }
-      hasher.update(data: Array("blob \(info.st_size)\0".utf8))
-      var buffer = [UInt8](repeating: 0, count: 1 << 16)
-      var total = 0
-      while true {
-        let count = read(fd, &buffer, buffer.count)
-        guard count >= 0 else { return nil }
-        if count == 0 { break }
-        total += count
-        hasher.update(data: buffer[0..<count])
-      }
-      guard total == Int(info.st_size) else { return nil }
-    }
-    let digest = Array(hasher.finalize())
-    return digest.withUnsafeBytes { OID(bytes: $0) }
-  }
-
-  /// Whether `bytes` hold U+FFFD, what Swift puts for bytes that are not UTF-8.
-  static func hasReplacement(_ bytes: [UInt8]) -> Bool {
-    guard bytes.count >= 3 else { return false }
-    for at in 0..<(bytes.count - 2) where bytes[at] == 0xEF && bytes[at + 1] == 0xBF && bytes[at + 2] == 0xBD {
-      return true
-    }
-    return false
   }
 
   static func append(_ value: UInt32, to out: inout [UInt8]) {
@@ -514,8 +475,7 @@ extension Index {
     let trailer = bytes.suffix(20).withUnsafeBytes { OID(bytes: $0) }
     let onDisk = FileStat(info)
     let loaded = git_index_checksum(pointer).map { OID($0) }
-    let ownWrite = repository.ownIndexWrite.map { onDisk.matches($0) && onDisk.device == $0.device } ?? false
-    guard loaded == trailer || ownWrite else { return false }
+    guard loaded == trailer || repository.isOwnIndexWrite(onDisk) else { return false }
     guard
       let patched = IndexFile.patch(
         bytes, modified: (onDisk.mtimeSeconds, onDisk.mtimeNanoseconds), edits: edits,

@@ -13,6 +13,12 @@ public final class Repository {
   /// The index file as GitKit last wrote it itself (`Index.writePatched`): while the file still
   /// has this stat data, libgit2's copy in memory holds what it holds, and is not read again.
   var ownIndexWrite: FileStat?
+
+  /// Whether the index file with stat data `stat` is the one `Index.writePatched` last wrote.
+  func isOwnIndexWrite(_ stat: FileStat) -> Bool {
+    guard let own = ownIndexWrite else { return false }
+    return stat.matches(own) && stat.device == own.device
+  }
   /// The last few `diffTrees` answers, by the ids asked for.
   var recentDiffs: [(old: OID?, new: OID?, entries: [DiffEntry])] = []
 

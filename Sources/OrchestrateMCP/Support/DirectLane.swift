@@ -117,15 +117,7 @@ public final class DirectLane: Sendable {
   }
 
   private func write(_ call: ToolCallRequest, _ answer: (object: Value, isError: Bool?)) {
-    let data: Data
-    do {
-      data = try DirectToolCalls.encode(id: call.id, object: answer.object, isError: answer.isError)
-    } catch {
-      logger.error("cannot encode the answer to \(call.name): \(error)")
-      let failure = CallTool.response(id: call.id, error: MCPError.internalError(error.localizedDescription))
-      guard let encoded = try? DirectToolCalls.encoder.encode(failure) else { return }
-      data = encoded
-    }
+    guard let data = DirectToolCalls.response(to: call, answer, logger: logger) else { return }
     do {
       try state.current.output?.send(data)
     } catch {

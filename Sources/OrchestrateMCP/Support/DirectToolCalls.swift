@@ -83,19 +83,23 @@ public actor DirectToolCalls: Transport {
   /// Notifications that arrive meanwhile wait in the stream (no tool heeds a cancellation).
   private func answer(_ call: ToolCallRequest) async {
     let answer = await handler(call.name, call.arguments)
-    let data: Data
-    do {
-      data = try Self.encode(id: call.id, object: answer.object, isError: answer.isError)
-    } catch {
-      logger.error("cannot encode the answer to \(call.name): \(error)")
-      let failure = CallTool.response(id: call.id, error: MCPError.internalError(error.localizedDescription))
-      guard let encoded = try? Self.encoder.encode(failure) else { return }
-      data = encoded
-    }
+    guard let data = Self.response(to: call, answer, logger: logger) else { return }
     do {
       try await inner.send(data)
     } catch {
       logger.error("cannot send the answer to \(call.name): \(error)")
+    }
+  }
+
+  /// The bytes to send for `answer`: the tool's result, or, when it cannot be encoded (logged), an
+  /// internal error; nil when not even that can be.
+  static func response(to call: ToolCallRequest, _ answer: (object: Value, isError: Bool?), logger: Logger) -> Data? {
+    do {
+      return try encode(id: call.id, object: answer.object, isError: answer.isError)
+    } catch {
+      logger.error("cannot encode the answer to \(call.name): \(error)")
+      return try? encoder.encode(
+        CallTool.response(id: call.id, error: MCPError.internalError(error.localizedDescription)))
     }
   }
 
