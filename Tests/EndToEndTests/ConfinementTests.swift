@@ -164,6 +164,27 @@ struct ConfinementTests {
     }
   }
 
+  @Test(
+    "the agents' state folders (~/.claude/projects, ~/.aider) are writable for the agent, read-only for its checkpoint",
+    .enabled(if: bubblewrapWorks))
+  func checkpointCannotPlantAgentState() throws {
+    let box = try TemporaryRepository()
+    try box.write(
+      "plan.yml",
+      Self.plan(
+        "agentstate",
+        checkpoint:
+          "for d in .claude/projects .aider; do echo planted > \"$HOME/$d/planted\" 2>/dev/null; done; test -f two.txt"))
+    let agent = try Self.agent(box, "echo agent > \"$HOME/.claude/projects/agent-was-here\"; echo two > two.txt")
+    let result = Self.run(box, "plan.yml", agent: agent, .on)
+    #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+    #expect(try box.mainSubjects() == ["Second", "First", "initial"])
+    let projects = box.home.appendingPathComponent(".claude/projects")
+    #expect(FileManager.default.fileExists(atPath: projects.appendingPathComponent("agent-was-here").path))
+    #expect(!FileManager.default.fileExists(atPath: projects.appendingPathComponent("planted").path))
+    #expect(!FileManager.default.fileExists(atPath: box.home.appendingPathComponent(".aider/planted").path))
+  }
+
   // MARK: - Configuration and hooks
 
   @Test("an agent sets core.fsmonitor in the global config: detected, or impossible", arguments: modes)

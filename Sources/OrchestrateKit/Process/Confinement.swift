@@ -11,7 +11,8 @@ import Foundation
 ///
 /// The process tree sees the whole file system read-only, except its work folder (the command's
 /// directory), a private temporary folder made for each command (its `TMPDIR`, also its
-/// `XDG_CACHE_HOME`), and the agent state folders in `writable` that exist. The repository's git
+/// `XDG_CACHE_HOME`), the folders in `writable` that exist and, for agents only, their state folders
+/// in `agentWritable` (a checkpoint gets `forCheckpoints`, without them). The repository's git
 /// directory is bound read-only again after those, so a writable folder above it (a work folder
 /// kept inside `.git/orchestrate/work`, a home folder holding the repository) does not open it:
 /// the agent can read history and run `git status` or `git diff` (git tolerates a read-only index),
@@ -35,14 +36,21 @@ public struct Confinement: Sendable, Equatable {
   public var tool: String
   /// Folders and files that stay writable besides the work folder and the temporary folder, bound only if they exist.
   public var writable: [String]
+  /// The agents' own state folders (`agentState(home:)`), writable for agents only: a checkpoint
+  /// runs tests, not an agent, and gets them read-only (`forCheckpoints`).
+  public var agentWritable: [String]
   /// Folders bound read-only again over any writable folder above them (a work folder inside stays writable).
   public var readOnly: [String]
   /// Where each command's private temporary folder is made (on the host).
   public var temporaryRoot: String
 
-  public init(tool: String, writable: [String], readOnly: [String], temporaryRoot: String = NSTemporaryDirectory()) {
+  public init(
+    tool: String, writable: [String], agentWritable: [String] = [], readOnly: [String],
+    temporaryRoot: String = NSTemporaryDirectory()
+  ) {
     self.tool = tool
     self.writable = writable
+    self.agentWritable = agentWritable
     self.readOnly = readOnly
     self.temporaryRoot = temporaryRoot
   }
@@ -59,6 +67,15 @@ public struct Confinement: Sendable, Equatable {
       + [home + "/.claude.json", home + "/.aider"]
   }
 
+  /// The same sandbox without the agents' state folders, for checkpoint commands: the tests an
+  /// agent wrote cannot plant anything in `~/.claude` or `~/.aider` for the next agent, and each
+  /// bind left out is one mount fewer to make per command (~0.13 ms each, 7 of them).
+  public var forCheckpoints: Confinement {
+    var confinement = self
+    confinement.agentWritable = []
+    return confinement
+  }
+
   /// The bwrap arguments that run `command` with `/bin/sh -c` in `directory`, with `temporary` writable.
   ///
   /// Mounts are made shallowest first, so a deeper bind wins over its parent's: the git directory
@@ -70,7 +87,7 @@ public struct Confinement: Sendable, Equatable {
     ]
     // Bound by their real paths, so that the order below follows the real nesting of the folders.
     var mounts: [(path: String, writable: Bool)] = [(Self.real(directory), true), (Self.real(temporary), true)]
-    for path in writable where Self.exists(path) { mounts.append((Self.real(path), true)) }
+    for path in writable + agentWritable where Self.exists(path) { mounts.append((Self.real(path), true)) }
     for path in readOnly where Self.exists(path) { mounts.append((Self.real(path), false)) }
     var seen = Set<String>()
     let ordered = mounts.enumerated().filter { seen.insert($0.element.path).inserted }
@@ -150,7 +167,7 @@ public struct Confinement: Sendable, Equatable {
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
       }
       return Confinement(
-        tool: tool, writable: (home.map(agentState(home:)) ?? []) + extraWritable, readOnly: [common])
+        tool: tool, writable: extraWritable, agentWritable: home.map(agentState(home:)) ?? [], readOnly: [common])
     case .failure(let error):
       problem = error
     }

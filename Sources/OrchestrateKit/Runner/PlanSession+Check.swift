@@ -165,7 +165,7 @@ extension PlanSession {
       events(.checkpointCommandStarted(command: command))
       let events = self.events
       var spec = CommandSpec(command: command, directory: workdir, environment: env, input: nil, timeout: timeout, logFile: log)
-      spec.confinement = confinement
+      spec.confinement = confinement?.forCheckpoints
       let result = try runCommand(spec) { events(.output($0)) }
       let report = CommandReport(result)
       results.append(report)
