@@ -419,7 +419,7 @@ def render(results, docs):
            " takes about a minute there against 4 s on tmpfs; `BENCH_WORK=dir` measures elsewhere). The yardstick's `mktemp -d`"
            " worktree is put there too (TMPDIR), so both sides work on the same file system."
            if str(results.get("work_directory", "")).startswith("/dev/shm") else "; the yardstick's worktree too (TMPDIR)."),
-        "`git-orchestrate` is the release build, called directly (through `git orchestrate` git adds one exec, about 1 ms).",
+        "`git-orchestrate` is the release build (`make release`: on Linux with `--static-swift-stdlib`, the Swift runtime and Foundation linked in), called directly (through `git orchestrate` git adds one exec, about 1 ms).",
         "Raw numbers: bench-out/results.json. Quick mode: `make bench BENCH_SIZES=\"1000 20000\"` (figures 2 and 6 then use the",
         "largest size given); `BENCH_ONLY=subtask,status` picks figures; `BENCH_REPS` sets the rounds (at least 3).",
         "",
