@@ -23,7 +23,10 @@ let package = Package(
       pkgConfig: "libgit2",
       providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
     ),
-    .target(name: "GitKit", dependencies: ["CGit2", .product(name: "Crypto", package: "swift-crypto")]),
+    // The CA bundle is not parsed while libgit2 starts (Sources/CGit2Start/certificates.c).
+    .target(name: "CGit2Start", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+    .target(
+      name: "GitKit", dependencies: ["CGit2", "CGit2Start", .product(name: "Crypto", package: "swift-crypto")]),
     .target(
       name: "OrchestrateKit",
       dependencies: ["GitKit", .product(name: "Yams", package: "Yams")]

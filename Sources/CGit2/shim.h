@@ -18,4 +18,8 @@ static inline int cgit2_set_cache_max_size(ssize_t bytes) {
 static inline int cgit2_set_strict_hash_verification(int enabled) {
   return git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, enabled);
 }
+/* Where libgit2's TLS finds its CA certificates: a file, or NULL. */
+static inline int cgit2_set_ssl_cert_file(const char *file) {
+  return git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, file, NULL);
+}
 #endif

@@ -1,4 +1,5 @@
 internal import CGit2
+internal import CGit2Start
 import Foundation
 
 /// Initialises libgit2 once per process, on first use.
@@ -6,7 +7,9 @@ import Foundation
 /// A global `let` is initialised lazily and atomically by Swift, so every entry point that needs libgit2
 /// touches it (`_ = libgit2`) and the library is set up exactly once, on any thread.
 let libgit2: Void = {
+  // Without parsing the CA bundle: GitKit opens no TLS connection (Sources/CGit2Start/certificates.c).
   git_libgit2_init()
+  cgit2_certificates_loaded_normally()
   // Bound what libgit2 keeps in memory: pack windows are mapped 8 MiB at a time, at most 32 MiB
   // of them at once, and the object cache holds at most 16 MiB. A run over a 100,000-file
   // repository reads every blob once when it creates its working directory; without these limits
@@ -18,6 +21,19 @@ let libgit2: Void = {
   // was a twentieth of the time of `status` and `verify`.
   _ = cgit2_set_strict_hash_verification(0)
 }()
+
+/// How many CA bundle loads libgit2's start skipped: 1 where libgit2 uses mbedTLS (Debian's), 0 elsewhere.
+public var libgit2CertificateLoadsSkipped: Int {
+  _ = libgit2
+  return Int(cgit2_certificate_loads_skipped())
+}
+
+/// Points libgit2's TLS at a CA bundle file, loading it now.
+/// - Throws: `GitError` when the file cannot be loaded.
+public func libgit2LoadCertificates(file: String) throws {
+  _ = libgit2
+  try check(cgit2_set_ssl_cert_file(file), "git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS)")
+}
 
 /// Throws a `GitError` when `code` is a libgit2 failure code.
 ///
