@@ -37,6 +37,11 @@ final class Workspace {
   /// without libgit2's per-file attribute lookup. Re-evaluated at every full scan.
   var rawHashing = false
   let configAllowsRawHashing: Bool
+  /// Inside `packingBlobs`: how many blobs it wrote loose, and, from the `packedBlobsThreshold`th
+  /// on, the pack taking the rest (written when it ends, before the tree).
+  var snapshotBlobs: (loose: Int, pack: PackWriter?)?
+  /// Index entries made inside `packingBlobs`, set when it ends (libgit2 checks that an entry's blob exists).
+  var entriesAwaitingPack: [(path: String, oid: OID, mode: FileMode, stat: FileStat)] = []
 
   /// Notes for the user (a saved stray change, a recreated directory).
   var notices: [String] = []
