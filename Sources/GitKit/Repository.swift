@@ -13,6 +13,8 @@ public final class Repository {
   /// The index file as GitKit last wrote it itself (`Index.writePatched`): while the file still
   /// has this stat data, libgit2's copy in memory holds what it holds, and is not read again.
   var ownIndexWrite: FileStat?
+  /// That file's bytes and SHA-1 states: the next patched write neither reads nor hashes it all again.
+  var ownIndexContent: (bytes: [UInt8], checkpoints: IndexFile.HashCheckpoints)?
 
   /// Whether the index file with stat data `stat` is the one `Index.writePatched` last wrote.
   func isOwnIndexWrite(_ stat: FileStat) -> Bool {

@@ -137,6 +137,53 @@ struct IndexFileTests {
     }
   }
 
+  @Test("patched writes one after another resume hashing from the states kept of the last; git reads each (its checksum checked)")
+  func resumedHashing() throws {
+    let box = try Self.repository(.committed, count: 2_000)
+    let repository = try Repository(path: box.path)
+    let index = try repository.index()
+    let tracked = try box.git("ls-files").split(separator: "\n").map(String.init)
+    var state: UInt64 = 7
+    var resumed: [Int] = []
+    for round in 1...12 {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      // In the last quarter of the index (past its first 64 KiB), and in round 6 its first entry too.
+      let quarter = tracked.count / 4
+      var paths = Set((0..<3).map { tracked[3 * quarter + Int((state >> (11 * $0 + 20)) % UInt64(quarter))] })
+      if round == 6 { paths.insert(tracked[0]) }
+      let lock = try repository.lockIndex()
+      defer { lock.release() }
+      try index.reload()
+      var edits: [String: IndexFile.Edit] = [:]
+      for path in paths {
+        let content = "round \(round) \(path)\n"
+        let full = box.url.appendingPathComponent(path)
+        try Data(content.utf8).write(to: full)
+        let (stat, _) = try #require(FileStat.of(full.path))
+        let oid = try repository.writeBlob(Data(content.utf8))
+        try index.set(path: path, oid: oid, mode: .blob, stat: stat)
+        edits[path] = .set(oid: oid, mode: .blob, stat: stat)
+      }
+      #expect(try index.writePatched(edits, lock: lock), "round \(round): fell back to libgit2")
+      resumed.append(index.lastResumedBytes)
+      for (path, edit) in edits {
+        guard case .set(let oid, _, _) = edit else { continue }
+        #expect(try box.git("ls-files", "-s", "--", path).contains(oid.hex), "round \(round) \(path)")
+      }
+      // libgit2 checks the file's checksum when it reads it (git itself only in fsck, below).
+      #expect(throws: Never.self, "round \(round)") { try Repository(path: box.path).index().reload() }
+      // Every entry's stat data is the file's own: nothing differs between index and files.
+      #expect(try box.git("diff-files", "--name-only") == "", "round \(round)")
+    }
+    // The first write read the file git wrote, and round 6 changed the first entry: hashed from the
+    // start; every other write resumed past the first 64 KiB.
+    #expect(resumed[0] == 0 && resumed[5] == 0, "\(resumed)")
+    for (round, bytes) in resumed.enumerated() where round != 0 && round != 5 {
+      #expect(bytes >= IndexFile.HashCheckpoints.interval, "round \(round + 1): \(resumed)")
+    }
+    #expect(box.run("/usr/bin/env", ["git", "fsck", "--strict", "--no-dangling"]).status == 0)
+  }
+
   @Test("a change libgit2 alone knows how to make is left to it: a file under a file, a file over a folder, a name not UTF-8")
   func leftToLibgit2() throws {
     let box = try Self.repository(.committed, count: 20)
