@@ -112,7 +112,9 @@ extension Workspace {
     do {
       try body()
     } catch {
-      if (try? snapshotBlobs?.pack?.finish()) != nil { try? setEntriesAwaitingPack() }
+      // What was hashed before the failure is kept, unless its pack could not be written.
+      let pack = snapshotBlobs?.pack
+      if pack == nil || (try? pack?.finish()) != nil { try? setEntriesAwaitingPack() }
       throw error
     }
     if let pack = snapshotBlobs?.pack {
