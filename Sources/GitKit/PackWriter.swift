@@ -50,7 +50,7 @@ public final class PackWriter {
   /// Takes `data` as a blob into the pack under way and returns its id.
   public func add(blob data: Data) throws -> OID {
     let oid = OID.hashBlob(data)
-    guard !taken.contains(oid), !repository.containsWithoutRefresh(oid) else { return oid }
+    guard !taken.contains(oid), !repository.contains(oid, refreshing: false) else { return oid }
     taken.insert(oid)
     let start = body.count
     Self.appendHeader(type: 3, size: data.count, to: &body)
@@ -182,19 +182,5 @@ public enum PackWriterError: Error, LocalizedError, Equatable {
     case .io(let path, let reason): "cannot write \(path): \(reason)"
     case .compression(let code): "zlib could not compress an object (error \(code))"
     }
-  }
-}
-
-extension Repository {
-  /// Whether the object database holds `oid`, by the packs and loose files it knew already (no rescan of `objects/pack`).
-  func containsWithoutRefresh(_ oid: OID) -> Bool {
-    var odb: OpaquePointer?
-    guard git_repository_odb(&odb, pointer) == 0 else {
-      git_error_clear()
-      return false
-    }
-    defer { git_odb_free(odb) }
-    var raw = oid.raw
-    return git_odb_exists_ext(odb, &raw, UInt32(GIT_ODB_LOOKUP_NO_REFRESH.rawValue)) == 1
   }
 }

@@ -37,7 +37,9 @@ extension Repository {
   }
 
   /// Whether the object `oid` exists in the object database (of any type).
-  public func contains(_ oid: OID) -> Bool {
+  /// - Parameter refreshing: on a miss, look for packs made since the database was opened (libgit2's
+  ///   default); without, only the packs and loose files it knew are looked at.
+  public func contains(_ oid: OID, refreshing: Bool = true) -> Bool {
     var odb: OpaquePointer?
     guard git_repository_odb(&odb, pointer) == 0 else {
       git_error_clear()
@@ -45,6 +47,7 @@ extension Repository {
     }
     defer { git_odb_free(odb) }
     var raw = oid.raw
-    return git_odb_exists(odb, &raw) == 1
+    let flags = refreshing ? 0 : UInt32(GIT_ODB_LOOKUP_NO_REFRESH.rawValue)
+    return git_odb_exists_ext(odb, &raw, flags) == 1
   }
 }
