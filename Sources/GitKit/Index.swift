@@ -4,8 +4,6 @@ internal import CGit2
 ///
 /// Owns a reference to libgit2's index and keeps its repository alive. Not thread safe.
 public final class Index {
-  /// How many bytes of the file the last `writePatched` did not hash again (`IndexFile.HashCheckpoints`).
-  public internal(set) var lastResumedBytes = 0
   let pointer: OpaquePointer
   /// The owning repository, held so the index never outlives it.
   let repository: Repository
@@ -100,7 +98,6 @@ public final class Index {
       // record of the file is older, and it would read all of it again).
       if let (now, _) = FileStat.of(filePath), repository.isOwnIndexWrite(now) { return }
       repository.ownIndexWrite = nil
-      repository.ownIndexContent = nil
     }
     try check(git_index_read(pointer, 0), "git_index_read")
   }

@@ -342,7 +342,7 @@ extension IndexFile.Parsed {
       }
     }
     var header = Array(bytes[0..<8])
-    Self.append(UInt32(order.count), to: &header)
+    appendBigEndian(UInt32(order.count), to: &header)
     pieces.append(.new(header))
     for item in order {
       if item >= 0 {
@@ -363,7 +363,7 @@ extension IndexFile.Parsed {
         UInt32(bitPattern: stat.ctimeSeconds), stat.ctimeNanoseconds, UInt32(bitPattern: stat.mtimeSeconds),
         stat.mtimeNanoseconds, stat.device, stat.inode, mode.rawValue, stat.uid, stat.gid, stat.size,
       ] {
-        Self.append(word, to: &out)
+        appendBigEndian(word, to: &out)
       }
       withUnsafeBytes(of: oid.raw.id) { out.append(contentsOf: $0) }
       let flags = UInt16(min(new.path.count, 0xFFF))
@@ -378,7 +378,7 @@ extension IndexFile.Parsed {
       guard let data = CacheTree.invalidating(UnsafeBufferPointer(rebasing: bytes[tree]), paths: placed.map(\.path))
       else { return nil }
       var out: [UInt8] = [0x54, 0x52, 0x45, 0x45]
-      Self.append(UInt32(data.count), to: &out)
+      appendBigEndian(UInt32(data.count), to: &out)
       pieces.append(.new(out + data))
     }
     if let resolveUndo { keep(resolveUndo) }
@@ -412,12 +412,14 @@ extension IndexFile.Parsed {
     return content == oid
   }
 
-  static func append(_ value: UInt32, to out: inout [UInt8]) {
-    out.append(UInt8(value >> 24))
-    out.append(UInt8((value >> 16) & 0xFF))
-    out.append(UInt8((value >> 8) & 0xFF))
-    out.append(UInt8(value & 0xFF))
-  }
+}
+
+/// `value`'s four bytes, most significant first, as git's index and pack files hold numbers.
+func appendBigEndian(_ value: UInt32, to out: inout [UInt8]) {
+  out.append(UInt8(value >> 24))
+  out.append(UInt8((value >> 16) & 0xFF))
+  out.append(UInt8((value >> 8) & 0xFF))
+  out.append(UInt8(value & 0xFF))
 }
 
 // MARK: - The cache tree
@@ -513,7 +515,7 @@ extension Index {
     let bytes: [UInt8]
     let onDisk: FileStat
     var resuming: IndexFile.HashCheckpoints?
-    if let own = repository.ownIndexContent, let (now, _) = FileStat.of(path), repository.isOwnIndexWrite(now) {
+    if let own = repository.ownIndexWrite, let (now, _) = FileStat.of(path), repository.isOwnIndexWrite(now) {
       // The file GitKit wrote last, unchanged since: its bytes are the ones kept, with their hash states.
       (bytes, onDisk, resuming) = (own.bytes, now, own.checkpoints)
     } else {
@@ -549,9 +551,7 @@ extension Index {
     }
     let written = patched.bytes
     try lock.commit(to: path) { fd in written.withUnsafeBytes { writeAll(fd, $0) } }
-    repository.ownIndexWrite = FileStat.of(path)?.0
-    repository.ownIndexContent = repository.ownIndexWrite.map { _ in (written, patched.checkpoints) }
-    lastResumedBytes = patched.checkpoints.resumedBytes
+    repository.ownIndexWrite = FileStat.of(path).map { ($0.0, written, patched.checkpoints) }
     return true
   }
 }
@@ -569,7 +569,7 @@ private func readWhole(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) 
 }
 
 /// write(2) until all of `buffer` is written; the errno of a failure, or nil.
-private func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Int32? {
+func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Int32? {
   var done = 0
   while done < buffer.count {
     let count = write(fd, buffer.baseAddress! + done, buffer.count - done)

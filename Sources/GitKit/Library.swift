@@ -23,14 +23,14 @@ let libgit2: Void = {
 }()
 
 /// How many CA bundle loads libgit2's start skipped: 1 where libgit2 uses mbedTLS (Debian's), 0 elsewhere.
-public var libgit2CertificateLoadsSkipped: Int {
+var libgit2CertificateLoadsSkipped: Int {
   _ = libgit2
   return Int(cgit2_certificate_loads_skipped())
 }
 
 /// Points libgit2's TLS at a CA bundle file, loading it now.
 /// - Throws: `GitError` when the file cannot be loaded.
-public func libgit2LoadCertificates(file: String) throws {
+func libgit2LoadCertificates(file: String) throws {
   _ = libgit2
   try check(cgit2_set_ssl_cert_file(file), "git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS)")
 }

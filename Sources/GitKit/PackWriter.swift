@@ -74,13 +74,13 @@ public final class PackWriter {
 
   private func writePack() throws {
     var header: [UInt8] = Array("PACK".utf8)
-    Self.appendBigEndian(UInt32(2), to: &header)
-    Self.appendBigEndian(UInt32(entries.count), to: &header)
+    appendBigEndian(UInt32(2), to: &header)
+    appendBigEndian(UInt32(entries.count), to: &header)
     var hasher = Insecure.SHA1()
     hasher.update(data: header)
     hasher.update(data: body)
     let checksum = Array(hasher.finalize())
-    let name = "pack-" + checksum.map { String(format: "%02x", $0) }.joined()
+    let name = "pack-" + checksum.withUnsafeBytes { OID(bytes: $0) }.hex
     let folder = repository.commonDirectory + "/objects/pack"
     try Self.writeFile(folder: folder, name: name + ".pack", [header, body, checksum])
     try Self.writeFile(folder: folder, name: name + ".idx", [index(packChecksum: checksum)])
@@ -94,17 +94,17 @@ public final class PackWriter {
   private func index(packChecksum: [UInt8]) -> [UInt8] {
     let sorted = entries.sorted { $0.name.lexicographicallyPrecedes($1.name) }
     var out: [UInt8] = [0xFF, 0x74, 0x4F, 0x63]  // "\377tOc"
-    Self.appendBigEndian(UInt32(2), to: &out)
+    appendBigEndian(UInt32(2), to: &out)
     var fanout = [UInt32](repeating: 0, count: 256)
     for entry in sorted { fanout[Int(entry.name[0])] += 1 }
     var running: UInt32 = 0
     for byte in 0..<256 {
       running += fanout[byte]
-      Self.appendBigEndian(running, to: &out)
+      appendBigEndian(running, to: &out)
     }
     for entry in sorted { out += entry.name }
-    for entry in sorted { Self.appendBigEndian(entry.crc, to: &out) }
-    for entry in sorted { Self.appendBigEndian(entry.offset, to: &out) }
+    for entry in sorted { appendBigEndian(entry.crc, to: &out) }
+    for entry in sorted { appendBigEndian(entry.offset, to: &out) }
     out += packChecksum
     var hasher = Insecure.SHA1()
     hasher.update(data: out)
@@ -119,16 +119,10 @@ public final class PackWriter {
     guard descriptor >= 0 else { throw PackWriterError.io(path: folder, reason: String(cString: strerror(errno))) }
     let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     var failure: String?
-    for piece in pieces where failure == nil {
-      var done = 0
-      while done < piece.count {
-        let count = piece.withUnsafeBytes { write(descriptor, $0.baseAddress! + done, piece.count - done) }
-        if count < 0 {
-          if errno == EINTR { continue }
-          failure = String(cString: strerror(errno))
-          break
-        }
-        done += count
+    for piece in pieces {
+      if let code = piece.withUnsafeBytes({ writeAll(descriptor, $0) }) {
+        failure = String(cString: strerror(code))
+        break
       }
     }
     fchmod(descriptor, 0o444)
@@ -151,10 +145,6 @@ public final class PackWriter {
       size >>= 7
     }
     out.append(byte)
-  }
-
-  static func appendBigEndian(_ value: UInt32, to out: inout [UInt8]) {
-    out += [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)]
   }
 
   static func deflate(_ data: Data, into out: inout [UInt8]) throws {

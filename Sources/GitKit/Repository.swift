@@ -10,15 +10,14 @@ public final class Repository {
   var packedReferences: PackedReferences?
   /// An object database of the repository's packs alone (`isPacked`), made on first use.
   var packs: OpaquePointer?
-  /// The index file as GitKit last wrote it itself (`Index.writePatched`): while the file still
-  /// has this stat data, libgit2's copy in memory holds what it holds, and is not read again.
-  var ownIndexWrite: FileStat?
-  /// That file's bytes and SHA-1 states: the next patched write neither reads nor hashes it all again.
-  var ownIndexContent: (bytes: [UInt8], checkpoints: IndexFile.HashCheckpoints)?
+  /// The index file as GitKit last wrote it itself (`Index.writePatched`): its stat data, bytes and
+  /// SHA-1 states. While the file still has this stat data, libgit2's copy in memory holds what it
+  /// holds and is not read again, and the next patched write neither reads nor hashes it all again.
+  var ownIndexWrite: (stat: FileStat, bytes: [UInt8], checkpoints: IndexFile.HashCheckpoints)?
 
   /// Whether the index file with stat data `stat` is the one `Index.writePatched` last wrote.
   func isOwnIndexWrite(_ stat: FileStat) -> Bool {
-    guard let own = ownIndexWrite else { return false }
+    guard let own = ownIndexWrite?.stat else { return false }
     return stat.matches(own) && stat.device == own.device
   }
   /// The last few `diffTrees` answers, by the ids asked for.

@@ -88,13 +88,7 @@ struct IndexFileTests {
     for change in changes {
       switch change {
       case .write(let path, let content):
-        let full = directory.appendingPathComponent(path)
-        try FileManager.default.createDirectory(at: full.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(content.utf8).write(to: full)
-        let (stat, _) = try #require(FileStat.of(full.path))
-        let oid = try repository.writeBlob(Data(content.utf8))
-        try index.set(path: path, oid: oid, mode: .blob, stat: stat)
-        edits[path] = .set(oid: oid, mode: .blob, stat: stat)
+        edits[path] = try write(path, content, at: directory, repository: repository, index: index)
       case .remove(let path):
         try FileManager.default.removeItem(at: directory.appendingPathComponent(path))
         try index.remove(path: path)
@@ -105,6 +99,19 @@ struct IndexFileTests {
     lock.release()
     try index.write()
     return false
+  }
+
+  /// Writes `content` to the file at `path` and its blob, stages it in `index`, and returns the edit.
+  static func write(_ path: String, _ content: String, at directory: URL, repository: Repository, index: Index) throws
+    -> IndexFile.Edit
+  {
+    let full = directory.appendingPathComponent(path)
+    try FileManager.default.createDirectory(at: full.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try Data(content.utf8).write(to: full)
+    let (stat, _) = try #require(FileStat.of(full.path))
+    let oid = try repository.writeBlob(Data(content.utf8))
+    try index.set(path: path, oid: oid, mode: .blob, stat: stat)
+    return .set(oid: oid, mode: .blob, stat: stat)
   }
 
   @Test("changes written patched read back as libgit2's write of them: entries, write-tree, status", arguments: Shape.allCases)
@@ -156,16 +163,10 @@ struct IndexFileTests {
       try index.reload()
       var edits: [String: IndexFile.Edit] = [:]
       for path in paths {
-        let content = "round \(round) \(path)\n"
-        let full = box.url.appendingPathComponent(path)
-        try Data(content.utf8).write(to: full)
-        let (stat, _) = try #require(FileStat.of(full.path))
-        let oid = try repository.writeBlob(Data(content.utf8))
-        try index.set(path: path, oid: oid, mode: .blob, stat: stat)
-        edits[path] = .set(oid: oid, mode: .blob, stat: stat)
+        edits[path] = try Self.write(path, "round \(round) \(path)\n", at: box.url, repository: repository, index: index)
       }
       #expect(try index.writePatched(edits, lock: lock), "round \(round): fell back to libgit2")
-      resumed.append(index.lastResumedBytes)
+      resumed.append(repository.ownIndexWrite?.checkpoints.resumedBytes ?? 0)
       for (path, edit) in edits {
         guard case .set(let oid, _, _) = edit else { continue }
         #expect(try box.git("ls-files", "-s", "--", path).contains(oid.hex), "round \(round) \(path)")
